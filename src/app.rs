@@ -1,0 +1,121 @@
+//! Builds the HTTP server: database, migrations, routes, middleware. Binds
+//! before returning, so tests can ask for port 0 and read the real port.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::{Profile, Settings};
+use crate::db::{Db, run_migrations};
+use crate::http::{RouteTable, extractor_configs, render_problems};
+use crate::ops::{Metrics, observe};
+use crate::{booking, demo, openapi, ops};
+
+/// Every route of the API; the OpenAPI document is generated from the same
+/// registration.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    ops::routes(cfg);
+    booking::routes(cfg);
+}
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    db: Db,
+}
+
+impl Application {
+    /// Opens the database, brings its schema up to date, seeds the demo data
+    /// when asked, and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = open_database(&settings).await?;
+        let listener = TcpListener::bind(settings.bind).map_err(|e| {
+            anyhow::anyhow!("cannot listen on {} (CITIZEN_API_BIND): {e}", settings.bind)
+        })?;
+        let address = listener.local_addr()?;
+
+        let document = openapi::document();
+        let route_table = web::Data::new(RouteTable::from_document(&document));
+        let metrics = web::Data::new(Metrics::new());
+        let db_data = web::Data::new(db.clone());
+        let json_limit = settings.http.json_limit_bytes;
+
+        let mut server = HttpServer::new(move || {
+            let (json, query, path) = extractor_configs(json_limit);
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(routes)
+                .split_for_parts();
+            app.app_data(db_data.clone())
+                .app_data(metrics.clone())
+                .app_data(route_table.clone())
+                .app_data(json)
+                .app_data(query)
+                .app_data(path)
+                .service(
+                    SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document.clone()),
+                )
+                .default_service(web::to(crate::http::no_route))
+                .wrap(from_fn(render_problems))
+                .wrap(from_fn(observe))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.http.shutdown_timeout_secs);
+        if settings.http.workers > 0 {
+            server = server.workers(settings.http.workers);
+        }
+        Ok(Application {
+            address,
+            server: server.run(),
+            db,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The application's database handle, for tests that arrange data.
+    pub fn db(&self) -> Db {
+        self.db.clone()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Connects, migrates and (in development, when empty) seeds, off the async
+/// executor because every step blocks.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let url = settings.database_url()?;
+    let pool_size = settings.database.pool_size;
+    let acquire_timeout = settings.acquire_timeout();
+    let busy_timeout = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
+    let seed = settings.demo_data && settings.profile == Profile::Development;
+    tokio::task::spawn_blocking(move || {
+        let db = Db::connect(&url, pool_size, acquire_timeout, busy_timeout)?;
+        db.run_blocking(|conn| {
+            let applied = run_migrations(conn)?;
+            if !applied.is_empty() {
+                tracing::info!(?applied, "migrations applied");
+            }
+            if seed && demo::seed(conn)? {
+                tracing::info!("demo data seeded");
+            }
+            Ok(())
+        })?;
+        Ok(db)
+    })
+    .await?
+}

@@ -1,0 +1,8 @@
+//! The public catalogue (R-BK-02): which municipalities take bookings and
+//! which thematic services each offers, with the documents they require
+//! (R-BK-04, R-BK-05).
+
+mod routes;
+pub mod store;
+
+pub use routes::{Department, LocalizedText, Municipality, Service, routes};

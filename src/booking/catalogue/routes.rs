@@ -1,0 +1,207 @@
+//! `GET /v1/municipalities` and `GET /v1/municipalities/{id}/services`:
+//! public, no login (R-BK-02).
+
+use actix_web::{get, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::store::{self, DepartmentRow, DocumentRow, MunicipalityRow, NameKey, ServiceRow};
+use crate::db::Db;
+use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
+use crate::http::problem_docs::{NotFound, ValidationFailed};
+use crate::http::{ApiError, Page, PageParams, parse_path_id};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_municipalities).service(list_services);
+}
+
+/// A text in Greek and English.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LocalizedText {
+    #[schema(example = "Δήμος Καλαμάτας")]
+    pub el: String,
+    #[schema(example = "Municipality of Kalamata")]
+    pub en: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Municipality {
+    pub id: MunicipalityId,
+    pub name: LocalizedText,
+    /// Where citizens write to the municipality.
+    #[schema(example = "info@kalamata.example")]
+    pub contact_email: String,
+    /// IANA zone in which its slot times are shown.
+    #[schema(example = "Europe/Athens")]
+    pub time_zone: String,
+}
+
+/// The department (unit) that serves a service's appointments (R-BK-08).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Department {
+    pub id: DepartmentId,
+    pub name: LocalizedText,
+    /// Where legal entities send their authorization documents (R-BK-04).
+    #[schema(example = "pronoia@kalamata.example")]
+    pub email: String,
+}
+
+/// A thematic service category that citizens book (R-BK-02).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Service {
+    pub id: ServiceId,
+    pub name: LocalizedText,
+    pub description: LocalizedText,
+    pub department: Department,
+    /// Length of one appointment.
+    #[schema(example = 20)]
+    pub duration_minutes: i32,
+    /// Whether a representative may book for a company or association.
+    pub serves_legal_entities: bool,
+    /// What a legal entity's representative must e-mail to the department
+    /// before the visit (R-BK-04).
+    pub legal_entity_documents: Vec<LocalizedText>,
+    /// What every citizen must send or bring (R-BK-05).
+    pub required_documents: Vec<LocalizedText>,
+}
+
+/// Municipalities that take bookings, by Greek name.
+#[utoipa::path(
+    tag = "catalogue",
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of municipalities.", body = Page<Municipality>),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/municipalities")]
+async fn list_municipalities(
+    db: web::Data<Db>,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<Page<Municipality>>, ApiError> {
+    let request = page.parse::<NameKey>()?;
+    let rows = db
+        .run(move |conn| {
+            Ok(store::list_municipalities(
+                conn,
+                request.after.as_ref(),
+                request.limit,
+            )?)
+        })
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(municipality_view)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(web::Json(Page::from_rows(
+        items,
+        request.limit,
+        |m: &Municipality| (m.name.el.clone(), m.id.to_string()),
+    )))
+}
+
+/// A municipality's thematic services, each with its department, duration
+/// and the documents it requires.
+#[utoipa::path(
+    tag = "catalogue",
+    params(
+        ("municipality_id" = String, Path, format = Uuid, description = "The municipality's id."),
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "A page of services, by Greek name.", body = Page<Service>),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/municipalities/{municipality_id}/services")]
+async fn list_services(
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<Page<Service>>, ApiError> {
+    let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
+    let request = page.parse::<NameKey>()?;
+    let rows = db
+        .run(move |conn| {
+            let id = municipality.to_string();
+            if !store::municipality_exists(conn, &id)? {
+                return Err(ApiError::not_found());
+            }
+            Ok(store::list_services(
+                conn,
+                &id,
+                request.after.as_ref(),
+                request.limit,
+            )?)
+        })
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|(service, department, documents)| service_view(service, department, documents))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(web::Json(Page::from_rows(
+        items,
+        request.limit,
+        |s: &Service| (s.name.el.clone(), s.id.to_string()),
+    )))
+}
+
+fn parse_stored_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
+    raw.parse()
+        .map_err(|_| ApiError::internal(format!("stored id {raw:?} is not a UUID")))
+}
+
+fn municipality_view(row: MunicipalityRow) -> Result<Municipality, ApiError> {
+    Ok(Municipality {
+        id: parse_stored_id(&row.id)?,
+        name: LocalizedText {
+            el: row.name_el,
+            en: row.name_en,
+        },
+        contact_email: row.contact_email,
+        time_zone: row.time_zone,
+    })
+}
+
+fn service_view(
+    service: ServiceRow,
+    department: DepartmentRow,
+    documents: Vec<DocumentRow>,
+) -> Result<Service, ApiError> {
+    let (legal_entity, before_visit): (Vec<_>, Vec<_>) = documents
+        .into_iter()
+        .partition(|d| d.purpose == store::PURPOSE_LEGAL_ENTITY);
+    let texts = |documents: Vec<DocumentRow>| {
+        documents
+            .into_iter()
+            .map(|d| LocalizedText {
+                el: d.name_el,
+                en: d.name_en,
+            })
+            .collect()
+    };
+    Ok(Service {
+        id: parse_stored_id(&service.id)?,
+        name: LocalizedText {
+            el: service.name_el,
+            en: service.name_en,
+        },
+        description: LocalizedText {
+            el: service.description_el,
+            en: service.description_en,
+        },
+        department: Department {
+            id: parse_stored_id(&department.id)?,
+            name: LocalizedText {
+                el: department.name_el,
+                en: department.name_en,
+            },
+            email: department.email,
+        },
+        duration_minutes: service.duration_minutes,
+        serves_legal_entities: service.serves_legal_entities,
+        legal_entity_documents: texts(legal_entity),
+        required_documents: texts(before_visit),
+    })
+}

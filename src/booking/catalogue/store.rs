@@ -1,0 +1,169 @@
+//! Catalogue queries. Plain synchronous functions over [`DbConn`], run
+//! inside [`Db::run`](crate::db::Db::run).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{departments, municipalities, service_categories, service_documents};
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = municipalities)]
+pub struct MunicipalityRow {
+    pub id: String,
+    pub name_el: String,
+    pub name_en: String,
+    pub contact_email: String,
+    pub time_zone: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = departments)]
+pub struct DepartmentRow {
+    pub id: String,
+    pub municipality_id: String,
+    pub name_el: String,
+    pub name_en: String,
+    pub email: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = service_categories)]
+pub struct ServiceRow {
+    pub id: String,
+    pub department_id: String,
+    pub name_el: String,
+    pub name_en: String,
+    pub description_el: String,
+    pub description_en: String,
+    pub duration_minutes: i32,
+    pub serves_legal_entities: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// Why a service needs a document: legal entities prove representation
+/// (R-BK-04); some services need papers from everyone (R-BK-05).
+pub const PURPOSE_LEGAL_ENTITY: &str = "legal_entity";
+pub const PURPOSE_BEFORE_VISIT: &str = "before_visit";
+
+#[derive(Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = service_documents)]
+pub struct DocumentRow {
+    pub id: String,
+    pub service_id: String,
+    pub purpose: String,
+    pub position: i32,
+    pub name_el: String,
+    pub name_en: String,
+}
+
+/// The keyset the catalogue lists sort by: Greek name, then id.
+pub type NameKey = (String, String);
+
+pub fn list_municipalities(
+    conn: &mut DbConn,
+    after: Option<&NameKey>,
+    limit: u32,
+) -> QueryResult<Vec<MunicipalityRow>> {
+    use municipalities::dsl as m;
+    let mut query = municipalities::table
+        .select(MunicipalityRow::as_select())
+        .order((m::name_el, m::id))
+        .limit(i64::from(limit) + 1)
+        .into_boxed();
+    if let Some((after_name, after_id)) = after {
+        query = query.filter(
+            m::name_el.gt(after_name.clone()).or(m::name_el
+                .eq(after_name.clone())
+                .and(m::id.gt(after_id.clone()))),
+        );
+    }
+    query.load(conn)
+}
+
+pub fn municipality_exists(conn: &mut DbConn, municipality: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        municipalities::table.filter(municipalities::id.eq(municipality)),
+    ))
+    .get_result(conn)
+}
+
+/// A municipality's services with their departments, and their documents.
+pub fn list_services(
+    conn: &mut DbConn,
+    municipality: &str,
+    after: Option<&NameKey>,
+    limit: u32,
+) -> QueryResult<Vec<(ServiceRow, DepartmentRow, Vec<DocumentRow>)>> {
+    use service_categories::dsl as s;
+    let mut query = service_categories::table
+        .inner_join(departments::table)
+        .filter(departments::municipality_id.eq(municipality))
+        .select((ServiceRow::as_select(), DepartmentRow::as_select()))
+        .order((s::name_el, s::id))
+        .limit(i64::from(limit) + 1)
+        .into_boxed();
+    if let Some((after_name, after_id)) = after {
+        query = query.filter(
+            s::name_el.gt(after_name.clone()).or(s::name_el
+                .eq(after_name.clone())
+                .and(s::id.gt(after_id.clone()))),
+        );
+    }
+    let rows: Vec<(ServiceRow, DepartmentRow)> = query.load(conn)?;
+    let ids: Vec<&str> = rows
+        .iter()
+        .map(|(service, _)| service.id.as_str())
+        .collect();
+    let mut documents: Vec<DocumentRow> = service_documents::table
+        .filter(service_documents::service_id.eq_any(ids))
+        .order((service_documents::purpose, service_documents::position))
+        .select(DocumentRow::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(service, department)| {
+            let (mine, rest) = documents
+                .drain(..)
+                .partition(|d| d.service_id == service.id);
+            documents = rest;
+            (service, department, mine)
+        })
+        .collect())
+}
+
+pub fn insert_municipality(conn: &mut DbConn, row: &MunicipalityRow) -> QueryResult<()> {
+    diesel::insert_into(municipalities::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn insert_department(conn: &mut DbConn, row: &DepartmentRow) -> QueryResult<()> {
+    diesel::insert_into(departments::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn insert_service(
+    conn: &mut DbConn,
+    row: &ServiceRow,
+    documents: &[DocumentRow],
+) -> QueryResult<()> {
+    diesel::insert_into(service_categories::table)
+        .values(row)
+        .execute(conn)?;
+    for document in documents {
+        diesel::insert_into(service_documents::table)
+            .values(document)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn count_municipalities(conn: &mut DbConn) -> QueryResult<i64> {
+    municipalities::table.count().get_result(conn)
+}

@@ -1,0 +1,8 @@
+//! Municipal appointments (R-BK-*): the catalogue of municipalities,
+//! departments and service categories that citizens book.
+
+pub mod catalogue;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    catalogue::routes(cfg);
+}

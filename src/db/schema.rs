@@ -1,0 +1,60 @@
+// Portable column types only (Text, Timestamp, Integer, BigInt, Bool,
+// Binary), so one schema serves SQLite and PostgreSQL.
+
+diesel::table! {
+    municipalities (id) {
+        id -> Text,
+        name_el -> Text,
+        name_en -> Text,
+        contact_email -> Text,
+        time_zone -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    departments (id) {
+        id -> Text,
+        municipality_id -> Text,
+        name_el -> Text,
+        name_en -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_categories (id) {
+        id -> Text,
+        department_id -> Text,
+        name_el -> Text,
+        name_en -> Text,
+        description_el -> Text,
+        description_en -> Text,
+        duration_minutes -> Integer,
+        serves_legal_entities -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_documents (id) {
+        id -> Text,
+        service_id -> Text,
+        purpose -> Text,
+        position -> Integer,
+        name_el -> Text,
+        name_en -> Text,
+    }
+}
+
+diesel::joinable!(departments -> municipalities (municipality_id));
+diesel::joinable!(service_categories -> departments (department_id));
+diesel::joinable!(service_documents -> service_categories (service_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    municipalities,
+    departments,
+    service_categories,
+    service_documents,
+);

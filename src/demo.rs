@@ -1,0 +1,242 @@
+//! Demo data for development: two municipalities with real-sounding
+//! departments and services, so a newcomer sees a working catalogue at once.
+//! E-mail addresses use the reserved `.example` domain: nobody real is ever
+//! written to.
+
+use chrono::Utc;
+use diesel::Connection;
+
+use crate::booking::catalogue::store::{
+    self, DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
+    ServiceRow,
+};
+use crate::db::DbConn;
+use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
+
+struct DemoService {
+    name: (&'static str, &'static str),
+    description: (&'static str, &'static str),
+    duration_minutes: i32,
+    legal_entity_documents: &'static [(&'static str, &'static str)],
+    required_documents: &'static [(&'static str, &'static str)],
+}
+
+struct DemoDepartment {
+    name: (&'static str, &'static str),
+    email: &'static str,
+    services: &'static [DemoService],
+}
+
+struct DemoMunicipality {
+    name: (&'static str, &'static str),
+    email: &'static str,
+    departments: &'static [DemoDepartment],
+}
+
+const ID_CARD: (&str, &str) = (
+    "Αστυνομική ταυτότητα ή διαβατήριο",
+    "Identity card or passport",
+);
+
+const MUNICIPALITIES: &[DemoMunicipality] = &[
+    DemoMunicipality {
+        name: ("Δήμος Καλαμάτας", "Municipality of Kalamata"),
+        email: "info@kalamata.example",
+        departments: &[
+            DemoDepartment {
+                name: ("Κοινωνική Πρόνοια", "Social Welfare"),
+                email: "pronoia@kalamata.example",
+                services: &[
+                    DemoService {
+                        name: ("Ελάχιστο Εγγυημένο Εισόδημα", "Guaranteed Minimum Income"),
+                        description: (
+                            "Υποστήριξη για αιτήσεις, ανανεώσεις και ενστάσεις.",
+                            "Help with applications, renewals and objections.",
+                        ),
+                        duration_minutes: 20,
+                        legal_entity_documents: &[],
+                        required_documents: &[
+                            ID_CARD,
+                            (
+                                "Εκκαθαριστικό σημείωμα φόρου εισοδήματος",
+                                "Income tax assessment",
+                            ),
+                        ],
+                    },
+                    DemoService {
+                        name: ("Επίδομα Στέγασης", "Housing Allowance"),
+                        description: (
+                            "Αιτήσεις και δικαιολογητικά.",
+                            "Applications and supporting documents.",
+                        ),
+                        duration_minutes: 20,
+                        legal_entity_documents: &[],
+                        required_documents: &[ID_CARD, ("Μισθωτήριο συμβόλαιο", "Lease agreement")],
+                    },
+                    DemoService {
+                        name: ("Προνοιακά Επιδόματα ΑμεΑ", "Disability Welfare Benefits"),
+                        description: (
+                            "Επιδόματα για άτομα με αναπηρία και τις οικογένειές τους.",
+                            "Benefits for people with disabilities and their families.",
+                        ),
+                        duration_minutes: 30,
+                        legal_entity_documents: &[],
+                        required_documents: &[
+                            ID_CARD,
+                            (
+                                "Γνωμάτευση ΚΕΠΑ σε ισχύ",
+                                "Valid disability certificate (KEPA)",
+                            ),
+                        ],
+                    },
+                    DemoService {
+                        name: (
+                            "Ενίσχυση Κοινωφελών Συλλόγων",
+                            "Support for Charitable Associations",
+                        ),
+                        description: (
+                            "Βεβαιώσεις και συνεργασίες για σωματεία και συλλόγους.",
+                            "Certificates and partnerships for associations and societies.",
+                        ),
+                        duration_minutes: 15,
+                        legal_entity_documents: &[
+                            (
+                                "Καταστατικό του νομικού προσώπου",
+                                "The legal entity's statutes",
+                            ),
+                            (
+                                "Πρακτικό Δ.Σ. που εξουσιοδοτεί τον εκπρόσωπο",
+                                "Board minutes authorizing the representative",
+                            ),
+                        ],
+                        required_documents: &[ID_CARD],
+                    },
+                ],
+            },
+            DemoDepartment {
+                name: ("Δημοτολόγιο", "Civil Registry"),
+                email: "dimotologio@kalamata.example",
+                services: &[DemoService {
+                    name: (
+                        "Πιστοποιητικό Οικογενειακής Κατάστασης",
+                        "Family Status Certificate",
+                    ),
+                    description: ("Έκδοση σε έντυπη μορφή.", "Issued on paper."),
+                    duration_minutes: 10,
+                    legal_entity_documents: &[],
+                    required_documents: &[ID_CARD],
+                }],
+            },
+        ],
+    },
+    DemoMunicipality {
+        name: ("Δήμος Σπάρτης", "Municipality of Sparta"),
+        email: "info@sparti.example",
+        departments: &[DemoDepartment {
+            name: ("Κοινωνική Υπηρεσία", "Social Services"),
+            email: "koinoniki@sparti.example",
+            services: &[
+                DemoService {
+                    name: ("Κοινωνικό Παντοπωλείο", "Social Grocery"),
+                    description: ("Εγγραφή ωφελούμενων.", "Registration of beneficiaries."),
+                    duration_minutes: 15,
+                    legal_entity_documents: &[],
+                    required_documents: &[ID_CARD],
+                },
+                DemoService {
+                    name: ("Βοήθεια στο Σπίτι", "Help at Home"),
+                    description: (
+                        "Ένταξη ηλικιωμένων στο πρόγραμμα κατ' οίκον φροντίδας.",
+                        "Enrolment of older people in the home-care programme.",
+                    ),
+                    duration_minutes: 30,
+                    legal_entity_documents: &[],
+                    required_documents: &[ID_CARD, ("Ιατρική γνωμάτευση", "Medical report")],
+                },
+            ],
+        }],
+    },
+];
+
+/// Seeds the catalogue when it is empty; answers whether it did. One
+/// transaction, so a failed seed leaves nothing half-written.
+pub fn seed(conn: &mut DbConn) -> anyhow::Result<bool> {
+    conn.transaction(|tx| {
+        if store::count_municipalities(tx)? > 0 {
+            return Ok(false);
+        }
+        let now = Utc::now().naive_utc();
+        for municipality in MUNICIPALITIES {
+            let municipality_id = MunicipalityId::generate().to_string();
+            store::insert_municipality(
+                tx,
+                &MunicipalityRow {
+                    id: municipality_id.clone(),
+                    name_el: municipality.name.0.into(),
+                    name_en: municipality.name.1.into(),
+                    contact_email: municipality.email.into(),
+                    time_zone: "Europe/Athens".into(),
+                    created_at: now,
+                },
+            )?;
+            for department in municipality.departments {
+                let department_id = DepartmentId::generate().to_string();
+                store::insert_department(
+                    tx,
+                    &DepartmentRow {
+                        id: department_id.clone(),
+                        municipality_id: municipality_id.clone(),
+                        name_el: department.name.0.into(),
+                        name_en: department.name.1.into(),
+                        email: department.email.into(),
+                        created_at: now,
+                    },
+                )?;
+                for service in department.services {
+                    insert_demo_service(tx, &department_id, service, now)?;
+                }
+            }
+        }
+        Ok(true)
+    })
+}
+
+fn insert_demo_service(
+    conn: &mut DbConn,
+    department_id: &str,
+    service: &DemoService,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let service_id = ServiceId::generate().to_string();
+    let documents = |purpose: &'static str, list: &'static [(&str, &str)]| {
+        let service_id = service_id.clone();
+        list.iter()
+            .enumerate()
+            .map(move |(position, (el, en))| DocumentRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                service_id: service_id.clone(),
+                purpose: purpose.into(),
+                position: position as i32,
+                name_el: (*el).into(),
+                name_en: (*en).into(),
+            })
+    };
+    let all: Vec<DocumentRow> = documents(PURPOSE_LEGAL_ENTITY, service.legal_entity_documents)
+        .chain(documents(PURPOSE_BEFORE_VISIT, service.required_documents))
+        .collect();
+    store::insert_service(
+        conn,
+        &ServiceRow {
+            id: service_id.clone(),
+            department_id: department_id.into(),
+            name_el: service.name.0.into(),
+            name_en: service.name.1.into(),
+            description_el: service.description.0.into(),
+            description_en: service.description.1.into(),
+            duration_minutes: service.duration_minutes,
+            serves_legal_entities: !service.legal_entity_documents.is_empty(),
+            created_at: now,
+        },
+        &all,
+    )
+}

@@ -1,0 +1,379 @@
+//! One error type for the whole API, rendered as RFC 9457 problem+json with
+//! a stable `code` (catalogued in `docs/errors.md`) and Greek or English
+//! texts chosen by `Accept-Language`.
+
+use std::borrow::Cow;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::Lang;
+
+/// A text in both languages the service speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub el: Cow<'static, str>,
+    pub en: Cow<'static, str>,
+}
+
+impl Text {
+    pub fn new(el: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Text {
+        Text {
+            el: el.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::El => &self.el,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// Generates [`ErrorCode`] and its catalogue from one table, so a code, its
+/// status and its texts can never drift apart.
+macro_rules! error_codes {
+    ($( $variant:ident = $code:literal, $status:ident,
+        title($title_el:literal, $title_en:literal),
+        detail($detail_el:literal, $detail_en:literal); )+) => {
+        /// The stable machine-readable codes of the API's errors.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $( $variant, )+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$( ErrorCode::$variant, )+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )+ }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self { $( ErrorCode::$variant => StatusCode::$status, )+ }
+            }
+
+            pub fn title(self) -> Text {
+                match self { $( ErrorCode::$variant => Text::new($title_el, $title_en), )+ }
+            }
+
+            /// The detail used when the error carries no more specific one.
+            pub fn default_detail(self) -> Text {
+                match self { $( ErrorCode::$variant => Text::new($detail_el, $detail_en), )+ }
+            }
+        }
+    };
+}
+
+error_codes! {
+    BadRequest = "bad_request", BAD_REQUEST,
+        title("Μη έγκυρο αίτημα", "Bad request"),
+        detail("Το αίτημα δεν μπορεί να γίνει κατανοητό.", "The request could not be understood.");
+    MalformedJson = "malformed_json", BAD_REQUEST,
+        title("Μη έγκυρο JSON", "Malformed JSON"),
+        detail("Το σώμα του αιτήματος δεν είναι έγκυρο JSON.", "The request body is not valid JSON.");
+    NotFound = "not_found", NOT_FOUND,
+        title("Δεν βρέθηκε", "Not found"),
+        detail("Ο πόρος που ζητήθηκε δεν υπάρχει.", "The requested resource does not exist.");
+    MethodNotAllowed = "method_not_allowed", METHOD_NOT_ALLOWED,
+        title("Μη επιτρεπτή μέθοδος", "Method not allowed"),
+        detail("Η διαδρομή δεν δέχεται αυτή τη μέθοδο HTTP· δείτε την κεφαλίδα Allow.",
+               "This path does not accept this HTTP method; see the Allow header.");
+    PayloadTooLarge = "payload_too_large", PAYLOAD_TOO_LARGE,
+        title("Πολύ μεγάλο αίτημα", "Payload too large"),
+        detail("Το σώμα του αιτήματος υπερβαίνει το επιτρεπτό μέγεθος.",
+               "The request body exceeds the size limit.");
+    UnsupportedMediaType = "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE,
+        title("Μη υποστηριζόμενος τύπος περιεχομένου", "Unsupported media type"),
+        detail("Το σώμα πρέπει να αποσταλεί ως application/json.",
+               "The body must be sent as application/json.");
+    ValidationFailed = "validation_failed", UNPROCESSABLE_ENTITY,
+        title("Μη έγκυρα στοιχεία", "Validation failed"),
+        detail("Ορισμένα πεδία δεν είναι έγκυρα· δείτε το errors.",
+               "Some fields are not valid; see errors.");
+    InternalError = "internal_error", INTERNAL_SERVER_ERROR,
+        title("Εσωτερικό σφάλμα", "Internal error"),
+        detail("Παρουσιάστηκε απρόσμενο σφάλμα. Δοκιμάστε ξανά αργότερα.",
+               "An unexpected error occurred. Please try again later.");
+    ServiceUnavailable = "service_unavailable", SERVICE_UNAVAILABLE,
+        title("Η υπηρεσία δεν είναι διαθέσιμη", "Service unavailable"),
+        detail("Η υπηρεσία είναι προσωρινά υπερφορτωμένη. Δοκιμάστε ξανά σε λίγο.",
+               "The service is temporarily overloaded. Please try again shortly.");
+}
+
+impl ErrorCode {
+    /// The closest code for an error that did not come from this crate
+    /// (actix's own extractors, routing), so nothing leaves as plain text.
+    pub fn for_status(status: StatusCode) -> ErrorCode {
+        match status.as_u16() {
+            404 => ErrorCode::NotFound,
+            405 => ErrorCode::MethodNotAllowed,
+            413 => ErrorCode::PayloadTooLarge,
+            415 => ErrorCode::UnsupportedMediaType,
+            422 => ErrorCode::ValidationFailed,
+            503 => ErrorCode::ServiceUnavailable,
+            400..=499 => ErrorCode::BadRequest,
+            _ => ErrorCode::InternalError,
+        }
+    }
+}
+
+/// One invalid field of a request.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub field: Cow<'static, str>,
+    pub code: &'static str,
+    pub message: Text,
+}
+
+impl FieldError {
+    pub fn new(
+        field: impl Into<Cow<'static, str>>,
+        code: &'static str,
+        message: Text,
+    ) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code,
+            message,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    code: ErrorCode,
+    detail: Option<Text>,
+    errors: Vec<FieldError>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> ApiError {
+        ApiError {
+            code,
+            detail: None,
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_detail(mut self, detail: Text) -> ApiError {
+        self.detail = Some(detail);
+        self
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> ApiError {
+        ApiError {
+            errors,
+            ..ApiError::new(ErrorCode::ValidationFailed)
+        }
+    }
+
+    pub fn not_found() -> ApiError {
+        ApiError::new(ErrorCode::NotFound)
+    }
+
+    /// Logs the cause for operators; callers only ever see the generic text.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(%cause, "internal error");
+        ApiError::new(ErrorCode::InternalError)
+    }
+
+    pub fn database_unavailable() -> ApiError {
+        ApiError::new(ErrorCode::ServiceUnavailable)
+            .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn problem(&self, lang: Lang) -> Problem {
+        let detail = self
+            .detail
+            .clone()
+            .unwrap_or_else(|| self.code.default_detail());
+        Problem {
+            type_: format!("urn:citizen-api:problem:{}", self.code.as_str()),
+            title: self.code.title().get(lang).to_owned(),
+            status: self.code.status().as_u16(),
+            detail: detail.get(lang).to_owned(),
+            code: self.code.as_str().to_owned(),
+            errors: self
+                .errors
+                .iter()
+                .map(|e| FieldProblem {
+                    field: e.field.to_string(),
+                    code: e.code.to_owned(),
+                    message: e.message.get(lang).to_owned(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn render(&self, lang: Lang) -> HttpResponse {
+        let mut response = HttpResponse::build(self.code.status());
+        response
+            .content_type("application/problem+json")
+            .insert_header((header::CONTENT_LANGUAGE, lang.tag()));
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.json(self.problem(lang))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let detail = self
+            .detail
+            .clone()
+            .unwrap_or_else(|| self.code.default_detail());
+        write!(f, "{}: {}", self.code.as_str(), detail.en)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    /// Greek, the default; [`render_problems`] re-renders for the caller's
+    /// language, which this method cannot see.
+    fn error_response(&self) -> HttpResponse {
+        self.render(Lang::El)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> ApiError {
+        match error {
+            diesel::result::Error::NotFound => ApiError::not_found(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:citizen-api:problem:validation_failed",
+    "title": "Μη έγκυρα στοιχεία",
+    "status": 422,
+    "detail": "Ορισμένα πεδία δεν είναι έγκυρα· δείτε το errors.",
+    "code": "validation_failed",
+    "errors": [{"field": "limit", "code": "out_of_range", "message": "Το limit πρέπει να είναι από 1 έως 200."}]
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:citizen-api:problem:<code>`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Short summary, in the negotiated language.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong in this request, in the negotiated language.
+    pub detail: String,
+    /// Stable machine-readable code; see the error catalogue.
+    pub code: String,
+    /// One entry per invalid field, for `validation_failed`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldProblem>,
+}
+
+#[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
+pub struct FieldProblem {
+    /// The field, query parameter or path parameter, e.g. `limit`.
+    pub field: String,
+    /// Stable machine-readable reason, e.g. `out_of_range`.
+    pub code: String,
+    pub message: String,
+}
+
+/// Middleware: renders every error response as problem+json in the
+/// caller's language, including the errors actix raises itself.
+pub async fn render_problems(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let lang = Lang::from_headers(req.headers());
+    let response = next.call(req).await?;
+    let Some(error) = response.response().error() else {
+        return Ok(response.map_into_left_body());
+    };
+    let rendered = match error.as_error::<ApiError>() {
+        Some(_) if lang == Lang::El => return Ok(response.map_into_left_body()),
+        Some(api_error) => api_error.render(lang),
+        None => {
+            let status = error.as_response_error().status_code();
+            if status.is_server_error() {
+                tracing::error!(%error, "unhandled error");
+            }
+            ApiError::new(ErrorCode::for_status(status)).render(lang)
+        }
+    };
+    Ok(response.into_response(rendered).map_into_right_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate {s}");
+            assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
+        }
+    }
+
+    /// `docs/errors.md` is the integrators' catalogue: it must list them all.
+    #[test]
+    fn every_code_is_in_the_catalogue() {
+        let catalogue = include_str!("../../docs/errors.md");
+        for code in ErrorCode::ALL {
+            assert!(
+                catalogue.contains(&format!("`{}`", code.as_str())),
+                "{} missing",
+                code.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn a_problem_carries_code_status_and_fields_in_the_language_asked() {
+        let error = ApiError::validation(vec![FieldError::new(
+            "limit",
+            "out_of_range",
+            Text::new("εκτός ορίων", "out of range"),
+        )]);
+        let en = error.problem(Lang::En);
+        assert_eq!((en.status, en.code.as_str()), (422, "validation_failed"));
+        assert_eq!(en.title, "Validation failed");
+        assert_eq!(en.errors[0].message, "out of range");
+        assert_eq!(error.problem(Lang::El).errors[0].message, "εκτός ορίων");
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let problem = ApiError::internal("relation \"x\" does not exist").problem(Lang::En);
+        assert!(!problem.detail.contains("relation"));
+        assert_eq!(problem.status, 500);
+    }
+}

@@ -1,0 +1,160 @@
+//! Error handling for actix's extractors, so that a bad body, query or path
+//! answers problem+json with a documented code instead of actix's plain text.
+
+use std::str::FromStr;
+
+use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError};
+use actix_web::web::{JsonConfig, PathConfig, QueryConfig};
+
+use super::{ApiError, ErrorCode, FieldError, Text};
+
+/// The extractor configurations every app instance registers.
+pub fn extractor_configs(json_limit_bytes: usize) -> (JsonConfig, QueryConfig, PathConfig) {
+    let json = JsonConfig::default()
+        .limit(json_limit_bytes)
+        .error_handler(|error, _| json_error(error).into());
+    let query = QueryConfig::default().error_handler(|error, _| query_error(error).into());
+    // Handlers take path segments as strings and parse them with
+    // [`parse_path_id`], which names the parameter; this is the net below it.
+    let path = PathConfig::default().error_handler(|error, _| {
+        ApiError::validation(vec![FieldError::new(
+            "path",
+            "invalid",
+            Text::new(
+                "Μη έγκυρη παράμετρος διαδρομής.",
+                format!("Invalid path parameter: {error}"),
+            ),
+        )])
+        .into()
+    });
+    (json, query, path)
+}
+
+fn json_error(error: JsonPayloadError) -> ApiError {
+    match error {
+        JsonPayloadError::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::new(ErrorCode::PayloadTooLarge)
+        }
+        JsonPayloadError::Payload(PayloadError::Overflow) => {
+            ApiError::new(ErrorCode::PayloadTooLarge)
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            // Well-formed JSON of the wrong shape: say which field, as serde
+            // words it (`missing field `name` at line 1 column 2`).
+            ApiError::validation(vec![FieldError::new(
+                "body",
+                "invalid_shape",
+                Text::new(format!("Μη αναμενόμενη μορφή: {e}"), e.to_string()),
+            )])
+        }
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::new(ErrorCode::MalformedJson).with_detail(Text::new(
+                format!("Το σώμα δεν είναι έγκυρο JSON: {e}"),
+                format!("The body is not valid JSON: {e}"),
+            ))
+        }
+        _ => ApiError::new(ErrorCode::BadRequest),
+    }
+}
+
+fn query_error(error: QueryPayloadError) -> ApiError {
+    ApiError::validation(vec![FieldError::new(
+        "query",
+        "invalid",
+        Text::new(
+            format!("Μη έγκυρες παράμετροι ερωτήματος: {error}"),
+            error.to_string(),
+        ),
+    )])
+}
+
+/// Parses an id from the path, naming the parameter when it does not parse.
+pub fn parse_path_id<T: FromStr>(raw: &str, parameter: &'static str) -> Result<T, ApiError> {
+    raw.parse().map_err(|_| {
+        ApiError::validation(vec![FieldError::new(
+            parameter,
+            "invalid_id",
+            Text::new(
+                "Το αναγνωριστικό πρέπει να είναι UUID.",
+                "The identifier must be a UUID.",
+            ),
+        )])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{App, HttpResponse, test, web};
+    use serde::Deserialize;
+
+    use super::*;
+    use crate::http::render_problems;
+
+    #[derive(Deserialize)]
+    struct Body {
+        name: String,
+    }
+
+    async fn accept(body: web::Json<Body>) -> HttpResponse {
+        HttpResponse::Ok().body(body.into_inner().name)
+    }
+
+    async fn status_and_code(req: test::TestRequest) -> (u16, String) {
+        let (json, query, path) = extractor_configs(64);
+        let app = test::init_service(
+            App::new()
+                .app_data(json)
+                .app_data(query)
+                .app_data(path)
+                .wrap(actix_web::middleware::from_fn(render_problems))
+                .route("/", web::post().to(accept)),
+        )
+        .await;
+        let response = test::call_service(&app, req.to_request()).await;
+        let status = response.status().as_u16();
+        assert_eq!(
+            response.headers().get("content-type").unwrap(),
+            "application/problem+json",
+            "status {status}"
+        );
+        let problem: crate::http::Problem = test::read_body_json(response).await;
+        (status, problem.code)
+    }
+
+    fn post(body: &'static str, content_type: &'static str) -> test::TestRequest {
+        test::TestRequest::post()
+            .uri("/")
+            .insert_header(("content-type", content_type))
+            .set_payload(body)
+    }
+
+    #[actix_web::test]
+    async fn malformed_json_is_400() {
+        assert_eq!(
+            status_and_code(post("{\"name\":", "application/json")).await,
+            (400, "malformed_json".into())
+        );
+    }
+
+    #[actix_web::test]
+    async fn json_of_the_wrong_shape_is_422() {
+        let got = status_and_code(post("{\"nom\":\"x\"}", "application/json")).await;
+        assert_eq!(got, (422, "validation_failed".into()));
+    }
+
+    #[actix_web::test]
+    async fn wrong_content_type_is_415() {
+        let got = status_and_code(post("{\"name\":\"x\"}", "text/plain")).await;
+        assert_eq!(got, (415, "unsupported_media_type".into()));
+    }
+
+    #[actix_web::test]
+    async fn oversized_body_is_413() {
+        let body = r#"{"name":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#;
+        assert_eq!(
+            status_and_code(post(body, "application/json")).await,
+            (413, "payload_too_large".into())
+        );
+    }
+}

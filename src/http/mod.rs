@@ -1,0 +1,15 @@
+//! What every endpoint shares: problem+json errors, the language of error
+//! texts, extractor error handling, the 404/405 fallback, and pagination.
+
+mod error;
+mod extractors;
+mod fallback;
+mod language;
+mod pagination;
+pub mod problem_docs;
+
+pub use error::{ApiError, ErrorCode, FieldError, FieldProblem, Problem, Text, render_problems};
+pub use extractors::{extractor_configs, parse_path_id};
+pub use fallback::{RouteTable, no_route};
+pub use language::Lang;
+pub use pagination::{Cursor, Page, PageParams, PageRequest};

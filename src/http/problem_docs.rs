@@ -1,0 +1,99 @@
+//! The error responses in the OpenAPI document. Each is a reusable response
+//! component with the [`Problem`](super::Problem) schema; [`document_errors`]
+//! adds the ones every operation can answer, so no operation lacks them.
+
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Type};
+
+fn problem_response(description: &str) -> Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+macro_rules! problem_responses {
+    ($( $(#[$doc:meta])* $name:ident => $description:literal; )+) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+
+            impl<'r> utoipa::ToResponse<'r> for $name {
+                fn response() -> (&'r str, RefOr<Response>) {
+                    (stringify!($name), problem_response($description).into())
+                }
+            }
+        )+
+
+        /// Every problem response, for the document's components.
+        pub fn all() -> Vec<(String, RefOr<Response>)> {
+            vec![$( (stringify!($name).to_owned(), problem_response($description).into()), )+]
+        }
+    };
+}
+
+problem_responses! {
+    MalformedJson => "`malformed_json`: the body is not valid JSON.";
+    NotFound => "`not_found`: no such resource.";
+    PayloadTooLarge => "`payload_too_large`: the body exceeds the size limit.";
+    UnsupportedMediaType => "`unsupported_media_type`: the body is not `application/json`.";
+    ValidationFailed => "`validation_failed`: a parameter or field is invalid; `errors` names each one.";
+    InternalError => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
+    ServiceUnavailable => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";
+}
+
+/// Adds, to every operation, the `Accept-Language` parameter and the error
+/// responses any request can meet: 500 and 503 always, and 400/413/415 where
+/// the operation takes a body.
+pub fn document_errors(document: &mut OpenApi) {
+    let components = document.components.get_or_insert_with(Default::default);
+    components.responses.extend(all());
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            add_standard_errors(operation);
+        }
+    }
+}
+
+fn add_standard_errors(operation: &mut Operation) {
+    let mut add = |status: &str, name: &str| {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| Ref::from_response_name(name).into());
+    };
+    add("500", "InternalError");
+    add("503", "ServiceUnavailable");
+    if operation.request_body.is_some() {
+        add("400", "MalformedJson");
+        add("413", "PayloadTooLarge");
+        add("415", "UnsupportedMediaType");
+    }
+    operation.parameters.get_or_insert_with(Vec::new).push(
+        ParameterBuilder::new()
+            .name("Accept-Language")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some("Language of error texts: `el` (default) or `en`."))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .examples(["en"]),
+            ))
+            .build(),
+    );
+}

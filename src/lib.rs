@@ -1,0 +1,16 @@
+//! citizen-api: the public REST API for municipal appointments and ID photos
+//! with consent. See `docs/architecture.md` for the map.
+
+pub mod app;
+pub mod booking;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Settings;

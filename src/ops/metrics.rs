@@ -1,0 +1,106 @@
+//! Prometheus metrics: requests by route template and status, latency, and
+//! the state of the database pool.
+
+use actix_web::{HttpResponse, get, web};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::db::Db;
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    pool: IntGaugeVec,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let registry =
+            Registry::new_custom(Some("citizen_api".into()), None).expect("static prefix is valid");
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by method, route template and status.",
+            ),
+            &["method", "route", "status"],
+        )
+        .expect("static metric definition");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer, by method and route template.",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["method", "route"],
+        )
+        .expect("static metric definition");
+        let pool = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_connections",
+                "Database pool connections by state (max, open, idle).",
+            ),
+            &["state"],
+        )
+        .expect("static metric definition");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(pool.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("each metric registered once");
+        }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            pool,
+        }
+    }
+
+    /// `route` is the matched template (`/v1/municipalities/{municipality_id}/services`),
+    /// never the raw path, so ids do not multiply the series.
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .with_label_values(&[method, route, &status.to_string()])
+            .inc();
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(seconds);
+    }
+
+    fn render(&self, db: &Db) -> String {
+        let (max, open, idle) = db.state();
+        self.pool.with_label_values(&["max"]).set(i64::from(max));
+        self.pool.with_label_values(&["open"]).set(i64::from(open));
+        self.pool.with_label_values(&["idle"]).set(i64::from(idle));
+        let mut buffer = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buffer)
+            .expect("text encoding into memory cannot fail");
+        String::from_utf8(buffer).expect("the text format is UTF-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// Prometheus text exposition format.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Metrics in the Prometheus text format.", body = String, content_type = "text/plain"))
+)]
+#[get("/metrics")]
+async fn metrics(metrics: web::Data<Metrics>, db: web::Data<Db>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(prometheus::TEXT_FORMAT)
+        .body(metrics.render(&db))
+}

@@ -1,0 +1,15 @@
+//! Operations endpoints at the root (`/healthz`, `/readyz`, `/metrics`) and
+//! the middleware that gives every request an id, a log line and metrics.
+
+mod health;
+mod metrics;
+mod observe;
+
+pub use metrics::Metrics;
+pub use observe::observe;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(metrics::metrics);
+}
