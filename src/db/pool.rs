@@ -82,10 +82,10 @@ impl Db {
             url: url.redacted(),
             source,
         };
-        if let DatabaseUrl::Sqlite(path) = url {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| fail(e.into()))?;
-            }
+        if let DatabaseUrl::Sqlite(path) = url
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| fail(e.into()))?;
         }
         let manager = Manager {
             url: url.clone(),
@@ -166,7 +166,7 @@ mod tests {
         .unwrap();
         let held = db.pool.get().unwrap();
         let err = db.run(|_| Ok(())).await.unwrap_err();
-        assert_eq!(err.code(), ErrorCode::DatabaseUnavailable);
+        assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
         drop(held);
         db.run(|_| Ok(())).await.unwrap();
     }

@@ -1,1 +1,8 @@
+//! Black-box HTTP tests: one binary, each test against its own real server
+//! and database (see `helpers`).
 
+mod catalogue;
+mod errors;
+mod helpers;
+mod openapi;
+mod operations;

@@ -1,0 +1,188 @@
+//! The public catalogue (R-BK-02, R-BK-04, R-BK-05).
+
+use std::collections::HashSet;
+
+use citizen_api::booking::catalogue::store::{self, MunicipalityRow};
+use citizen_api::booking::catalogue::{Municipality, Service};
+use citizen_api::domain::ids::MunicipalityId;
+use citizen_api::http::Page;
+
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+
+async fn kalamata(app: &TestApp) -> Municipality {
+    let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
+    page.items
+        .into_iter()
+        .find(|m| m.name.el == "Δήμος Καλαμάτας")
+        .expect("the demo data has Kalamata")
+}
+
+#[tokio::test]
+async fn r_bk_02_demo_catalogue_lists_municipalities_with_names_in_both_languages() {
+    let app = spawn_app().await;
+    let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(page.next_cursor, None);
+    let kalamata = page
+        .items
+        .iter()
+        .find(|m| m.name.en == "Municipality of Kalamata")
+        .unwrap();
+    assert_eq!(kalamata.name.el, "Δήμος Καλαμάτας");
+    assert_eq!(kalamata.time_zone, "Europe/Athens");
+    assert!(kalamata.contact_email.ends_with(".example"));
+}
+
+#[tokio::test]
+async fn r_bk_04_r_bk_05_services_carry_their_department_and_documents() {
+    let app = spawn_app().await;
+    let kalamata = kalamata(&app).await;
+    let page: Page<Service> = app
+        .get_json(&format!("/v1/municipalities/{}/services", kalamata.id))
+        .await;
+    assert_eq!(page.items.len(), 5);
+    let welfare: Vec<&Service> = page
+        .items
+        .iter()
+        .filter(|s| s.department.name.el == "Κοινωνική Πρόνοια")
+        .collect();
+    assert_eq!(welfare.len(), 4);
+    assert!(
+        welfare
+            .iter()
+            .all(|s| s.department.name.en == "Social Welfare")
+    );
+
+    let associations = page.items.iter().find(|s| s.serves_legal_entities).unwrap();
+    assert_eq!(associations.legal_entity_documents.len(), 2);
+    assert!(associations.department.email.contains('@'));
+    let income = page
+        .items
+        .iter()
+        .find(|s| s.name.en == "Guaranteed Minimum Income")
+        .unwrap();
+    assert!(!income.serves_legal_entities);
+    assert!(income.legal_entity_documents.is_empty());
+    assert_eq!(income.duration_minutes, 20);
+    assert_eq!(income.required_documents[0].en, "Identity card or passport");
+}
+
+#[tokio::test]
+async fn services_of_one_municipality_never_include_another_s() {
+    let app = spawn_app().await;
+    let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
+    let mut seen = HashSet::new();
+    for municipality in &page.items {
+        let services: Page<Service> = app
+            .get_json(&format!("/v1/municipalities/{}/services", municipality.id))
+            .await;
+        for service in services.items {
+            assert!(
+                seen.insert(service.id),
+                "service listed under two municipalities"
+            );
+        }
+    }
+    assert_eq!(seen.len(), 7);
+}
+
+#[tokio::test]
+async fn pages_walk_every_municipality_once() {
+    let app = spawn_app_with(|s| s.demo_data = false).await;
+    app.db
+        .run_blocking(|conn| {
+            for n in 0..120 {
+                store::insert_municipality(
+                    conn,
+                    &MunicipalityRow {
+                        id: MunicipalityId::generate().to_string(),
+                        // Names in an order unlike the ids' order, so the
+                        // cursor must follow the name.
+                        name_el: format!("Δήμος {:03}", (n * 37) % 120),
+                        name_en: format!("Municipality {n}"),
+                        contact_email: format!("m{n}@example.gr"),
+                        time_zone: "Europe/Athens".into(),
+                        created_at: chrono::Utc::now().naive_utc(),
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+
+    let mut seen = HashSet::new();
+    let mut pages = 0;
+    let mut path = "/v1/municipalities?limit=50".to_owned();
+    loop {
+        let page: Page<Municipality> = app.get_json(&path).await;
+        pages += 1;
+        assert!(page.items.len() <= 50);
+        for m in &page.items {
+            assert!(seen.insert(m.id), "{} appeared twice", m.id);
+        }
+        match page.next_cursor {
+            Some(cursor) => path = format!("/v1/municipalities?limit=50&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!((seen.len(), pages), (120, 3));
+}
+
+#[tokio::test]
+async fn default_and_maximum_page_sizes() {
+    let app = spawn_app_with(|s| s.demo_data = false).await;
+    let empty: Page<Municipality> = app.get_json("/v1/municipalities").await;
+    assert!(empty.items.is_empty() && empty.next_cursor.is_none());
+    for limit in ["1", "200"] {
+        let _: Page<Municipality> = app
+            .get_json(&format!("/v1/municipalities?limit={limit}"))
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_municipality_is_404() {
+    let app = spawn_app().await;
+    let path = format!("/v1/municipalities/{}/services", MunicipalityId::generate());
+    assert_problem(app.get(&path).await, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_malformed_municipality_id_names_the_parameter() {
+    let app = spawn_app().await;
+    for id in [
+        "42",
+        "not-a-uuid",
+        "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0g",
+        "%C3%A9",
+    ] {
+        let response = app.get(&format!("/v1/municipalities/{id}/services")).await;
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(problem.errors[0].field, "municipality_id", "{id}");
+        assert_eq!(problem.errors[0].code, "invalid_id");
+    }
+}
+
+#[tokio::test]
+async fn bad_paging_parameters_are_422_with_each_field_named() {
+    let app = spawn_app().await;
+    for limit in ["0", "201", "-5", "abc", "1.5", ""] {
+        let response = app.get(&format!("/v1/municipalities?limit={limit}")).await;
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(problem.errors[0].field, "limit", "limit={limit}");
+    }
+    let response = app.get("/v1/municipalities?limit=0&cursor=%%%").await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["limit", "cursor"]);
+
+    let kalamata = kalamata(&app).await;
+    let response = app
+        .get(&format!(
+            "/v1/municipalities/{}/services?cursor=bm9wZQ",
+            kalamata.id
+        ))
+        .await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(problem.errors[0].code, "invalid_cursor");
+}

@@ -1,0 +1,66 @@
+//! The OpenAPI document: committed, served, and complete about errors.
+
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+const COMMITTED: &str = include_str!("../../openapi/openapi.json");
+
+#[test]
+fn the_committed_document_is_what_the_code_generates() {
+    let generated = citizen_api::openapi::document_json();
+    assert!(
+        generated == COMMITTED,
+        "openapi/openapi.json is out of date; regenerate it with\n\n    \
+         cargo run -- openapi > openapi/openapi.json\n"
+    );
+}
+
+#[tokio::test]
+async fn the_served_document_is_the_committed_one_and_swagger_ui_is_up() {
+    let app = spawn_app().await;
+    let served: Value = app.get_json("/openapi.json").await;
+    let committed: Value = serde_json::from_str(COMMITTED).unwrap();
+    assert_eq!(served, committed);
+    let ui = app.get("/swagger-ui/").await;
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("swagger-ui"));
+}
+
+/// Every operation documents its failures with the problem schema.
+#[test]
+fn every_operation_documents_its_errors_as_problems() {
+    let document: Value = serde_json::from_str(COMMITTED).unwrap();
+    let responses = &document["components"]["responses"];
+    let mut operations = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            let codes = operation["responses"].as_object().unwrap();
+            for required in ["500", "503"] {
+                assert!(
+                    codes.contains_key(required),
+                    "{method} {path} lacks {required}"
+                );
+            }
+            if path.contains('{') {
+                assert!(
+                    codes.contains_key("422"),
+                    "{method} {path} lacks 422 for its path id"
+                );
+            }
+            for (status, response) in codes.iter().filter(|(s, _)| !s.starts_with('2')) {
+                let response = match response["$ref"].as_str() {
+                    Some(reference) => &responses[reference.rsplit('/').next().unwrap()],
+                    None => response,
+                };
+                let schema = &response["content"]["application/problem+json"]["schema"]["$ref"];
+                assert_eq!(
+                    schema, "#/components/schemas/Problem",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    assert!(operations >= 5);
+}

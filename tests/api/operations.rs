@@ -1,0 +1,78 @@
+//! `/healthz`, `/readyz`, `/metrics`, and the request id on every response.
+
+use citizen_api::db::has_pending_migrations;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_when_the_database_is_current() {
+    let app = spawn_app().await;
+    let health: serde_json::Value = app.get_json("/healthz").await;
+    assert_eq!(health["status"], "ok");
+    let ready: serde_json::Value = app.get_json("/readyz").await;
+    assert_eq!(ready["status"], "ready");
+    let expected = if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(ready["database"], expected);
+    assert!(!app.db.run_blocking(has_pending_migrations).unwrap());
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template_not_raw_path() {
+    let app = spawn_app().await;
+    let id = "0190c0de-0000-7000-8000-000000000000";
+    app.get(&format!("/v1/municipalities/{id}/services")).await;
+    app.get("/no/such/route").await;
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.contains(
+        r#"citizen_api_http_requests_total{method="GET",route="/v1/municipalities/{municipality_id}/services",status="404"} 1"#
+    ), "{text}");
+    assert!(
+        text.contains(r#"route="unmatched",status="404"} 1"#),
+        "{text}"
+    );
+    assert!(!text.contains(id));
+    assert!(text.contains("citizen_api_http_request_duration_seconds_bucket"));
+    assert!(
+        text.contains(r#"citizen_api_db_pool_connections{state="max"} 4"#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_the_callers() {
+    let app = spawn_app().await;
+    let generated = app.get("/healthz").await;
+    let id = generated.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+
+    let kept = app
+        .client
+        .get(app.url("/nowhere"))
+        .header("x-request-id", "frontend-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.headers()["x-request-id"], "frontend-42");
+
+    let too_long = "x".repeat(200);
+    let replaced = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-request-id", &too_long)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(replaced.headers()["x-request-id"], too_long.as_str());
+}
