@@ -1,5 +1,3 @@
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,6 +19,8 @@ use super::DomainError;
     examples("090000045")
 )]
 pub struct Afm(String);
+
+super::string_value!(Afm);
 
 impl Afm {
     /// Parses an AFM, trimming surrounding whitespace.
@@ -46,36 +46,12 @@ impl Afm {
         Ok(Self(afm.to_owned()))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The AFM with all but the last 3 digits hidden, e.g. `******045`.
     ///
     /// Enough for a citizen to recognise their own AFM on screen or in an
     /// email, without exposing the full identifier.
     pub fn masked(&self) -> String {
         format!("******{}", &self.0[6..])
-    }
-}
-
-impl fmt::Display for Afm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for Afm {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Afm {
-    type Error = DomainError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
     }
 }
 

@@ -1,5 +1,3 @@
-use std::fmt;
-
 use email_address::{EmailAddress, Options};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -31,6 +29,8 @@ const MAX_LEN: usize = 254;
 )]
 pub struct Email(String);
 
+super::string_value!(Email);
+
 impl Email {
     /// Parses an email address, trimming surrounding whitespace.
     ///
@@ -53,30 +53,6 @@ impl Email {
             address.local_part(),
             address.domain().to_ascii_lowercase()
         )))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Email {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for Email {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Email {
-    type Error = DomainError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
     }
 }
 

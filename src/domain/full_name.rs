@@ -1,5 +1,3 @@
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -34,6 +32,8 @@ const MAX_CHARS: usize = 100;
 )]
 pub struct FullName(String);
 
+super::string_value!(FullName);
+
 impl FullName {
     /// Parses and normalizes a full name.
     ///
@@ -64,10 +64,6 @@ impl FullName {
             Err(DomainError::InvalidFullName)
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// A Greek or Latin letter.
@@ -84,26 +80,6 @@ fn is_letter(c: char) -> bool {
             | '\u{0370}'..='\u{03FF}' // Greek and Coptic
             | '\u{1F00}'..='\u{1FFF}' // Greek Extended (polytonic)
         )
-}
-
-impl fmt::Display for FullName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for FullName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for FullName {
-    type Error = DomainError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
-    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,39 @@
 //! an [`Afm`], [`Email`], [`Phone`] or [`FullName`] and rely on it being valid
 //! and already normalized, instead of re-checking raw strings everywhere.
 
+/// The trait impls every string-backed value type shares: reading it back
+/// as text, and `TryFrom<String>` so that serde deserializes through `parse`.
+macro_rules! string_value {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = DomainError;
+
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::parse(&value)
+            }
+        }
+    };
+}
+use string_value;
+
 mod afm;
 mod email;
 mod full_name;

@@ -1,5 +1,3 @@
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -32,6 +30,8 @@ use super::DomainError;
     examples("+306912345678")
 )]
 pub struct Phone(String);
+
+super::string_value!(Phone);
 
 impl Phone {
     /// Parses and normalizes a phone number to E.164.
@@ -72,10 +72,6 @@ impl Phone {
         Ok(Self(format!("+{international}")))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Whether this is a Greek mobile number (`+30 69x xxx xxxx`), i.e. one
     /// that can receive SMS.
     pub fn is_greek_mobile(&self) -> bool {
@@ -98,26 +94,6 @@ impl Phone {
             "*".repeat(hidden),
             &digits[digits.len() - 3..]
         )
-    }
-}
-
-impl fmt::Display for Phone {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl AsRef<str> for Phone {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Phone {
-    type Error = DomainError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
     }
 }
 
