@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod booking;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
