@@ -2,6 +2,7 @@
 //! before returning, so tests can ask for port 0 and read the real port.
 
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -20,6 +21,7 @@ use crate::{booking, demo, openapi, ops};
 /// registration.
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     ops::routes(cfg);
+    auth::routes(cfg);
     booking::routes(cfg);
 }
 
@@ -33,6 +35,11 @@ impl Application {
     /// Opens the database, brings its schema up to date, seeds the demo data
     /// when asked, and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Application::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with time from `clock`, for tests that move it.
+    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
         let db = open_database(&settings).await?;
         let listener = TcpListener::bind(settings.bind).map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (CITIZEN_API_BIND): {e}", settings.bind)
@@ -44,6 +51,9 @@ impl Application {
         let metrics = web::Data::new(Metrics::new());
         let db_data = web::Data::new(db.clone());
         let json_limit = settings.http.json_limit_bytes;
+        let auth = web::Data::new(AuthContext::new(&settings, address, clock.clone())?);
+        let auth_limit = web::Data::new(ClientRateLimit::per_minute(settings.auth.rate_limit_per_minute));
+        let development_provider = AuthContext::development_provider_enabled(&settings);
 
         let mut server = HttpServer::new(move || {
             let (json, query, path) = extractor_configs(json_limit);
@@ -54,6 +64,8 @@ impl Application {
             app.app_data(db_data.clone())
                 .app_data(metrics.clone())
                 .app_data(route_table.clone())
+                .app_data(auth.clone())
+                .app_data(auth_limit.clone())
                 .app_data(json)
                 .app_data(query)
                 .app_data(path)

@@ -10,26 +10,29 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
-use serde::{Deserialize, Serialize};
+use figment::providers::{Env, Format, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 
+use crate::auth::settings::{AuthSettings, ContactRegistryKind, DEVELOPMENT_CLIENT_SECRET};
 use crate::db::DatabaseUrl;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     Development,
     Production,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Pretty,
     Json,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     pub profile: Profile,
     /// Address and port to listen on; port 0 picks a free port (tests).
@@ -41,9 +44,21 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
+    pub secrets: SecretSettings,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SecretSettings {
+    /// Base64 of at least 32 random bytes: the key of the keyed hashes of
+    /// one-time codes. Unset in development: made once and kept in
+    /// `<data_dir>/development-keys/`. Production requires it.
+    pub hmac_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct DatabaseSettings {
     /// `postgres://…`, `sqlite://path` or a plain path; unset means the
     /// SQLite file `<data_dir>/citizen-api.db`.
@@ -58,7 +73,8 @@ pub struct DatabaseSettings {
     pub allow_sqlite_in_production: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct HttpSettings {
     /// Largest accepted JSON body, in bytes.
     pub json_limit_bytes: usize,
@@ -68,7 +84,8 @@ pub struct HttpSettings {
     pub workers: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct LogSettings {
     /// `tracing` filter directives, e.g. `info,citizen_api=debug`.
     pub filter: String,
@@ -83,22 +100,42 @@ impl Default for Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("var"),
             demo_data: true,
-            database: DatabaseSettings {
-                url: None,
-                pool_size: 10,
-                acquire_timeout_ms: 5_000,
-                sqlite_busy_timeout_ms: 5_000,
-                allow_sqlite_in_production: false,
-            },
-            http: HttpSettings {
-                json_limit_bytes: 64 * 1024,
-                shutdown_timeout_secs: 30,
-                workers: 0,
-            },
-            log: LogSettings {
-                filter: "info".into(),
-                format: None,
-            },
+            database: DatabaseSettings::default(),
+            http: HttpSettings::default(),
+            log: LogSettings::default(),
+            auth: AuthSettings::default(),
+            secrets: SecretSettings::default(),
+        }
+    }
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: None,
+            pool_size: 10,
+            acquire_timeout_ms: 5_000,
+            sqlite_busy_timeout_ms: 5_000,
+            allow_sqlite_in_production: false,
+        }
+    }
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            json_limit_bytes: 64 * 1024,
+            shutdown_timeout_secs: 30,
+            workers: 0,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            filter: "info".into(),
+            format: None,
         }
     }
 }
@@ -123,7 +160,7 @@ pub enum ConfigError {
 impl Settings {
     /// Reads defaults, then the optional file, then the environment.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        let mut figment = Figment::new();
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
@@ -159,14 +196,65 @@ impl Settings {
                           CITIZEN_API_DATABASE__ALLOW_SQLITE_IN_PRODUCTION=true for a single-machine deployment",
                 });
             }
-            if self.demo_data {
-                return Err(ConfigError::InsecureForProduction {
-                    setting: "demo_data (CITIZEN_API_DEMO_DATA)",
-                    why: "demo citizens and municipalities must never reach a production database; set it to false",
-                });
-            }
+            self.refuse_development_settings()?;
         }
         Ok(())
+    }
+
+    /// Each development convenience that would be a hole in production.
+    fn refuse_development_settings(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        let refusals: [(bool, &'static str, &'static str); 8] = [
+            (
+                self.demo_data,
+                "demo_data (CITIZEN_API_DEMO_DATA)",
+                "demo citizens and municipalities must never reach a production database; set it to false",
+            ),
+            (
+                auth.development_provider,
+                "auth.development_provider (CITIZEN_API_AUTH__DEVELOPMENT_PROVIDER)",
+                "the development login signs in anyone; set it to false and configure TAXISnet",
+            ),
+            (
+                auth.taxisnet.authorize_url.is_none()
+                    || auth.taxisnet.token_url.is_none()
+                    || auth.taxisnet.userinfo_url.is_none(),
+                "auth.taxisnet URLs (CITIZEN_API_AUTH__TAXISNET__AUTHORIZE_URL, __TOKEN_URL, __USERINFO_URL)",
+                "set the GSIS endpoints, e.g. https://www1.gsis.gr/oauth2server/oauth/authorize",
+            ),
+            (
+                auth.taxisnet
+                    .client_secret
+                    .as_ref()
+                    .is_none_or(|s| s.expose_secret() == DEVELOPMENT_CLIENT_SECRET),
+                "auth.taxisnet.client_secret (CITIZEN_API_AUTH__TAXISNET__CLIENT_SECRET)",
+                "set the client secret GSIS issued; the development default is public",
+            ),
+            (
+                auth.cookie_secure == Some(false),
+                "auth.cookie_secure (CITIZEN_API_AUTH__COOKIE_SECURE)",
+                "session cookies must only travel over HTTPS",
+            ),
+            (
+                auth.contact_registry.kind == ContactRegistryKind::Database,
+                "auth.contact_registry.kind (CITIZEN_API_AUTH__CONTACT_REGISTRY__KIND)",
+                "the database registry is the development stand-in; use http with the registry's URL and token",
+            ),
+            (
+                auth.contact_registry.kind == ContactRegistryKind::Http && auth.contact_registry.url.is_none(),
+                "auth.contact_registry.url (CITIZEN_API_AUTH__CONTACT_REGISTRY__URL)",
+                "the registry's base URL is required",
+            ),
+            (
+                self.secrets.hmac_key.is_none(),
+                "secrets.hmac_key (CITIZEN_API_SECRETS__HMAC_KEY)",
+                "set base64 of at least 32 random bytes; development keys are made on the fly and not secret",
+            ),
+        ];
+        match refusals.into_iter().find(|(refused, _, _)| *refused) {
+            Some((_, setting, why)) => Err(ConfigError::InsecureForProduction { setting, why }),
+            None => Ok(()),
+        }
     }
 
     /// The database to use; unset means the SQLite file in the data folder.
@@ -199,11 +287,53 @@ impl Settings {
 mod tests {
     use super::*;
 
+    /// A production configuration that passes every refusal.
     fn production() -> Settings {
-        Settings {
+        let mut settings = Settings {
             profile: Profile::Production,
             demo_data: false,
             ..Settings::default()
+        };
+        settings.database.url = Some("postgres://db.internal/citizen".into());
+        let taxisnet = &mut settings.auth.taxisnet;
+        taxisnet.authorize_url = Some("https://www1.gsis.gr/oauth2server/oauth/authorize".into());
+        taxisnet.token_url = Some("https://www1.gsis.gr/oauth2server/oauth/token".into());
+        taxisnet.userinfo_url = Some("https://www1.gsis.gr/oauth2server/userinfo?format=xml".into());
+        taxisnet.client_secret = Some("issued-by-gsis".into());
+        settings.auth.development_provider = false;
+        settings.auth.contact_registry.kind = ContactRegistryKind::Http;
+        settings.auth.contact_registry.url = Some("https://emep.example/api".into());
+        settings.secrets.hmac_key = Some("c2VjcmV0LWtleS1vZi1hdC1sZWFzdC0zMi1ieXRlcyE=".into());
+        settings
+    }
+
+    #[test]
+    fn a_complete_production_configuration_starts() {
+        production().validate().unwrap();
+    }
+
+    #[test]
+    fn production_refuses_each_development_convenience_by_name() {
+        let cases: [(fn(&mut Settings), &str); 7] = [
+            (|s| s.auth.development_provider = true, "DEVELOPMENT_PROVIDER"),
+            (|s| s.auth.taxisnet.token_url = None, "TOKEN_URL"),
+            (
+                |s| s.auth.taxisnet.client_secret = Some(DEVELOPMENT_CLIENT_SECRET.into()),
+                "CLIENT_SECRET",
+            ),
+            (|s| s.auth.cookie_secure = Some(false), "COOKIE_SECURE"),
+            (
+                |s| s.auth.contact_registry.kind = ContactRegistryKind::Database,
+                "CONTACT_REGISTRY__KIND",
+            ),
+            (|s| s.auth.contact_registry.url = None, "CONTACT_REGISTRY__URL"),
+            (|s| s.secrets.hmac_key = None, "HMAC_KEY"),
+        ];
+        for (break_it, setting) in cases {
+            let mut settings = production();
+            break_it(&mut settings);
+            let err = settings.validate().unwrap_err().to_string();
+            assert!(err.contains(setting), "{setting}: {err}");
         }
     }
 
@@ -220,9 +350,12 @@ mod tests {
 
     #[test]
     fn production_refuses_sqlite_unless_allowed() {
-        let err = production().validate().unwrap_err().to_string();
+        let mut sqlite = production();
+        sqlite.database.url = None;
+        let err = sqlite.validate().unwrap_err().to_string();
         assert!(err.contains("SQLite"), "{err}");
         let mut allowed = production();
+        allowed.database.url = None;
         allowed.database.allow_sqlite_in_production = true;
         allowed.validate().unwrap();
     }
@@ -230,8 +363,6 @@ mod tests {
     #[test]
     fn production_refuses_demo_data() {
         let mut settings = production();
-        settings.database.url = Some("postgres://db.internal/citizen".into());
-        settings.validate().unwrap();
         settings.demo_data = true;
         let err = settings.validate().unwrap_err().to_string();
         assert!(err.contains("demo_data"), "{err}");

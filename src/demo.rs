@@ -3,8 +3,12 @@
 //! E-mail addresses use the reserved `.example` domain: nobody real is ever
 //! written to.
 
-use chrono::Utc;
+use chrono::{NaiveDateTime, Utc};
 use diesel::Connection;
+
+use crate::auth::contact_registry;
+use crate::auth::roles::{self, Role};
+use crate::domain::{Afm, Phone};
 
 use crate::booking::catalogue::store::{
     self, DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
@@ -32,6 +36,73 @@ struct DemoMunicipality {
     email: &'static str,
     departments: &'static [DemoDepartment],
 }
+
+/// Demo people for the development sign-in, one per role (README lists
+/// them). Their AFMs carry valid check digits; names are as GSIS sends them.
+pub struct DemoPerson {
+    pub afm: &'static str,
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+    pub father_name: &'static str,
+    pub mother_name: &'static str,
+    pub birth_year: u16,
+    /// Certified in the development contact registry, if any.
+    pub mobile: Option<&'static str>,
+    pub role_note: &'static str,
+}
+
+pub const DEMO_PEOPLE: &[DemoPerson] = &[
+    DemoPerson {
+        afm: "123456783",
+        first_name: "Μαρία",
+        last_name: "Παπαδοπούλου",
+        father_name: "Γεώργιος",
+        mother_name: "Ελένη",
+        birth_year: 1985,
+        mobile: Some("+306912345678"),
+        role_note: "πολίτης / citizen",
+    },
+    DemoPerson {
+        afm: "012312312",
+        first_name: "Δημήτρης",
+        last_name: "Κωνσταντίνου",
+        father_name: "Νικόλαος",
+        mother_name: "Αικατερίνη",
+        birth_year: 1979,
+        mobile: Some("+306923456789"),
+        role_note: "υπάλληλος Κοινωνικής Πρόνοιας Καλαμάτας / staff, Kalamata Social Welfare",
+    },
+    DemoPerson {
+        afm: "094019245",
+        first_name: "Ελένη",
+        last_name: "Γεωργίου",
+        father_name: "Παναγιώτης",
+        mother_name: "Σοφία",
+        birth_year: 1982,
+        mobile: Some("+306934567890"),
+        role_note: "διαχειρίστρια Δήμου Καλαμάτας / municipality admin, Kalamata",
+    },
+    DemoPerson {
+        afm: "090000045",
+        first_name: "Γιώργος",
+        last_name: "Νικολάου",
+        father_name: "Αντώνιος",
+        mother_name: "Μαρία",
+        birth_year: 1975,
+        mobile: Some("+306945678901"),
+        role_note: "διαχειριστής πλατφόρμας / platform admin",
+    },
+    DemoPerson {
+        afm: "801234560",
+        first_name: "Σοφία",
+        last_name: "Μιχαηλίδου",
+        father_name: "Χρήστος",
+        mother_name: "Άννα",
+        birth_year: 1990,
+        mobile: None,
+        role_note: "πολίτης χωρίς πιστοποιημένο κινητό / citizen with no certified mobile",
+    },
+];
 
 const ID_CARD: (&str, &str) = (
     "Αστυνομική ταυτότητα ή διαβατήριο",
@@ -166,6 +237,7 @@ pub fn seed(conn: &mut DbConn) -> anyhow::Result<bool> {
             return Ok(false);
         }
         let now = Utc::now().naive_utc();
+        let mut first_department = None;
         for municipality in MUNICIPALITIES {
             let municipality_id = MunicipalityId::generate().to_string();
             store::insert_municipality(
@@ -195,17 +267,40 @@ pub fn seed(conn: &mut DbConn) -> anyhow::Result<bool> {
                 for service in department.services {
                     insert_demo_service(tx, &department_id, service, now)?;
                 }
+                first_department.get_or_insert((municipality_id.clone(), department_id));
             }
         }
+        let (kalamata, welfare) = first_department.expect("the demo has departments");
+        seed_people(tx, &kalamata, &welfare, now)?;
         Ok(true)
     })
+}
+
+/// Certified mobiles and roles of the demo people.
+fn seed_people(conn: &mut DbConn, kalamata: &str, welfare: &str, now: NaiveDateTime) -> anyhow::Result<()> {
+    let afm = |value: &str| Afm::parse(value).expect("demo AFMs are valid");
+    for person in DEMO_PEOPLE {
+        if let Some(mobile) = person.mobile {
+            let mobile = Phone::parse(mobile).expect("demo mobiles are valid");
+            contact_registry::store_mobile(conn, &afm(person.afm), &mobile, now)?;
+        }
+    }
+    let grants = [
+        ("090000045", Role::PlatformAdmin, None),
+        ("094019245", Role::MunicipalityAdmin, Some(kalamata)),
+        ("012312312", Role::Staff, Some(welfare)),
+    ];
+    for (person, role, scope) in grants {
+        roles::grant(conn, &afm(person), role, scope, "demo", now)?;
+    }
+    Ok(())
 }
 
 fn insert_demo_service(
     conn: &mut DbConn,
     department_id: &str,
     service: &DemoService,
-    now: chrono::NaiveDateTime,
+    now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
     let service_id = ServiceId::generate().to_string();
     let documents = |purpose: &'static str, list: &'static [(&str, &str)]| {

@@ -2,7 +2,8 @@
 //! come from the routes themselves (utoipa-actix-web), so none is missed.
 
 use actix_web::App;
-use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::http::{FieldProblem, Problem, problem_docs};
@@ -20,11 +21,39 @@ use crate::http::{FieldProblem, Problem, problem_docs};
     ),
     tags(
         (name = "catalogue", description = "Municipalities and the services they offer. Public."),
+        (name = "authentication", description = "TAXISnet login, sessions and the SMS one-time code. \
+            Sessions travel as the `sid` cookie (HttpOnly, SameSite=Lax) or as `Authorization: Bearer`; \
+            they end after 30 minutes without activity or 12 hours in all."),
         (name = "operations", description = "Health, readiness and metrics, for operators."),
     ),
     components(schemas(Problem, FieldProblem)),
+    modifiers(&SecuritySchemes),
 )]
 struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, document: &mut utoipa::openapi::OpenApi) {
+        let components = document.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "sid",
+                "The session cookie set by `/v1/auth/callback`.",
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The session token from `/v1/auth/callback`."))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The complete document, as served at `/openapi.json` and committed as
 /// `openapi/openapi.json`.

@@ -48,13 +48,84 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    login_states (state_hash) {
+        state_hash -> Text,
+        pkce_verifier -> Text,
+        return_to -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        token_hash -> Text,
+        afm -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        father_name -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        strong_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    otp_codes (session_id) {
+        session_id -> Text,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        failed_attempts -> Integer,
+        consumed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    otp_throttle (afm) {
+        afm -> Text,
+        window_start -> Timestamp,
+        sent_in_window -> Integer,
+        last_sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_grants (id) {
+        id -> Text,
+        afm -> Text,
+        role -> Text,
+        scope_id -> Text,
+        granted_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contact_registry (afm) {
+        afm -> Text,
+        mobile -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(departments -> municipalities (municipality_id));
 diesel::joinable!(service_categories -> departments (department_id));
 diesel::joinable!(service_documents -> service_categories (service_id));
+diesel::joinable!(otp_codes -> sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
     departments,
     service_categories,
     service_documents,
+    login_states,
+    sessions,
+    otp_codes,
+    otp_throttle,
+    role_grants,
+    contact_registry,
 );

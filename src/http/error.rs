@@ -99,6 +99,61 @@ error_codes! {
         title("Μη έγκυρα στοιχεία", "Validation failed"),
         detail("Ορισμένα πεδία δεν είναι έγκυρα· δείτε το errors.",
                "Some fields are not valid; see errors.");
+    Unauthenticated = "unauthenticated", UNAUTHORIZED,
+        title("Απαιτείται σύνδεση", "Authentication required"),
+        detail("Συνδεθείτε με τους κωδικούς TAXISnet· η συνεδρία λείπει ή έληξε.",
+               "Sign in with TAXISnet; the session is missing or has expired.");
+    Forbidden = "forbidden", FORBIDDEN,
+        title("Δεν επιτρέπεται", "Forbidden"),
+        detail("Δεν έχετε δικαίωμα για αυτή την ενέργεια.", "You are not allowed to do this.");
+    StrongAuthRequired = "strong_auth_required", FORBIDDEN,
+        title("Απαιτείται κωδικός μίας χρήσης", "One-time code required"),
+        detail("Επιβεβαιώστε τη σύνδεση με τον κωδικό μίας χρήσης που λαμβάνετε με SMS.",
+               "Confirm your sign-in with the one-time code sent to you by SMS.");
+    OriginNotAllowed = "origin_not_allowed", FORBIDDEN,
+        title("Μη επιτρεπτή προέλευση", "Origin not allowed"),
+        detail("Αιτήματα με cookie που αλλάζουν δεδομένα δέχονται μόνο από εγκεκριμένες ιστοσελίδες.",
+               "Cookie-authenticated requests that change data are only accepted from approved sites.");
+    InvalidLoginState = "invalid_login_state", BAD_REQUEST,
+        title("Μη έγκυρη σύνδεση", "Invalid login state"),
+        detail("Η σύνδεση έληξε, χρησιμοποιήθηκε ήδη ή δεν ξεκίνησε εδώ. Ξεκινήστε ξανά.",
+               "The login expired, was already used or did not start here. Start again.");
+    LoginFailed = "login_failed", BAD_REQUEST,
+        title("Η σύνδεση απέτυχε", "Login failed"),
+        detail("Το TAXISnet δεν ολοκλήρωσε τη σύνδεση. Ξεκινήστε ξανά.",
+               "TAXISnet did not complete the sign-in. Start again.");
+    IdentityProviderError = "identity_provider_error", BAD_GATEWAY,
+        title("Σφάλμα TAXISnet", "Identity provider error"),
+        detail("Το TAXISnet δεν απάντησε σωστά. Δοκιμάστε ξανά σε λίγο.",
+               "TAXISnet did not answer properly. Please try again shortly.");
+    ContactRegistryUnavailable = "contact_registry_unavailable", BAD_GATEWAY,
+        title("Το Εθνικό Μητρώο Επικοινωνίας δεν απαντά", "Contact registry unavailable"),
+        detail("Δεν ήταν δυνατή η αναζήτηση του πιστοποιημένου κινητού σας. Δοκιμάστε ξανά σε λίγο.",
+               "Your certified mobile number could not be looked up. Please try again shortly.");
+    NoCertifiedMobile = "no_certified_mobile", CONFLICT,
+        title("Δεν υπάρχει πιστοποιημένο κινητό", "No certified mobile"),
+        detail("Δεν έχετε πιστοποιήσει κινητό στο Εθνικό Μητρώο Επικοινωνίας (ΕΜΕπ).",
+               "You have no mobile number certified in the National Registry of Communication (EMEp).");
+    OtpNotRequested = "otp_not_requested", BAD_REQUEST,
+        title("Δεν ζητήθηκε κωδικός", "No code requested"),
+        detail("Ζητήστε πρώτα κωδικό μίας χρήσης.", "Request a one-time code first.");
+    OtpInvalid = "otp_invalid", BAD_REQUEST,
+        title("Λάθος κωδικός", "Wrong code"),
+        detail("Ο κωδικός δεν είναι σωστός.", "The code is not correct.");
+    OtpExpired = "otp_expired", BAD_REQUEST,
+        title("Ο κωδικός έληξε", "Code expired"),
+        detail("Ο κωδικός ισχύει 5 λεπτά. Ζητήστε νέο.", "Codes are valid for 5 minutes. Request a new one.");
+    OtpUsed = "otp_used", BAD_REQUEST,
+        title("Ο κωδικός χρησιμοποιήθηκε", "Code already used"),
+        detail("Ο κωδικός έχει ήδη χρησιμοποιηθεί. Ζητήστε νέο.", "The code was already used. Request a new one.");
+    OtpAttemptsExceeded = "otp_attempts_exceeded", BAD_REQUEST,
+        title("Πολλές λάθος προσπάθειες", "Too many wrong tries"),
+        detail("Ο κωδικός ακυρώθηκε μετά από 5 λάθος προσπάθειες. Ζητήστε νέο.",
+               "The code was cancelled after 5 wrong tries. Request a new one.");
+    RateLimited = "rate_limited", TOO_MANY_REQUESTS,
+        title("Πάρα πολλά αιτήματα", "Too many requests"),
+        detail("Δοκιμάστε ξανά μετά από όσα δευτερόλεπτα λέει η κεφαλίδα Retry-After.",
+               "Try again after the number of seconds in the Retry-After header.");
     InternalError = "internal_error", INTERNAL_SERVER_ERROR,
         title("Εσωτερικό σφάλμα", "Internal error"),
         detail("Παρουσιάστηκε απρόσμενο σφάλμα. Δοκιμάστε ξανά αργότερα.",
@@ -118,7 +173,10 @@ impl ErrorCode {
             405 => ErrorCode::MethodNotAllowed,
             413 => ErrorCode::PayloadTooLarge,
             415 => ErrorCode::UnsupportedMediaType,
+            401 => ErrorCode::Unauthenticated,
+            403 => ErrorCode::Forbidden,
             422 => ErrorCode::ValidationFailed,
+            429 => ErrorCode::RateLimited,
             503 => ErrorCode::ServiceUnavailable,
             400..=499 => ErrorCode::BadRequest,
             _ => ErrorCode::InternalError,

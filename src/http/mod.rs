@@ -7,6 +7,7 @@ mod fallback;
 mod language;
 mod pagination;
 pub mod problem_docs;
+pub mod rate_limit;
 
 pub use error::{ApiError, ErrorCode, FieldError, FieldProblem, Problem, Text, render_problems};
 pub use extractors::{extractor_configs, parse_path_id};

@@ -44,6 +44,14 @@ problem_responses! {
     PayloadTooLarge => "`payload_too_large`: the body exceeds the size limit.";
     UnsupportedMediaType => "`unsupported_media_type`: the body is not `application/json`.";
     ValidationFailed => "`validation_failed`: a parameter or field is invalid; `errors` names each one.";
+    Unauthenticated => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
+    Forbidden => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
+    RateLimited => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
+    BadLogin => "`invalid_login_state`: the `state` is unknown, used or expired; `login_failed`: TAXISnet declined or refused the code.";
+    IdentityProviderError => "`identity_provider_error`: TAXISnet could not be reached or answered nonsense.";
+    NoCertifiedMobile => "`no_certified_mobile`: no mobile is certified for this AFM in the National Registry of Communication.";
+    ContactRegistryUnavailable => "`contact_registry_unavailable`: the National Registry of Communication could not be asked.";
+    OtpRejected => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after 5 minutes), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";
     InternalError => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
     ServiceUnavailable => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";
 }

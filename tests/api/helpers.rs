@@ -3,9 +3,10 @@
 //! PostgreSQL server, a fresh database created for the test and dropped
 //! after it. Every test runs unchanged on both.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use citizen_api::Application;
+use citizen_api::clock::AdjustableClock;
 use citizen_api::config::Settings;
 use citizen_api::db::Db;
 use citizen_api::http::Problem;
@@ -30,6 +31,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The app's clock: real time that a test can move ahead.
+    pub clock: Arc<AdjustableClock>,
     _data_dir: tempfile::TempDir,
     _postgres: Option<TestDatabase>,
 }
@@ -105,6 +108,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .unwrap(),
         db,
+        clock,
         _data_dir: data_dir,
         _postgres: postgres,
     }
@@ -150,4 +154,73 @@ pub async fn assert_problem(response: Response, status: u16, code: &str) -> Prob
     assert_eq!(problem.code, code);
     assert_eq!(problem.type_, format!("urn:citizen-api:problem:{code}"));
     problem
+}
+
+/// The sign-in steps a browser takes, driven over HTTP against the
+/// development TAXISnet provider.
+impl TestApp {
+    /// `GET /v1/auth/login[?return_to]`: the provider's authorize URL.
+    pub async fn start_login(&self, return_to: Option<&str>) -> reqwest::Url {
+        let mut url = reqwest::Url::parse(&self.url("/v1/auth/login")).unwrap();
+        if let Some(return_to) = return_to {
+            url.query_pairs_mut().append_pair("return_to", return_to);
+        }
+        let response = self.client.get(url).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND, "login redirects");
+        reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
+    }
+
+    /// The provider approves `afm` (`login_hint`) and redirects to the
+    /// callback; answers the callback URL.
+    pub async fn approve(&self, authorize: &reqwest::Url, afm: &str) -> String {
+        let mut url = authorize.clone();
+        url.query_pairs_mut().append_pair("login_hint", afm);
+        let response = self.client.get(url).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND, "the provider redirects back");
+        response.headers()["location"].to_str().unwrap().to_owned()
+    }
+
+    /// Signs in as `afm` and answers the session token.
+    pub async fn sign_in(&self, afm: &str) -> String {
+        let authorize = self.start_login(None).await;
+        let callback = self.approve(&authorize, afm).await;
+        let response = self.client.get(callback).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "the callback signs in");
+        let answer: serde_json::Value = response.json().await.unwrap();
+        answer["token"].as_str().unwrap().to_owned()
+    }
+
+    pub fn get_as(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client.get(self.url(path)).bearer_auth(token)
+    }
+
+    pub fn post_as(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).bearer_auth(token)
+    }
+
+    /// Waits (bounded) for the newest message to `to` in the development
+    /// outbox and answers its body.
+    pub async fn latest_message_to(&self, to: &str) -> String {
+        let mut url = reqwest::Url::parse(&self.url("/dev/outbox")).unwrap();
+        url.query_pairs_mut().append_pair("to", to);
+        for _ in 0..100 {
+            let outbox: serde_json::Value = self.client.get(url.clone()).send().await.unwrap().json().await.unwrap();
+            if let Some(body) = outbox["items"][0]["body"].as_str() {
+                return body.to_owned();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no message to {to} arrived");
+    }
+
+    /// Requests an OTP for the session and reads it from the outbox.
+    pub async fn request_otp(&self, token: &str, mobile: &str) -> String {
+        let response = self.post_as(token, "/v1/auth/otp").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
+        let body = self.latest_message_to(mobile).await;
+        body.split(|c: char| !c.is_ascii_digit())
+            .find(|run| run.len() == 6)
+            .expect("the SMS carries a six-digit code")
+            .to_owned()
+    }
 }

@@ -1,8 +1,10 @@
 //! Black-box HTTP tests: one binary, each test against its own real server
 //! and database (see `helpers`).
 
+mod auth;
 mod catalogue;
 mod errors;
 mod helpers;
 mod openapi;
 mod operations;
+mod support;

@@ -1,0 +1,47 @@
+//! Development-only routes, mounted only in the development profile and
+//! left out of the OpenAPI document: the stand-in TAXISnet provider and the
+//! stand-in contact registry.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::contact_registry::store_mobile;
+use super::context::{AuthContext, DEVELOPMENT_PROVIDER_PATH};
+use crate::db::Db;
+use crate::domain::{Afm, Phone};
+use crate::http::{ApiError, FieldError, Text};
+
+pub fn dev_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::scope(DEVELOPMENT_PROVIDER_PATH).configure(super::dev_provider::routes))
+        .route("/dev/contact-registry/{afm}", web::put().to(set_certified_mobile));
+}
+
+#[derive(Deserialize)]
+struct CertifiedMobile {
+    mobile: String,
+}
+
+/// `PUT /dev/contact-registry/{afm}` `{"mobile"}`: certifies a mobile for an
+/// AFM in the development registry.
+async fn set_certified_mobile(
+    path: web::Path<String>,
+    body: web::Json<CertifiedMobile>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    let invalid = |field: &'static str, error: crate::domain::DomainError| {
+        FieldError::new(field, error.code(), Text::new(error.message_el(), error.to_string()))
+    };
+    let afm = Afm::parse(&path);
+    let mobile = Phone::parse(&body.mobile);
+    let (afm, mobile) = match (afm, mobile) {
+        (Ok(afm), Ok(mobile)) => (afm, mobile),
+        (afm, mobile) => {
+            let errors = [afm.err().map(|e| invalid("afm", e)), mobile.err().map(|e| invalid("mobile", e))];
+            return Err(ApiError::validation(errors.into_iter().flatten().collect()));
+        }
+    };
+    let now = auth.clock.now().naive_utc();
+    db.run(move |conn| Ok(store_mobile(conn, &afm, &mobile, now)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,130 @@
+//! Roles (API.md → Roles), stored as grants: a role for an AFM, scoped to a
+//! municipality, department or studio where the role is local.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::DbConn;
+use crate::db::schema::role_grants;
+use crate::domain::Afm;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Operators of the service.
+    PlatformAdmin,
+    /// A municipality's ICT administrators (R-BK-09); scoped to the municipality.
+    MunicipalityAdmin,
+    /// An employee of one department (R-BK-08); scoped to the department.
+    Staff,
+    /// Owner of a registered photo studio; scoped to the studio.
+    Photographer,
+    /// Someone a studio owner authorized (R-PH-01); scoped to the studio.
+    StudioEmployee,
+}
+
+impl Role {
+    const ALL: [Role; 5] = [
+        Role::PlatformAdmin,
+        Role::MunicipalityAdmin,
+        Role::Staff,
+        Role::Photographer,
+        Role::StudioEmployee,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::PlatformAdmin => "platform_admin",
+            Role::MunicipalityAdmin => "municipality_admin",
+            Role::Staff => "staff",
+            Role::Photographer => "photographer",
+            Role::StudioEmployee => "studio_employee",
+        }
+    }
+
+    fn parse(stored: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == stored)
+    }
+}
+
+/// One role an AFM holds; `scope_id` names what it is for, if local.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RoleGrant {
+    pub role: Role,
+    /// The municipality, department or studio; absent for platform admins.
+    pub scope_id: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = role_grants)]
+struct NewGrant<'a> {
+    id: String,
+    afm: &'a str,
+    role: &'static str,
+    scope_id: &'a str,
+    granted_by: &'a str,
+    created_at: NaiveDateTime,
+}
+
+pub fn grants_for(conn: &mut DbConn, afm: &str) -> QueryResult<Vec<RoleGrant>> {
+    let rows: Vec<(String, String)> = role_grants::table
+        .filter(role_grants::afm.eq(afm))
+        .order((role_grants::role, role_grants::scope_id))
+        .select((role_grants::role, role_grants::scope_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(role, scope)| {
+            Role::parse(&role).map(|role| RoleGrant {
+                role,
+                scope_id: (!scope.is_empty()).then_some(scope),
+            })
+        })
+        .collect())
+}
+
+/// Grants a role; granting one already held changes nothing. Answers
+/// whether the grant is new.
+pub fn grant(
+    conn: &mut DbConn,
+    afm: &Afm,
+    role: Role,
+    scope_id: Option<&str>,
+    granted_by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let row = NewGrant {
+        id: uuid::Uuid::now_v7().to_string(),
+        afm: afm.as_str(),
+        role: role.as_str(),
+        scope_id: scope_id.unwrap_or_default(),
+        granted_by,
+        created_at: now,
+    };
+    let inserted = match conn {
+        DbConn::Postgres(c) => diesel::insert_into(role_grants::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(role_grants::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+}

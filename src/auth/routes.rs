@@ -1,0 +1,367 @@
+//! `/v1/auth/*` and `/v1/me`: TAXISnet login, one-time codes, logout.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::context::AuthContext;
+use super::otp;
+use super::roles::RoleGrant;
+use super::secrets::{random_token, sha256_hex};
+use super::session::{CurrentSession, removal_cookie, session_cookie};
+use super::store::{self, LoginStateRow, SessionRow};
+use super::taxisnet::LoginError;
+use crate::db::Db;
+use crate::http::problem_docs::{
+    Forbidden, IdentityProviderError, RateLimited, Unauthenticated, ValidationFailed, BadLogin, NoCertifiedMobile,
+    OtpRejected, ContactRegistryUnavailable,
+};
+use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text, rate_limit};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/v1/auth")
+            .wrap(actix_web::middleware::from_fn(rate_limit::limit_by_client_address))
+            .service(login)
+            .service(callback)
+            .service(request_otp)
+            .service(verify_otp)
+            .service(logout),
+    )
+    .service(me);
+}
+
+/// The signed-in user (`GET /v1/me`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Me {
+    #[schema(value_type = String, example = "123456783")]
+    pub afm: String,
+    #[schema(example = "ΜΑΡΙΑ")]
+    pub first_name: String,
+    #[schema(example = "ΠΑΠΑΔΟΠΟΥΛΟΥ")]
+    pub last_name: String,
+    #[schema(example = "ΓΕΩΡΓΙΟΣ")]
+    pub father_name: String,
+    /// Roles beyond citizen, each with what it is for.
+    pub roles: Vec<RoleGrant>,
+    /// Whether the SMS one-time code was verified in this session.
+    pub strong: bool,
+    /// When the session ends unless used again (30 minutes idle, 12 hours at most).
+    pub session_expires_at: DateTime<Utc>,
+}
+
+impl From<CurrentSession> for Me {
+    fn from(session: CurrentSession) -> Me {
+        Me {
+            afm: session.afm.to_string(),
+            first_name: session.first_name,
+            last_name: session.last_name,
+            father_name: session.father_name,
+            roles: session.roles,
+            strong: session.strong,
+            session_expires_at: session.expires_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LoginQuery {
+    /// Where to send the browser after signing in; must be on the allow-list.
+    /// Without it, the callback answers the session as JSON.
+    return_to: Option<String>,
+}
+
+/// Starts the TAXISnet login: redirects to the provider's authorize page
+/// with a single-use `state` and a PKCE challenge.
+#[utoipa::path(
+    tag = "authentication",
+    params(LoginQuery),
+    responses(
+        (status = 302, description = "To the TAXISnet authorize page.", headers(("Location" = String))),
+        (status = 422, response = ValidationFailed),
+        (status = 429, response = RateLimited),
+    )
+)]
+#[get("/login")]
+async fn login(
+    query: web::Query<LoginQuery>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    let return_to = query.into_inner().return_to;
+    if let Some(url) = &return_to {
+        let allowed = auth.settings.return_to_allowlist.iter().any(|prefix| url.starts_with(prefix.as_str()));
+        if !allowed {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "return_to",
+                "not_allowed",
+                Text::new(
+                    "Η διεύθυνση επιστροφής δεν είναι στις εγκεκριμένες.",
+                    "The return address is not on the allow-list.",
+                ),
+            )]));
+        }
+    }
+    let start = auth.taxisnet.start();
+    let now = auth.clock.now().naive_utc();
+    let row = LoginStateRow {
+        state_hash: sha256_hex(&start.state),
+        pkce_verifier: start.pkce_verifier,
+        return_to,
+        created_at: now,
+        expires_at: now + Duration::minutes(10),
+    };
+    db.run(move |conn| Ok(store::insert_login_state(conn, &row)?)).await?;
+    Ok(HttpResponse::Found()
+        .insert_header((header::LOCATION, start.url))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallbackQuery {
+    /// The authorization code.
+    code: Option<String>,
+    /// The `state` given at login.
+    state: Option<String>,
+    /// Set by the provider when the citizen or the provider refused.
+    error: Option<String>,
+}
+
+/// The new session, when the login had no `return_to`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LoginAnswer {
+    /// The session token, for `Authorization: Bearer`; also set as the `sid` cookie.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: Me,
+}
+
+/// Finishes the TAXISnet login: exchanges the code, reads the citizen's AFM
+/// and names, and starts a session (cookie `sid`).
+#[utoipa::path(
+    tag = "authentication",
+    params(CallbackQuery),
+    responses(
+        (status = 200, description = "Signed in; the session (no `return_to` was given).", body = LoginAnswer),
+        (status = 303, description = "Signed in; to `return_to`.", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 400, response = BadLogin),
+        (status = 429, response = RateLimited),
+        (status = 502, response = IdentityProviderError),
+    )
+)]
+#[get("/callback")]
+async fn callback(
+    query: web::Query<CallbackQuery>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let state = query.state.ok_or(ApiError::new(ErrorCode::InvalidLoginState))?;
+    let now = auth.clock.now();
+    let hash = sha256_hex(&state);
+    let login = db
+        .run(move |conn| Ok(store::take_login_state(conn, &hash, now.naive_utc())?))
+        .await?
+        .ok_or(ApiError::new(ErrorCode::InvalidLoginState))?;
+    let code = match (query.error, query.code) {
+        (None, Some(code)) => code,
+        (error, _) => {
+            tracing::info!(?error, "the identity provider declined the login");
+            return Err(ApiError::new(ErrorCode::LoginFailed));
+        }
+    };
+    let user = auth.taxisnet.finish(code, login.pkce_verifier).await.map_err(|e| {
+        tracing::warn!(error = %e, "TAXISnet login failed");
+        match e {
+            LoginError::Refused(_) => ApiError::new(ErrorCode::LoginFailed),
+            LoginError::Provider(_) | LoginError::Userinfo(_) => ApiError::new(ErrorCode::IdentityProviderError),
+        }
+    })?;
+
+    let token = random_token();
+    let lifetime = Duration::seconds(auth.settings.session_absolute_timeout_secs);
+    let row = SessionRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        token_hash: sha256_hex(&token),
+        afm: user.afm.to_string(),
+        first_name: user.first_name,
+        last_name: user.last_name,
+        father_name: user.father_name,
+        created_at: now.naive_utc(),
+        last_seen_at: now.naive_utc(),
+        expires_at: (now + lifetime).naive_utc(),
+        strong_at: None,
+    };
+    let idle = Duration::seconds(auth.settings.session_idle_timeout_secs);
+    let session = db
+        .run(move |conn| {
+            store::insert_session(conn, &row)?;
+            let roles = super::roles::grants_for(conn, &row.afm)?;
+            Ok((row, roles))
+        })
+        .await?;
+    let cookie = session_cookie(&token, auth.cookie_secure, lifetime);
+    let me = Me::from(CurrentSession::from_row(session.0, session.1, idle)?);
+    Ok(match login.return_to {
+        Some(url) => HttpResponse::SeeOther()
+            .cookie(cookie)
+            .insert_header((header::LOCATION, url))
+            .finish(),
+        None => HttpResponse::Ok()
+            .cookie(cookie)
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(LoginAnswer {
+                token,
+                expires_at: me.session_expires_at,
+                user: me,
+            }),
+    })
+}
+
+/// The signed-in user, their roles, and whether the session is strong.
+#[utoipa::path(
+    tag = "authentication",
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user.", body = Me),
+        (status = 401, response = Unauthenticated),
+    )
+)]
+#[get("/v1/me")]
+async fn me(session: CurrentSession) -> web::Json<Me> {
+    web::Json(Me::from(session))
+}
+
+/// Where the one-time code went.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OtpSent {
+    /// The certified mobile, mostly hidden.
+    #[schema(example = "+3069*****678")]
+    pub masked_mobile: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Sends a 6-digit one-time code by SMS to the mobile certified for the
+/// caller's AFM in the National Registry of Communication (R-PH-02).
+#[utoipa::path(
+    tag = "authentication",
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 202, description = "The SMS is on its way.", body = OtpSent),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, response = NoCertifiedMobile),
+        (status = 429, response = RateLimited),
+        (status = 502, response = ContactRegistryUnavailable),
+    )
+)]
+#[post("/otp")]
+async fn request_otp(
+    req: HttpRequest,
+    session: CurrentSession,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    let mobile = auth
+        .contact_registry
+        .certified_mobile(&db, &session.afm)
+        .await?
+        .ok_or(ApiError::new(ErrorCode::NoCertifiedMobile))?;
+    let language = Lang::from_headers(req.headers());
+    let masked_mobile = mobile.masked();
+    let context = auth.clone();
+    let expires_at = db
+        .run(move |conn| {
+            otp::issue(
+                conn,
+                &context.hmac,
+                &context.settings.otp,
+                &session.id,
+                &session.afm,
+                &mobile,
+                language,
+                context.clock.now(),
+            )
+        })
+        .await?;
+    Ok(HttpResponse::Accepted().json(OtpSent {
+        masked_mobile,
+        expires_at,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OtpCode {
+    /// The six digits from the SMS.
+    #[schema(example = "042917")]
+    pub code: String,
+}
+
+/// Verifies the one-time code and marks the session strong.
+#[utoipa::path(
+    tag = "authentication",
+    security(("session_cookie" = []), ("bearer" = [])),
+    request_body = OtpCode,
+    responses(
+        (status = 200, description = "The session is strong.", body = Me),
+        (status = 400, response = OtpRejected),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 422, response = ValidationFailed),
+        (status = 429, response = RateLimited),
+    )
+)]
+#[post("/otp/verify")]
+async fn verify_otp(
+    session: CurrentSession,
+    body: web::Json<OtpCode>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<web::Json<Me>, ApiError> {
+    let code = body.into_inner().code;
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "code",
+            "invalid_format",
+            Text::new("Ο κωδικός έχει 6 ψηφία.", "The code has 6 digits."),
+        )]));
+    }
+    let context = auth.clone();
+    let now = auth.clock.now().naive_utc();
+    let session_id = session.id.clone();
+    db.run(move |conn| {
+        otp::verify(conn, &context.hmac, &context.settings.otp, &session_id, &code, now)?;
+        Ok(store::mark_strong(conn, &session_id, now)?)
+    })
+    .await?;
+    Ok(web::Json(Me::from(CurrentSession {
+        strong: true,
+        ..session
+    })))
+}
+
+/// Ends the session and clears the cookie.
+#[utoipa::path(
+    tag = "authentication",
+    security(("session_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out."),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 429, response = RateLimited),
+    )
+)]
+#[post("/logout")]
+async fn logout(
+    session: CurrentSession,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    db.run(move |conn| Ok(store::delete_session(conn, &session.id)?)).await?;
+    Ok(HttpResponse::NoContent().cookie(removal_cookie(auth.cookie_secure)).finish())
+}

@@ -1,0 +1,139 @@
+//! Who is calling: the session from the `sid` cookie or an
+//! `Authorization: Bearer` header, checked on every request (sliding idle
+//! limit, absolute limit), with the caller's roles. Cookie-authenticated
+//! unsafe requests must come from an allowed `Origin` (CSRF).
+
+use actix_web::cookie::{Cookie, SameSite, time};
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{FromRequest, HttpRequest, web};
+use chrono::{DateTime, Duration, Utc};
+use futures_util::future::LocalBoxFuture;
+
+use super::context::AuthContext;
+use super::roles::{self, RoleGrant};
+use super::secrets::sha256_hex;
+use super::store::{self, SessionRow};
+use crate::db::Db;
+use crate::domain::Afm;
+use crate::http::{ApiError, ErrorCode};
+
+pub const COOKIE_NAME: &str = "sid";
+
+/// A signed-in caller.
+#[derive(Debug, Clone)]
+pub struct CurrentSession {
+    pub id: String,
+    pub afm: Afm,
+    pub first_name: String,
+    pub last_name: String,
+    pub father_name: String,
+    /// The SMS one-time code was verified in this session (R-PH-02).
+    pub strong: bool,
+    /// The earlier of the idle and the absolute limit.
+    pub expires_at: DateTime<Utc>,
+    pub roles: Vec<RoleGrant>,
+}
+
+impl CurrentSession {
+    pub(super) fn from_row(row: SessionRow, roles: Vec<RoleGrant>, idle: Duration) -> Result<CurrentSession, ApiError> {
+        let idle_expiry = row.last_seen_at + idle;
+        Ok(CurrentSession {
+            afm: Afm::parse(&row.afm).map_err(|_| ApiError::internal("a session holds an invalid AFM"))?,
+            id: row.id,
+            first_name: row.first_name,
+            last_name: row.last_name,
+            father_name: row.father_name,
+            strong: row.strong_at.is_some(),
+            expires_at: row.expires_at.min(idle_expiry).and_utc(),
+            roles,
+        })
+    }
+}
+
+pub fn unauthenticated() -> ApiError {
+    ApiError::new(ErrorCode::Unauthenticated).with_header(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"citizen-api\""),
+    )
+}
+
+/// The session cookie, as the conventions require: HttpOnly, SameSite=Lax,
+/// Secure outside development.
+pub fn session_cookie(token: &str, secure: bool, max_age: Duration) -> Cookie<'static> {
+    Cookie::build(COOKIE_NAME, token.to_owned())
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::seconds(max_age.num_seconds()))
+        .finish()
+}
+
+pub fn removal_cookie(secure: bool) -> Cookie<'static> {
+    let mut cookie = session_cookie("", secure, Duration::zero());
+    cookie.make_removal();
+    cookie
+}
+
+enum Credential {
+    Bearer(String),
+    Cookie(String),
+}
+
+fn credential(req: &HttpRequest) -> Option<Credential> {
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| Credential::Bearer(t.trim().to_owned()));
+    bearer.or_else(|| req.cookie(COOKIE_NAME).map(|c| Credential::Cookie(c.value().to_owned())))
+}
+
+/// A browser sends `Origin` on every cross-site and every unsafe request;
+/// only the frontends on the allow-list may use the cookie to change data.
+fn origin_allowed(req: &HttpRequest, auth: &AuthContext) -> bool {
+    if req.method().is_safe() {
+        return true;
+    }
+    req.headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|origin| auth.settings.allowed_origins.iter().any(|allowed| allowed == origin))
+}
+
+impl FromRequest for CurrentSession {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<CurrentSession, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        let auth = req.app_data::<web::Data<AuthContext>>().cloned();
+        let credential = credential(req);
+        let origin_ok = auth.as_ref().is_some_and(|auth| origin_allowed(req, auth));
+        Box::pin(async move {
+            let (db, auth) = db
+                .zip(auth)
+                .ok_or_else(|| ApiError::internal("authentication is not configured"))?;
+            let token = match credential {
+                None => return Err(unauthenticated()),
+                Some(Credential::Bearer(token)) => token,
+                Some(Credential::Cookie(_)) if !origin_ok => {
+                    return Err(ApiError::new(ErrorCode::OriginNotAllowed));
+                }
+                Some(Credential::Cookie(token)) => token,
+            };
+            let now = auth.clock.now().naive_utc();
+            let idle = Duration::seconds(auth.settings.session_idle_timeout_secs);
+            let hash = sha256_hex(&token);
+            db.run(move |conn| {
+                let row = store::live_session(conn, &hash, now, now - idle, Duration::seconds(10))?
+                    .ok_or_else(unauthenticated)?;
+                let roles = roles::grants_for(conn, &row.afm)?;
+                CurrentSession::from_row(row, roles, idle)
+            })
+            .await
+        })
+    }
+}
