@@ -14,6 +14,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::db::DatabaseUrl;
+use crate::notify::NotifySettings;
+use crate::notify::config::{EmailTransportKind, SmsTransportKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,6 +43,9 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
+    /// The outbox worker and the SMS and e-mail transports.
+    #[serde(default)]
+    pub notify: NotifySettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,6 +104,7 @@ impl Default for Settings {
                 filter: "info".into(),
                 format: None,
             },
+            notify: NotifySettings::default(),
         }
     }
 }
@@ -165,6 +171,18 @@ impl Settings {
                     why: "demo citizens and municipalities must never reach a production database; set it to false",
                 });
             }
+            if self.notify.sms.transport == SmsTransportKind::Development {
+                return Err(ConfigError::InsecureForProduction {
+                    setting: "the development SMS transport (CITIZEN_API_NOTIFY__SMS__TRANSPORT)",
+                    why: "it delivers no SMS, so citizens would never get their codes; set it to http",
+                });
+            }
+            if self.notify.email.transport == EmailTransportKind::Development {
+                return Err(ConfigError::InsecureForProduction {
+                    setting: "the development e-mail transport (CITIZEN_API_NOTIFY__EMAIL__TRANSPORT)",
+                    why: "it delivers no e-mail, so citizens would never get their confirmations; set it to smtp",
+                });
+            }
         }
         Ok(())
     }
@@ -200,11 +218,14 @@ mod tests {
     use super::*;
 
     fn production() -> Settings {
-        Settings {
+        let mut settings = Settings {
             profile: Profile::Production,
             demo_data: false,
             ..Settings::default()
-        }
+        };
+        settings.notify.sms.transport = SmsTransportKind::Http;
+        settings.notify.email.transport = EmailTransportKind::Smtp;
+        settings
     }
 
     #[test]
@@ -235,6 +256,45 @@ mod tests {
         settings.demo_data = true;
         let err = settings.validate().unwrap_err().to_string();
         assert!(err.contains("demo_data"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_the_development_transports() {
+        let mut settings = production();
+        settings.database.url = Some("postgres://db.internal/citizen".into());
+        settings.validate().unwrap();
+
+        let mut sms = settings.clone();
+        sms.notify.sms.transport = SmsTransportKind::Development;
+        let err = sms.validate().unwrap_err().to_string();
+        assert!(err.contains("CITIZEN_API_NOTIFY__SMS__TRANSPORT"), "{err}");
+
+        let mut email = settings;
+        email.notify.email.transport = EmailTransportKind::Development;
+        let err = email.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("CITIZEN_API_NOTIFY__EMAIL__TRANSPORT"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn notify_settings_come_from_the_environment_and_default_when_absent() {
+        figment::Jail::expect_with(|jail| {
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(
+                settings.notify.email.transport,
+                EmailTransportKind::Development
+            );
+            jail.set_env("CITIZEN_API_NOTIFY__EMAIL__TRANSPORT", "smtp");
+            jail.set_env("CITIZEN_API_NOTIFY__SMS__GATEWAY_TOKEN", "t0ken");
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(settings.notify.email.transport, EmailTransportKind::Smtp);
+            let token = settings.notify.sms.gateway_token.as_ref().unwrap();
+            assert_eq!(secrecy::ExposeSecret::expose_secret(token), "t0ken");
+            assert!(!format!("{settings:?}").contains("t0ken"));
+            Ok(())
+        });
     }
 
     #[test]

@@ -48,13 +48,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_messages (id) {
+        id -> Text,
+        channel -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        language -> Text,
+        status -> Text,
+        transport -> Nullable<Text>,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox_attachments (message_id, position) {
+        message_id -> Text,
+        position -> Integer,
+        filename -> Text,
+        content_type -> Text,
+        content -> Binary,
+    }
+}
+
 diesel::joinable!(departments -> municipalities (municipality_id));
 diesel::joinable!(service_categories -> departments (department_id));
 diesel::joinable!(service_documents -> service_categories (service_id));
+diesel::joinable!(outbox_attachments -> outbox_messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
     departments,
     service_categories,
     service_documents,
+    outbox_messages,
+    outbox_attachments,
 );
