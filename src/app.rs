@@ -11,11 +11,16 @@ use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::AuthContext;
+use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Profile, Settings};
 use crate::db::{Db, run_migrations};
+use crate::http::rate_limit::ClientRateLimit;
 use crate::http::{RouteTable, extractor_configs, render_problems};
+use crate::notify::Transports;
+use crate::notify::worker::{self, WorkerHandle};
 use crate::ops::{Metrics, observe};
-use crate::{booking, demo, openapi, ops};
+use crate::{auth, booking, demo, notify, openapi, ops};
 
 /// Every route of the API; the OpenAPI document is generated from the same
 /// registration.
@@ -29,17 +34,23 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     db: Db,
+    worker: WorkerHandle,
 }
 
 impl Application {
     /// Opens the database, brings its schema up to date, seeds the demo data
-    /// when asked, and binds the listener.
+    /// when asked, binds the listener and starts the outbox worker.
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         Application::build_with_clock(settings, Arc::new(SystemClock)).await
     }
 
     /// [`Application::build`] with time from `clock`, for tests that move it.
-    pub async fn build_with_clock(settings: Settings, clock: SharedClock) -> anyhow::Result<Application> {
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: SharedClock,
+    ) -> anyhow::Result<Application> {
+        // Before the database, so a bad transport setting fails fast.
+        let transports = Transports::from_settings(&settings.notify)?;
         let db = open_database(&settings).await?;
         let listener = TcpListener::bind(settings.bind).map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (CITIZEN_API_BIND): {e}", settings.bind)
@@ -52,8 +63,11 @@ impl Application {
         let db_data = web::Data::new(db.clone());
         let json_limit = settings.http.json_limit_bytes;
         let auth = web::Data::new(AuthContext::new(&settings, address, clock.clone())?);
-        let auth_limit = web::Data::new(ClientRateLimit::per_minute(settings.auth.rate_limit_per_minute));
+        let auth_limit = web::Data::new(ClientRateLimit::per_minute(
+            settings.auth.rate_limit_per_minute,
+        ));
         let development_provider = AuthContext::development_provider_enabled(&settings);
+        let development = settings.profile == Profile::Development;
 
         let mut server = HttpServer::new(move || {
             let (json, query, path) = extractor_configs(json_limit);
@@ -72,6 +86,16 @@ impl Application {
                 .service(
                     SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", document.clone()),
                 )
+                // Development stand-ins stay out of the document, and out of
+                // production altogether (which refuses them at start).
+                .configure(|cfg| {
+                    if development {
+                        notify::dev_routes(cfg);
+                    }
+                    if development_provider {
+                        auth::dev_routes(cfg);
+                    }
+                })
                 .default_service(web::to(crate::http::no_route))
                 .wrap(from_fn(render_problems))
                 .wrap(from_fn(observe))
@@ -81,10 +105,12 @@ impl Application {
         if settings.http.workers > 0 {
             server = server.workers(settings.http.workers);
         }
+        let worker = worker::start(db.clone(), clock, transports, settings.notify.clone());
         Ok(Application {
             address,
             server: server.run(),
             db,
+            worker,
         })
     }
 
@@ -101,9 +127,12 @@ impl Application {
         self.db.clone()
     }
 
-    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish.
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish
+    /// and the outbox worker finish its round.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.worker.stop().await;
+        served
     }
 }
 

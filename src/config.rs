@@ -16,6 +16,8 @@ use serde::Deserialize;
 
 use crate::auth::settings::{AuthSettings, ContactRegistryKind, DEVELOPMENT_CLIENT_SECRET};
 use crate::db::DatabaseUrl;
+use crate::notify::NotifySettings;
+use crate::notify::config::{EmailTransportKind, SmsTransportKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -46,6 +48,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub secrets: SecretSettings,
+    /// The outbox worker and the SMS and e-mail transports.
+    pub notify: NotifySettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -105,6 +109,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: AuthSettings::default(),
             secrets: SecretSettings::default(),
+            notify: NotifySettings::default(),
         }
     }
 }
@@ -204,7 +209,7 @@ impl Settings {
     /// Each development convenience that would be a hole in production.
     fn refuse_development_settings(&self) -> Result<(), ConfigError> {
         let auth = &self.auth;
-        let refusals: [(bool, &'static str, &'static str); 8] = [
+        let refusals: [(bool, &'static str, &'static str); 10] = [
             (
                 self.demo_data,
                 "demo_data (CITIZEN_API_DEMO_DATA)",
@@ -241,9 +246,20 @@ impl Settings {
                 "the database registry is the development stand-in; use http with the registry's URL and token",
             ),
             (
-                auth.contact_registry.kind == ContactRegistryKind::Http && auth.contact_registry.url.is_none(),
+                auth.contact_registry.kind == ContactRegistryKind::Http
+                    && auth.contact_registry.url.is_none(),
                 "auth.contact_registry.url (CITIZEN_API_AUTH__CONTACT_REGISTRY__URL)",
                 "the registry's base URL is required",
+            ),
+            (
+                self.notify.sms.transport == SmsTransportKind::Development,
+                "the development SMS transport (CITIZEN_API_NOTIFY__SMS__TRANSPORT)",
+                "it delivers no SMS, so citizens would never get their codes; set it to http",
+            ),
+            (
+                self.notify.email.transport == EmailTransportKind::Development,
+                "the development e-mail transport (CITIZEN_API_NOTIFY__EMAIL__TRANSPORT)",
+                "it delivers no e-mail, so citizens would never get their confirmations; set it to smtp",
             ),
             (
                 self.secrets.hmac_key.is_none(),
@@ -298,11 +314,14 @@ mod tests {
         let taxisnet = &mut settings.auth.taxisnet;
         taxisnet.authorize_url = Some("https://www1.gsis.gr/oauth2server/oauth/authorize".into());
         taxisnet.token_url = Some("https://www1.gsis.gr/oauth2server/oauth/token".into());
-        taxisnet.userinfo_url = Some("https://www1.gsis.gr/oauth2server/userinfo?format=xml".into());
+        taxisnet.userinfo_url =
+            Some("https://www1.gsis.gr/oauth2server/userinfo?format=xml".into());
         taxisnet.client_secret = Some("issued-by-gsis".into());
         settings.auth.development_provider = false;
         settings.auth.contact_registry.kind = ContactRegistryKind::Http;
         settings.auth.contact_registry.url = Some("https://emep.example/api".into());
+        settings.notify.sms.transport = SmsTransportKind::Http;
+        settings.notify.email.transport = EmailTransportKind::Smtp;
         settings.secrets.hmac_key = Some("c2VjcmV0LWtleS1vZi1hdC1sZWFzdC0zMi1ieXRlcyE=".into());
         settings
     }
@@ -314,8 +333,12 @@ mod tests {
 
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
-        let cases: [(fn(&mut Settings), &str); 7] = [
-            (|s| s.auth.development_provider = true, "DEVELOPMENT_PROVIDER"),
+        type BreakIt = fn(&mut Settings);
+        let cases: [(BreakIt, &str); 9] = [
+            (
+                |s| s.auth.development_provider = true,
+                "DEVELOPMENT_PROVIDER",
+            ),
             (|s| s.auth.taxisnet.token_url = None, "TOKEN_URL"),
             (
                 |s| s.auth.taxisnet.client_secret = Some(DEVELOPMENT_CLIENT_SECRET.into()),
@@ -326,8 +349,19 @@ mod tests {
                 |s| s.auth.contact_registry.kind = ContactRegistryKind::Database,
                 "CONTACT_REGISTRY__KIND",
             ),
-            (|s| s.auth.contact_registry.url = None, "CONTACT_REGISTRY__URL"),
+            (
+                |s| s.auth.contact_registry.url = None,
+                "CONTACT_REGISTRY__URL",
+            ),
             (|s| s.secrets.hmac_key = None, "HMAC_KEY"),
+            (
+                |s| s.notify.sms.transport = SmsTransportKind::Development,
+                "CITIZEN_API_NOTIFY__SMS__TRANSPORT",
+            ),
+            (
+                |s| s.notify.email.transport = EmailTransportKind::Development,
+                "CITIZEN_API_NOTIFY__EMAIL__TRANSPORT",
+            ),
         ];
         for (break_it, setting) in cases {
             let mut settings = production();
@@ -366,6 +400,25 @@ mod tests {
         settings.demo_data = true;
         let err = settings.validate().unwrap_err().to_string();
         assert!(err.contains("demo_data"), "{err}");
+    }
+
+    #[test]
+    fn notify_settings_come_from_the_environment_and_default_when_absent() {
+        figment::Jail::expect_with(|jail| {
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(
+                settings.notify.email.transport,
+                EmailTransportKind::Development
+            );
+            jail.set_env("CITIZEN_API_NOTIFY__EMAIL__TRANSPORT", "smtp");
+            jail.set_env("CITIZEN_API_NOTIFY__SMS__GATEWAY_TOKEN", "t0ken");
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(settings.notify.email.transport, EmailTransportKind::Smtp);
+            let token = settings.notify.sms.gateway_token.as_ref().unwrap();
+            assert_eq!(secrecy::ExposeSecret::expose_secret(token), "t0ken");
+            assert!(!format!("{settings:?}").contains("t0ken"));
+            Ok(())
+        });
     }
 
     #[test]

@@ -277,7 +277,12 @@ pub fn seed(conn: &mut DbConn) -> anyhow::Result<bool> {
 }
 
 /// Certified mobiles and roles of the demo people.
-fn seed_people(conn: &mut DbConn, kalamata: &str, welfare: &str, now: NaiveDateTime) -> anyhow::Result<()> {
+fn seed_people(
+    conn: &mut DbConn,
+    kalamata: &str,
+    welfare: &str,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
     let afm = |value: &str| Afm::parse(value).expect("demo AFMs are valid");
     for person in DEMO_PEOPLE {
         if let Some(mobile) = person.mobile {

@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod http;
+pub mod notify;
 pub mod openapi;
 pub mod ops;
 pub mod telemetry;

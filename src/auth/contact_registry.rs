@@ -39,10 +39,9 @@ impl ContactRegistry {
                     .redirect(reqwest::redirect::Policy::none())
                     .timeout(Duration::from_millis(settings.timeout_ms))
                     .build()?,
-                base_url: settings
-                    .url
-                    .clone()
-                    .ok_or_else(|| anyhow::anyhow!("auth.contact_registry.url is required for kind http"))?,
+                base_url: settings.url.clone().ok_or_else(|| {
+                    anyhow::anyhow!("auth.contact_registry.url is required for kind http")
+                })?,
                 token: settings.token.clone(),
             },
         })
@@ -54,7 +53,11 @@ impl ContactRegistry {
                 let afm = afm.clone();
                 db.run(move |conn| Ok(stored_mobile(conn, &afm)?)).await
             }
-            ContactRegistry::Http { client, base_url, token } => {
+            ContactRegistry::Http {
+                client,
+                base_url,
+                token,
+            } => {
                 let unavailable = |why: String| {
                     tracing::warn!(%why, "contact registry lookup failed");
                     ApiError::new(ErrorCode::ContactRegistryUnavailable)
@@ -63,14 +66,20 @@ impl ContactRegistry {
                 if let Some(token) = token {
                     request = request.bearer_auth(token.expose_secret());
                 }
-                let response = request.send().await.map_err(|e| unavailable(e.to_string()))?;
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|e| unavailable(e.to_string()))?;
                 match response.status().as_u16() {
                     404 => Ok(None),
                     200 => {
-                        let answer: RegistryAnswer = response.json().await.map_err(|e| unavailable(e.to_string()))?;
-                        Phone::parse(&answer.mobile)
-                            .map(Some)
-                            .map_err(|_| unavailable("the registry answered an invalid mobile".into()))
+                        let answer: RegistryAnswer = response
+                            .json()
+                            .await
+                            .map_err(|e| unavailable(e.to_string()))?;
+                        Phone::parse(&answer.mobile).map(Some).map_err(|_| {
+                            unavailable("the registry answered an invalid mobile".into())
+                        })
                     }
                     status => Err(unavailable(format!("status {status}"))),
                 }
@@ -89,7 +98,12 @@ fn stored_mobile(conn: &mut DbConn, afm: &Afm) -> QueryResult<Option<Phone>> {
 }
 
 /// Sets the mobile in the development registry (demo data, `/dev` route).
-pub fn store_mobile(conn: &mut DbConn, afm: &Afm, mobile: &Phone, now: NaiveDateTime) -> QueryResult<()> {
+pub fn store_mobile(
+    conn: &mut DbConn,
+    afm: &Afm,
+    mobile: &Phone,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     let values = (
         contact_registry::afm.eq(afm.as_str()),
         contact_registry::mobile.eq(mobile.as_str()),

@@ -24,7 +24,11 @@ pub const DEVELOPMENT_PROVIDER_PATH: &str = "/dev/taxisnet/oauth2server";
 impl AuthContext {
     /// Resolves the endpoints: the configured GSIS ones, or, with the
     /// development provider, this service's own `/dev/taxisnet` at `address`.
-    pub fn new(settings: &Settings, address: SocketAddr, clock: SharedClock) -> anyhow::Result<AuthContext> {
+    pub fn new(
+        settings: &Settings,
+        address: SocketAddr,
+        clock: SharedClock,
+    ) -> anyhow::Result<AuthContext> {
         let auth = &settings.auth;
         let base = auth
             .public_base_url
@@ -36,9 +40,15 @@ impl AuthContext {
             configured.clone().unwrap_or(development)
         };
         let endpoints = Endpoints {
-            authorize: endpoint(&auth.taxisnet.authorize_url, format!("{provider}/oauth/authorize")),
+            authorize: endpoint(
+                &auth.taxisnet.authorize_url,
+                format!("{provider}/oauth/authorize"),
+            ),
             token: endpoint(&auth.taxisnet.token_url, format!("{provider}/oauth/token")),
-            userinfo: endpoint(&auth.taxisnet.userinfo_url, format!("{provider}/userinfo?format=xml")),
+            userinfo: endpoint(
+                &auth.taxisnet.userinfo_url,
+                format!("{provider}/userinfo?format=xml"),
+            ),
             redirect: format!("{base}/v1/auth/callback"),
         };
         Ok(AuthContext {

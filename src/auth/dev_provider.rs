@@ -63,7 +63,10 @@ fn bad_request(why: &str) -> HttpResponse {
         .body(format!("development TAXISnet: {why}"))
 }
 
-async fn authorize(query: web::Query<AuthorizeQuery>, provider: web::Data<DevelopmentProvider>) -> HttpResponse {
+async fn authorize(
+    query: web::Query<AuthorizeQuery>,
+    provider: web::Data<DevelopmentProvider>,
+) -> HttpResponse {
     let q = query.into_inner();
     if q.client_id.as_deref() != Some(DEVELOPMENT_CLIENT_ID) {
         return bad_request("unknown client_id");
@@ -71,7 +74,8 @@ async fn authorize(query: web::Query<AuthorizeQuery>, provider: web::Data<Develo
     if q.response_type.as_deref() != Some("code") {
         return bad_request("response_type must be code");
     }
-    let (Some(redirect_uri), Some(challenge)) = (q.redirect_uri.clone(), q.code_challenge.clone()) else {
+    let (Some(redirect_uri), Some(challenge)) = (q.redirect_uri.clone(), q.code_challenge.clone())
+    else {
         return bad_request("redirect_uri and a PKCE code_challenge are required");
     };
     if q.code_challenge_method.as_deref() != Some("S256") {
@@ -117,7 +121,10 @@ fn form(query: &AuthorizeQuery) -> HttpResponse {
             login_hint: Some(afm.to_owned()),
             ..query.clone()
         };
-        format!("?{}", escape(&serde_urlencoded::to_string(with_hint).unwrap_or_default()))
+        format!(
+            "?{}",
+            escape(serde_urlencoded::to_string(with_hint).unwrap_or_default())
+        )
     };
     let people: String = DEMO_PEOPLE
         .iter()
@@ -144,9 +151,12 @@ fn form(query: &AuthorizeQuery) -> HttpResponse {
     let hidden: String = fields
         .iter()
         .filter_map(|(name, value)| {
-            value
-                .as_ref()
-                .map(|v| format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">", escape(v)))
+            value.as_ref().map(|v| {
+                format!(
+                    "<input type=\"hidden\" name=\"{name}\" value=\"{}\">",
+                    escape(v)
+                )
+            })
         })
         .collect();
     let page = format!(
@@ -158,7 +168,9 @@ fn form(query: &AuthorizeQuery) -> HttpResponse {
          <input name=\"login_hint\" pattern=\"[0-9]{{9}}\" required></label> <button>Είσοδος</button></form>\
          </body></html>"
     );
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(page)
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(page)
 }
 
 #[derive(Deserialize)]
@@ -187,7 +199,10 @@ struct OAuthError {
 fn oauth_error(status: u16, error: &'static str, error_description: &'static str) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("a valid status"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(OAuthError { error, error_description })
+        .json(OAuthError {
+            error,
+            error_description,
+        })
 }
 
 /// Client credentials from HTTP Basic or from the form, as GSIS accepts.
@@ -220,7 +235,12 @@ async fn token(
     if form.grant_type != "authorization_code" {
         return oauth_error(400, "unsupported_grant_type", "only authorization_code");
     }
-    let Some(grant) = provider.codes.lock().expect("provider lock").remove(&form.code) else {
+    let Some(grant) = provider
+        .codes
+        .lock()
+        .expect("provider lock")
+        .remove(&form.code)
+    else {
         return oauth_error(400, "invalid_grant", "unknown or used code");
     };
     let challenge = form
@@ -231,7 +251,11 @@ async fn token(
         && form.redirect_uri.as_deref() == Some(grant.redirect_uri.as_str())
         && challenge.as_deref() == Some(grant.code_challenge.as_str());
     if !valid {
-        return oauth_error(400, "invalid_grant", "expired code, other redirect_uri or failed PKCE");
+        return oauth_error(
+            400,
+            "invalid_grant",
+            "expired code, other redirect_uri or failed PKCE",
+        );
     }
     let access_token = random_token();
     provider
@@ -274,14 +298,22 @@ async fn userinfo(req: HttpRequest, provider: web::Data<DevelopmentProvider>) ->
 fn userinfo_xml(afm: &Afm, person: Option<&DemoPerson>) -> String {
     let (first, last, father, mother, year) = person.map_or(
         ("ΔΟΚΙΜΑΣΤΙΚΟΣ", "ΠΟΛΙΤΗΣ", "ΙΩΑΝΝΗΣ", "ΜΑΡΙΑ", 1980),
-        |p| (p.first_name, p.last_name, p.father_name, p.mother_name, p.birth_year),
+        |p| {
+            (
+                p.first_name,
+                p.last_name,
+                p.father_name,
+                p.mother_name,
+                p.birth_year,
+            )
+        },
     );
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><userinfo userid=\"User{afm}   \" taxid=\"{afm}   \" \
          lastname=\"{}\" firstname=\"{}\" fathername=\"{}\" mothername=\"{}\" birthyear=\"{year}      \"/></root>",
-        escape(&last.to_uppercase()),
-        escape(&first.to_uppercase()),
-        escape(&father.to_uppercase()),
-        escape(&mother.to_uppercase()),
+        escape(last.to_uppercase()),
+        escape(first.to_uppercase()),
+        escape(father.to_uppercase()),
+        escape(mother.to_uppercase()),
     )
 }

@@ -13,7 +13,10 @@ use crate::http::{ApiError, FieldError, Text};
 
 pub fn dev_routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope(DEVELOPMENT_PROVIDER_PATH).configure(super::dev_provider::routes))
-        .route("/dev/contact-registry/{afm}", web::put().to(set_certified_mobile));
+        .route(
+            "/dev/contact-registry/{afm}",
+            web::put().to(set_certified_mobile),
+        );
 }
 
 #[derive(Deserialize)]
@@ -30,18 +33,26 @@ async fn set_certified_mobile(
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
     let invalid = |field: &'static str, error: crate::domain::DomainError| {
-        FieldError::new(field, error.code(), Text::new(error.message_el(), error.to_string()))
+        FieldError::new(
+            field,
+            error.code(),
+            Text::new(error.message_el(), error.to_string()),
+        )
     };
     let afm = Afm::parse(&path);
     let mobile = Phone::parse(&body.mobile);
     let (afm, mobile) = match (afm, mobile) {
         (Ok(afm), Ok(mobile)) => (afm, mobile),
         (afm, mobile) => {
-            let errors = [afm.err().map(|e| invalid("afm", e)), mobile.err().map(|e| invalid("mobile", e))];
+            let errors = [
+                afm.err().map(|e| invalid("afm", e)),
+                mobile.err().map(|e| invalid("mobile", e)),
+            ];
             return Err(ApiError::validation(errors.into_iter().flatten().collect()));
         }
     };
     let now = auth.clock.now().naive_utc();
-    db.run(move |conn| Ok(store_mobile(conn, &afm, &mobile, now)?)).await?;
+    db.run(move |conn| Ok(store_mobile(conn, &afm, &mobile, now)?))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::secrets::{HmacKey, random_otp};
+use super::session::CurrentSession;
 use super::settings::OtpSettings;
 use crate::db::DbConn;
 use crate::db::schema::{otp_codes, otp_throttle};
@@ -27,7 +28,7 @@ fn take_send_allowance(
         otp_throttle::afm.eq(afm.as_str()),
         otp_throttle::window_start.eq(now),
         otp_throttle::sent_in_window.eq(0),
-        otp_throttle::last_sent_at.eq(NaiveDateTime::UNIX_EPOCH),
+        otp_throttle::last_sent_at.eq(DateTime::UNIX_EPOCH.naive_utc()),
     );
     match conn {
         DbConn::Postgres(c) => diesel::insert_into(otp_throttle::table)
@@ -42,11 +43,16 @@ fn take_send_allowance(
     let hour_ago = now - Duration::hours(1);
     let row = otp_throttle::table.find(afm.as_str());
     diesel::update(row.filter(otp_throttle::window_start.le(hour_ago)))
-        .set((otp_throttle::window_start.eq(now), otp_throttle::sent_in_window.eq(0)))
+        .set((
+            otp_throttle::window_start.eq(now),
+            otp_throttle::sent_in_window.eq(0),
+        ))
         .execute(conn)?;
     let taken = diesel::update(
-        row.filter(otp_throttle::last_sent_at.le(now - Duration::seconds(settings.resend_interval_secs)))
-            .filter(otp_throttle::sent_in_window.lt(settings.max_per_hour)),
+        row.filter(
+            otp_throttle::last_sent_at.le(now - Duration::seconds(settings.resend_interval_secs)),
+        )
+        .filter(otp_throttle::sent_in_window.lt(settings.max_per_hour)),
     )
     .set((
         otp_throttle::sent_in_window.eq(otp_throttle::sent_in_window + 1),
@@ -60,7 +66,11 @@ fn take_send_allowance(
         .select((otp_throttle::window_start, otp_throttle::last_sent_at))
         .first(conn)?;
     let resend_at = last_sent_at + Duration::seconds(settings.resend_interval_secs);
-    let wait_until = if resend_at > now { resend_at } else { window_start + Duration::hours(1) };
+    let wait_until = if resend_at > now {
+        resend_at
+    } else {
+        window_start + Duration::hours(1)
+    };
     Ok(Err(wait_until - now))
 }
 
@@ -78,14 +88,14 @@ pub fn issue(
     conn: &mut DbConn,
     key: &HmacKey,
     settings: &OtpSettings,
-    session_id: &str,
-    afm: &Afm,
+    session: &CurrentSession,
     mobile: &Phone,
     language: Lang,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, ApiError> {
+    let session_id = session.id.as_str();
     conn.transaction(|tx| {
-        if let Err(wait) = take_send_allowance(tx, afm, settings, now.naive_utc())? {
+        if let Err(wait) = take_send_allowance(tx, &session.afm, settings, now.naive_utc())? {
             return Err(rate_limited(wait));
         }
         let code = random_otp();
@@ -164,13 +174,21 @@ pub fn verify(
             let consumed = diesel::update(live)
                 .set(otp_codes::consumed_at.eq(Some(now)))
                 .execute(tx)?;
-            return Ok(if consumed == 1 { Ok(()) } else { Err(ErrorCode::OtpUsed) });
+            return Ok(if consumed == 1 {
+                Ok(())
+            } else {
+                Err(ErrorCode::OtpUsed)
+            });
         }
         let counted = diesel::update(live)
             .set(otp_codes::failed_attempts.eq(otp_codes::failed_attempts + 1))
             .execute(tx)?;
         let last_try = counted == 0 || stored.failed_attempts + 1 >= settings.max_failed_attempts;
-        Ok(Err(if last_try { ErrorCode::OtpAttemptsExceeded } else { ErrorCode::OtpInvalid }))
+        Ok(Err(if last_try {
+            ErrorCode::OtpAttemptsExceeded
+        } else {
+            ErrorCode::OtpInvalid
+        }))
     })?;
     verdict.map_err(ApiError::new)
 }

@@ -15,15 +15,17 @@ use super::store::{self, LoginStateRow, SessionRow};
 use super::taxisnet::LoginError;
 use crate::db::Db;
 use crate::http::problem_docs::{
-    Forbidden, IdentityProviderError, RateLimited, Unauthenticated, ValidationFailed, BadLogin, NoCertifiedMobile,
-    OtpRejected, ContactRegistryUnavailable,
+    BadLogin, ContactRegistryUnavailable, Forbidden, IdentityProviderError, NoCertifiedMobile,
+    OtpRejected, RateLimited, Unauthenticated, ValidationFailed,
 };
 use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text, rate_limit};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/v1/auth")
-            .wrap(actix_web::middleware::from_fn(rate_limit::limit_by_client_address))
+            .wrap(actix_web::middleware::from_fn(
+                rate_limit::limit_by_client_address,
+            ))
             .service(login)
             .service(callback)
             .service(request_otp)
@@ -93,7 +95,11 @@ async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let return_to = query.into_inner().return_to;
     if let Some(url) = &return_to {
-        let allowed = auth.settings.return_to_allowlist.iter().any(|prefix| url.starts_with(prefix.as_str()));
+        let allowed = auth
+            .settings
+            .return_to_allowlist
+            .iter()
+            .any(|prefix| url.starts_with(prefix.as_str()));
         if !allowed {
             return Err(ApiError::validation(vec![FieldError::new(
                 "return_to",
@@ -114,7 +120,8 @@ async fn login(
         created_at: now,
         expires_at: now + Duration::minutes(10),
     };
-    db.run(move |conn| Ok(store::insert_login_state(conn, &row)?)).await?;
+    db.run(move |conn| Ok(store::insert_login_state(conn, &row)?))
+        .await?;
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, start.url))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -161,10 +168,12 @@ async fn callback(
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
-    let state = query.state.ok_or(ApiError::new(ErrorCode::InvalidLoginState))?;
+    let state = query
+        .state
+        .ok_or(ApiError::new(ErrorCode::InvalidLoginState))?;
     let now = auth.clock.now();
     let hash = sha256_hex(&state);
-    let login = db
+    let pending = db
         .run(move |conn| Ok(store::take_login_state(conn, &hash, now.naive_utc())?))
         .await?
         .ok_or(ApiError::new(ErrorCode::InvalidLoginState))?;
@@ -175,13 +184,19 @@ async fn callback(
             return Err(ApiError::new(ErrorCode::LoginFailed));
         }
     };
-    let user = auth.taxisnet.finish(code, login.pkce_verifier).await.map_err(|e| {
-        tracing::warn!(error = %e, "TAXISnet login failed");
-        match e {
-            LoginError::Refused(_) => ApiError::new(ErrorCode::LoginFailed),
-            LoginError::Provider(_) | LoginError::Userinfo(_) => ApiError::new(ErrorCode::IdentityProviderError),
-        }
-    })?;
+    let user = auth
+        .taxisnet
+        .finish(code, pending.pkce_verifier)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "TAXISnet login failed");
+            match e {
+                LoginError::Refused(_) => ApiError::new(ErrorCode::LoginFailed),
+                LoginError::Provider(_) | LoginError::Userinfo(_) => {
+                    ApiError::new(ErrorCode::IdentityProviderError)
+                }
+            }
+        })?;
 
     let token = random_token();
     let lifetime = Duration::seconds(auth.settings.session_absolute_timeout_secs);
@@ -206,8 +221,8 @@ async fn callback(
         })
         .await?;
     let cookie = session_cookie(&token, auth.cookie_secure, lifetime);
-    let me = Me::from(CurrentSession::from_row(session.0, session.1, idle)?);
-    Ok(match login.return_to {
+    let user = Me::from(CurrentSession::from_row(session.0, session.1, idle)?);
+    Ok(match pending.return_to {
         Some(url) => HttpResponse::SeeOther()
             .cookie(cookie)
             .insert_header((header::LOCATION, url))
@@ -217,8 +232,8 @@ async fn callback(
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(LoginAnswer {
                 token,
-                expires_at: me.session_expires_at,
-                user: me,
+                expires_at: user.session_expires_at,
+                user,
             }),
     })
 }
@@ -281,8 +296,7 @@ async fn request_otp(
                 conn,
                 &context.hmac,
                 &context.settings.otp,
-                &session.id,
-                &session.afm,
+                &session,
                 &mobile,
                 language,
                 context.clock.now(),
@@ -335,7 +349,14 @@ async fn verify_otp(
     let now = auth.clock.now().naive_utc();
     let session_id = session.id.clone();
     db.run(move |conn| {
-        otp::verify(conn, &context.hmac, &context.settings.otp, &session_id, &code, now)?;
+        otp::verify(
+            conn,
+            &context.hmac,
+            &context.settings.otp,
+            &session_id,
+            &code,
+            now,
+        )?;
         Ok(store::mark_strong(conn, &session_id, now)?)
     })
     .await?;
@@ -362,6 +383,9 @@ async fn logout(
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
-    db.run(move |conn| Ok(store::delete_session(conn, &session.id)?)).await?;
-    Ok(HttpResponse::NoContent().cookie(removal_cookie(auth.cookie_secure)).finish())
+    db.run(move |conn| Ok(store::delete_session(conn, &session.id)?))
+        .await?;
+    Ok(HttpResponse::NoContent()
+        .cookie(removal_cookie(auth.cookie_secure))
+        .finish())
 }

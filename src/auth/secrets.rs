@@ -45,7 +45,10 @@ pub enum KeyError {
     #[error("secrets.hmac_key (CITIZEN_API_SECRETS__HMAC_KEY) must be base64 of at least 32 bytes")]
     Invalid,
     #[error("cannot keep the development key in {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 impl HmacKey {
@@ -57,7 +60,9 @@ impl HmacKey {
             None => development_key(data_dir)?,
         };
         match STANDARD.decode(encoded.trim()) {
-            Ok(bytes) if bytes.len() >= 32 => Ok(HmacKey(SecretString::from(encoded.trim().to_owned()))),
+            Ok(bytes) if bytes.len() >= 32 => {
+                Ok(HmacKey(SecretString::from(encoded.trim().to_owned())))
+            }
             _ => Err(KeyError::Invalid),
         }
     }
@@ -81,7 +86,8 @@ impl HmacKey {
 
     /// Constant-time comparison with a stored signature.
     pub fn verify(&self, parts: &[&str], signature_hex: &str) -> bool {
-        hex::decode(signature_hex).is_ok_and(|expected| self.mac(parts).verify_slice(&expected).is_ok())
+        hex::decode(signature_hex)
+            .is_ok_and(|expected| self.mac(parts).verify_slice(&expected).is_ok())
     }
 }
 
@@ -133,7 +139,11 @@ mod tests {
         assert!(!key.verify(&["session", "123457"], &signature));
         assert!(!key.verify(&["session1", "23456"], &signature));
         assert!(!key.verify(&["session", "123456"], "not hex"));
-        let other = HmacKey::load(Some(&SecretString::from(STANDARD.encode([7u8; 32]))), dir.path()).unwrap();
+        let other = HmacKey::load(
+            Some(&SecretString::from(STANDARD.encode([7u8; 32]))),
+            dir.path(),
+        )
+        .unwrap();
         assert!(!other.verify(&["session", "123456"], &signature));
     }
 

@@ -36,10 +36,15 @@ pub struct CurrentSession {
 }
 
 impl CurrentSession {
-    pub(super) fn from_row(row: SessionRow, roles: Vec<RoleGrant>, idle: Duration) -> Result<CurrentSession, ApiError> {
+    pub(super) fn from_row(
+        row: SessionRow,
+        roles: Vec<RoleGrant>,
+        idle: Duration,
+    ) -> Result<CurrentSession, ApiError> {
         let idle_expiry = row.last_seen_at + idle;
         Ok(CurrentSession {
-            afm: Afm::parse(&row.afm).map_err(|_| ApiError::internal("a session holds an invalid AFM"))?,
+            afm: Afm::parse(&row.afm)
+                .map_err(|_| ApiError::internal("a session holds an invalid AFM"))?,
             id: row.id,
             first_name: row.first_name,
             last_name: row.last_name,
@@ -88,7 +93,10 @@ fn credential(req: &HttpRequest) -> Option<Credential> {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| Credential::Bearer(t.trim().to_owned()));
-    bearer.or_else(|| req.cookie(COOKIE_NAME).map(|c| Credential::Cookie(c.value().to_owned())))
+    bearer.or_else(|| {
+        req.cookie(COOKIE_NAME)
+            .map(|c| Credential::Cookie(c.value().to_owned()))
+    })
 }
 
 /// A browser sends `Origin` on every cross-site and every unsafe request;
@@ -100,7 +108,12 @@ fn origin_allowed(req: &HttpRequest, auth: &AuthContext) -> bool {
     req.headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|origin| auth.settings.allowed_origins.iter().any(|allowed| allowed == origin))
+        .is_some_and(|origin| {
+            auth.settings
+                .allowed_origins
+                .iter()
+                .any(|allowed| allowed == origin)
+        })
 }
 
 impl FromRequest for CurrentSession {

@@ -100,7 +100,10 @@ impl Default for AuthSettings {
                 "http://127.0.0.1:8080/".into(),
                 "http://localhost:8080/".into(),
             ],
-            allowed_origins: vec!["http://127.0.0.1:8080".into(), "http://localhost:8080".into()],
+            allowed_origins: vec![
+                "http://127.0.0.1:8080".into(),
+                "http://localhost:8080".into(),
+            ],
             session_idle_timeout_secs: 30 * 60,
             session_absolute_timeout_secs: 12 * 60 * 60,
             cookie_secure: None,

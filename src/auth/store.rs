@@ -33,13 +33,20 @@ pub struct SessionRow {
 }
 
 pub fn insert_login_state(conn: &mut DbConn, row: &LoginStateRow) -> QueryResult<()> {
-    diesel::insert_into(login_states::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(login_states::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
 }
 
 /// Takes a login state once: the row is read and deleted in one
 /// transaction, and only the caller whose DELETE removed it gets it, so a
 /// replayed `state` fails even when both arrive at once.
-pub fn take_login_state(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> QueryResult<Option<LoginStateRow>> {
+pub fn take_login_state(
+    conn: &mut DbConn,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<LoginStateRow>> {
     conn.transaction(|tx| {
         let row: Option<LoginStateRow> = login_states::table
             .find(hash)
@@ -52,7 +59,10 @@ pub fn take_login_state(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> Qu
 }
 
 pub fn insert_session(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {
-    diesel::insert_into(sessions::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
 }
 
 /// The live session with this token hash: within its absolute limit and
@@ -70,7 +80,9 @@ pub fn live_session(
         .select(SessionRow::as_select())
         .first(conn)
         .optional()?;
-    let Some(mut session) = found else { return Ok(None) };
+    let Some(mut session) = found else {
+        return Ok(None);
+    };
     if session.expires_at <= now || session.last_seen_at <= idle_since {
         diesel::delete(sessions::table.find(&session.id)).execute(conn)?;
         return Ok(None);
@@ -92,5 +104,7 @@ pub fn mark_strong(conn: &mut DbConn, session_id: &str, now: NaiveDateTime) -> Q
 }
 
 pub fn delete_session(conn: &mut DbConn, session_id: &str) -> QueryResult<()> {
-    diesel::delete(sessions::table.find(session_id)).execute(conn).map(drop)
+    diesel::delete(sessions::table.find(session_id))
+        .execute(conn)
+        .map(drop)
 }

@@ -7,15 +7,17 @@ use std::time::Duration;
 
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope,
+    TokenResponse, TokenUrl,
 };
 use secrecy::ExposeSecret;
 
 use super::settings::{ClientAuth, TaxisnetSettings};
 use super::userinfo::{TaxisnetUser, UserinfoError, parse_userinfo};
 
-type GsisClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type GsisClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// The userinfo answer is a few hundred bytes; anything near this is hostile.
 const MAX_USERINFO_BYTES: usize = 64 * 1024;
@@ -97,7 +99,11 @@ impl Taxisnet {
     }
 
     /// Exchanges the code and reads who signed in.
-    pub async fn finish(&self, code: String, pkce_verifier: String) -> Result<TaxisnetUser, LoginError> {
+    pub async fn finish(
+        &self,
+        code: String,
+        pkce_verifier: String,
+    ) -> Result<TaxisnetUser, LoginError> {
         let token = self
             .client
             .exchange_code(AuthorizationCode::new(code))
@@ -105,7 +111,9 @@ impl Taxisnet {
             .request_async(&self.http)
             .await
             .map_err(|e| match e {
-                RequestTokenError::ServerResponse(refusal) => LoginError::Refused(refusal.error().to_string()),
+                RequestTokenError::ServerResponse(refusal) => {
+                    LoginError::Refused(refusal.error().to_string())
+                }
                 other => LoginError::Provider(format!("token endpoint: {other}")),
             })?;
         let body = self.userinfo(token.access_token().secret()).await?;
@@ -124,7 +132,10 @@ impl Taxisnet {
         if !response.status().is_success() {
             return Err(failed(format!("status {}", response.status())));
         }
-        if response.content_length().is_some_and(|n| n > MAX_USERINFO_BYTES as u64) {
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_USERINFO_BYTES as u64)
+        {
             return Err(failed("answer too large".into()));
         }
         let mut body = Vec::new();

@@ -57,7 +57,10 @@ pub fn parse_userinfo(xml: &[u8]) -> Result<TaxisnetUser, UserinfoError> {
     }
 }
 
-fn user_from(reader: &Reader<&[u8]>, element: &BytesStart<'_>) -> Result<TaxisnetUser, UserinfoError> {
+fn user_from(
+    reader: &Reader<&[u8]>,
+    element: &BytesStart<'_>,
+) -> Result<TaxisnetUser, UserinfoError> {
     let attribute = |name: &'static str| -> Result<String, UserinfoError> {
         let found = element
             .try_get_attribute(name)
@@ -101,7 +104,10 @@ mod tests {
     fn escaped_characters_are_unescaped() {
         let xml = r#"<root><userinfo taxid="123456783" lastname="O&apos;NEIL" firstname="A&amp;B"/></root>"#;
         let user = parse_userinfo(xml.as_bytes()).unwrap();
-        assert_eq!((user.last_name.as_str(), user.first_name.as_str()), ("O'NEIL", "A&B"));
+        assert_eq!(
+            (user.last_name.as_str(), user.first_name.as_str()),
+            ("O'NEIL", "A&B")
+        );
     }
 
     #[test]
@@ -109,25 +115,46 @@ mod tests {
         let laughs = r#"<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
 <root><userinfo taxid="123456783" lastname="&lol2;" firstname="x"/></root>"#;
-        assert_eq!(parse_userinfo(laughs.as_bytes()), Err(UserinfoError::Doctype));
+        assert_eq!(
+            parse_userinfo(laughs.as_bytes()),
+            Err(UserinfoError::Doctype)
+        );
         let external = r#"<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><root><userinfo taxid="123456783" lastname="&xxe;" firstname="x"/></root>"#;
-        assert_eq!(parse_userinfo(external.as_bytes()), Err(UserinfoError::Doctype));
+        assert_eq!(
+            parse_userinfo(external.as_bytes()),
+            Err(UserinfoError::Doctype)
+        );
     }
 
     #[test]
     fn an_undeclared_entity_is_malformed() {
         let xml = r#"<root><userinfo taxid="123456783" lastname="&xxe;" firstname="x"/></root>"#;
-        assert!(matches!(parse_userinfo(xml.as_bytes()), Err(UserinfoError::Malformed(_))));
+        assert!(matches!(
+            parse_userinfo(xml.as_bytes()),
+            Err(UserinfoError::Malformed(_))
+        ));
     }
 
     #[test]
     fn missing_or_bad_data_is_an_error_not_a_panic() {
         let cases: [(&str, UserinfoError); 5] = [
             ("<root/>", UserinfoError::Missing),
-            ("<userinfo taxid=\"123456783\" lastname=\"a\" firstname=\"b\"/>", UserinfoError::Missing),
-            ("<root><userinfo lastname=\"a\" firstname=\"b\"/></root>", UserinfoError::Attribute("taxid")),
-            ("<root><userinfo taxid=\"123456789\" lastname=\"a\" firstname=\"b\"/></root>", UserinfoError::InvalidAfm),
-            ("<root><userinfo taxid=\"123456783\" firstname=\"b\"/></root>", UserinfoError::Attribute("lastname")),
+            (
+                "<userinfo taxid=\"123456783\" lastname=\"a\" firstname=\"b\"/>",
+                UserinfoError::Missing,
+            ),
+            (
+                "<root><userinfo lastname=\"a\" firstname=\"b\"/></root>",
+                UserinfoError::Attribute("taxid"),
+            ),
+            (
+                "<root><userinfo taxid=\"123456789\" lastname=\"a\" firstname=\"b\"/></root>",
+                UserinfoError::InvalidAfm,
+            ),
+            (
+                "<root><userinfo taxid=\"123456783\" firstname=\"b\"/></root>",
+                UserinfoError::Attribute("lastname"),
+            ),
         ];
         for (xml, expected) in cases {
             assert_eq!(parse_userinfo(xml.as_bytes()), Err(expected), "{xml}");
@@ -143,6 +170,9 @@ mod tests {
             "<root><userinfo taxid=\"123456783\" lastname=\"{}\" firstname=\"b\"/></root>",
             "Α".repeat(500)
         );
-        assert_eq!(parse_userinfo(xml.as_bytes()), Err(UserinfoError::Attribute("lastname")));
+        assert_eq!(
+            parse_userinfo(xml.as_bytes()),
+            Err(UserinfoError::Attribute("lastname"))
+        );
     }
 }

@@ -112,10 +112,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox_messages (id) {
+        id -> Text,
+        channel -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        language -> Text,
+        status -> Text,
+        transport -> Nullable<Text>,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox_attachments (message_id, position) {
+        message_id -> Text,
+        position -> Integer,
+        filename -> Text,
+        content_type -> Text,
+        content -> Binary,
+    }
+}
+
 diesel::joinable!(departments -> municipalities (municipality_id));
 diesel::joinable!(service_categories -> departments (department_id));
 diesel::joinable!(service_documents -> service_categories (service_id));
 diesel::joinable!(otp_codes -> sessions (session_id));
+diesel::joinable!(outbox_attachments -> outbox_messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
@@ -128,4 +158,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     otp_throttle,
     role_grants,
     contact_registry,
+    outbox_messages,
+    outbox_attachments,
 );

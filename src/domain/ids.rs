@@ -48,6 +48,10 @@ typed_id!(
     /// A thematic service category that citizens book.
     ServiceId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a03"
 );
+typed_id!(
+    /// An outbox message; receivers use it to drop duplicate deliveries.
+    MessageId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a04"
+);
 
 #[cfg(test)]
 mod tests {

@@ -15,12 +15,17 @@ use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use actix_web::middleware::Next;
 use actix_web::web;
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::middleware::StateInformationMiddleware;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::{Quota, RateLimiter};
 
 use super::{ApiError, ErrorCode};
 
+type KeyedLimiter =
+    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
+
 pub struct ClientRateLimit {
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    limiter: KeyedLimiter,
     per_minute: u32,
 }
 
@@ -28,7 +33,8 @@ impl ClientRateLimit {
     pub fn per_minute(per_minute: u32) -> ClientRateLimit {
         let n = NonZeroU32::new(per_minute.max(1)).expect("at least one");
         ClientRateLimit {
-            limiter: RateLimiter::keyed(Quota::per_minute(n)),
+            limiter: RateLimiter::keyed(Quota::per_minute(n))
+                .with_middleware::<StateInformationMiddleware>(),
             per_minute: n.get(),
         }
     }
@@ -49,14 +55,19 @@ pub async fn limit_by_client_address(
     let Some(limits) = req.app_data::<web::Data<ClientRateLimit>>().cloned() else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let address = req.peer_addr().map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let address = req
+        .peer_addr()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
     let limit = HeaderValue::from(limits.per_minute);
     match limits.limiter.check_key(&address) {
         Ok(snapshot) => {
             let mut response = next.call(req).await?;
             let headers = response.headers_mut();
             headers.insert(LIMIT, limit);
-            headers.insert(REMAINING, HeaderValue::from(snapshot.remaining_burst_capacity()));
+            headers.insert(
+                REMAINING,
+                HeaderValue::from(snapshot.remaining_burst_capacity()),
+            );
             headers.insert(RESET, seconds(snapshot.quota().burst_size_replenished_in()));
             Ok(response.map_into_left_body())
         }

@@ -20,24 +20,51 @@ async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
     let return_to = "http://127.0.0.1:8080/after-login";
     let authorize = app.start_login(Some(return_to)).await;
     let query: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
-    assert!(authorize.path().ends_with("/dev/taxisnet/oauth2server/oauth/authorize"));
+    assert!(
+        authorize
+            .path()
+            .ends_with("/dev/taxisnet/oauth2server/oauth/authorize")
+    );
     assert_eq!(query["code_challenge_method"], "S256");
     assert!(query["state"].len() >= 32 && query["code_challenge"].len() >= 43);
 
     // The provider's sign-in page lists the demo citizens.
-    let page = app.client.get(authorize.clone()).send().await.unwrap().text().await.unwrap();
+    let page = app
+        .client
+        .get(authorize.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("Παπαδοπούλου") && page.contains(MARIA));
 
     let callback = app.approve(&authorize, MARIA).await;
     let response = app.client.get(&callback).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], return_to);
-    let set_cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(set_cookie.starts_with("sid="), "{set_cookie}");
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
 
-    let me: Value = app.client.get(app.url("/v1/me")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    let me: Value = app
+        .client
+        .get(app.url("/v1/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["afm"], MARIA);
     assert_eq!(me["last_name"], "ΠΑΠΑΔΟΠΟΥΛΟΥ");
     assert_eq!(me["strong"], false);
@@ -55,7 +82,10 @@ async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
         .unwrap();
     assert_eq!(sent["masked_mobile"], "+3069*****678");
     let sms = app.latest_message_to(MARIA_MOBILE).await;
-    let code = sms.split(|c: char| !c.is_ascii_digit()).find(|r| r.len() == 6).unwrap();
+    let code = sms
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|r| r.len() == 6)
+        .unwrap();
 
     let verified = app
         .client
@@ -67,7 +97,16 @@ async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
         .await
         .unwrap();
     assert_eq!(verified.status(), StatusCode::OK);
-    let me: Value = app.client.get(app.url("/v1/me")).header("cookie", &cookie).send().await.unwrap().json().await.unwrap();
+    let me: Value = app
+        .client
+        .get(app.url("/v1/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["strong"], true);
 }
 
@@ -76,10 +115,25 @@ async fn without_return_to_the_callback_answers_the_session_as_json() {
     let app = spawn_app().await;
     let authorize = app.start_login(None).await;
     let callback = app.approve(&authorize, MARIA).await;
-    let answer: Value = app.client.get(callback).send().await.unwrap().json().await.unwrap();
+    let answer: Value = app
+        .client
+        .get(callback)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(answer["user"]["afm"], MARIA);
     let token = answer["token"].as_str().unwrap();
-    let me: Value = app.get_as(token, "/v1/me").send().await.unwrap().json().await.unwrap();
+    let me: Value = app
+        .get_as(token, "/v1/me")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["first_name"], "ΜΑΡΙΑ");
     assert_eq!(me["session_expires_at"], answer["expires_at"]);
 }
@@ -89,7 +143,10 @@ async fn a_replayed_or_forged_state_is_refused() {
     let app = spawn_app().await;
     let authorize = app.start_login(None).await;
     let callback = app.approve(&authorize, MARIA).await;
-    assert_eq!(app.client.get(&callback).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        app.client.get(&callback).send().await.unwrap().status(),
+        StatusCode::OK
+    );
     let replay = app.client.get(&callback).send().await.unwrap();
     assert_problem(replay, 400, "invalid_login_state").await;
 
@@ -105,28 +162,47 @@ async fn a_login_state_expires_after_ten_minutes() {
     let authorize = app.start_login(None).await;
     let callback = app.approve(&authorize, MARIA).await;
     app.clock.advance(Duration::minutes(11));
-    assert_problem(app.client.get(callback).send().await.unwrap(), 400, "invalid_login_state").await;
+    assert_problem(
+        app.client.get(callback).send().await.unwrap(),
+        400,
+        "invalid_login_state",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_refused_code_or_a_declined_login_is_login_failed() {
     let app = spawn_app().await;
     let authorize = app.start_login(None).await;
-    let state = authorize.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    let response = app.get(&format!("/v1/auth/callback?code=not-issued&state={state}")).await;
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let response = app
+        .get(&format!("/v1/auth/callback?code=not-issued&state={state}"))
+        .await;
     assert_problem(response, 400, "login_failed").await;
 
     // An invalid AFM at the provider comes back as error=access_denied.
     let authorize = app.start_login(None).await;
     let callback = app.approve(&authorize, "123456789").await;
     assert!(callback.contains("error=access_denied"));
-    assert_problem(app.client.get(callback).send().await.unwrap(), 400, "login_failed").await;
+    assert_problem(
+        app.client.get(callback).send().await.unwrap(),
+        400,
+        "login_failed",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn return_to_must_be_on_the_allow_list() {
     let app = spawn_app().await;
-    let response = app.get("/v1/auth/login?return_to=https%3A%2F%2Fevil.example%2F").await;
+    let response = app
+        .get("/v1/auth/login?return_to=https%3A%2F%2Fevil.example%2F")
+        .await;
     let problem = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(problem.errors[0].field, "return_to");
 }
@@ -137,11 +213,19 @@ async fn r_ph_17_a_session_ends_after_thirty_idle_minutes_and_activity_extends_i
     let token = app.sign_in(MARIA).await;
     for _ in 0..3 {
         app.clock.advance(Duration::minutes(25));
-        assert_eq!(app.get_as(&token, "/v1/me").send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            app.get_as(&token, "/v1/me").send().await.unwrap().status(),
+            StatusCode::OK
+        );
     }
     app.clock.advance(Duration::minutes(31));
     let response = app.get_as(&token, "/v1/me").send().await.unwrap();
-    assert!(response.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert!(
+        response.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
     assert_problem(response, 401, "unauthenticated").await;
 }
 
@@ -151,10 +235,18 @@ async fn a_session_ends_after_twelve_hours_however_active() {
     let token = app.sign_in(MARIA).await;
     for _ in 0..28 {
         app.clock.advance(Duration::minutes(25));
-        assert_eq!(app.get_as(&token, "/v1/me").send().await.unwrap().status(), StatusCode::OK);
+        assert_eq!(
+            app.get_as(&token, "/v1/me").send().await.unwrap().status(),
+            StatusCode::OK
+        );
     }
     app.clock.advance(Duration::minutes(25));
-    assert_problem(app.get_as(&token, "/v1/me").send().await.unwrap(), 401, "unauthenticated").await;
+    assert_problem(
+        app.get_as(&token, "/v1/me").send().await.unwrap(),
+        401,
+        "unauthenticated",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -171,8 +263,18 @@ async fn logout_ends_the_session() {
     let token = app.sign_in(MARIA).await;
     let response = app.post_as(&token, "/v1/auth/logout").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert!(response.headers()["set-cookie"].to_str().unwrap().starts_with("sid=;"));
-    assert_problem(app.get_as(&token, "/v1/me").send().await.unwrap(), 401, "unauthenticated").await;
+    assert!(
+        response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("sid=;")
+    );
+    assert_problem(
+        app.get_as(&token, "/v1/me").send().await.unwrap(),
+        401,
+        "unauthenticated",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -181,14 +283,23 @@ async fn cookie_authenticated_changes_need_an_allowed_origin() {
     let token = app.sign_in(MARIA).await;
     let cookie = format!("sid={token}");
     for origin in [None, Some("https://evil.example")] {
-        let mut request = app.client.post(app.url("/v1/auth/logout")).header("cookie", &cookie);
+        let mut request = app
+            .client
+            .post(app.url("/v1/auth/logout"))
+            .header("cookie", &cookie);
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
         assert_problem(request.send().await.unwrap(), 403, "origin_not_allowed").await;
     }
     // Reads need no Origin; a bearer token is not sent by browsers on their own.
-    let read = app.client.get(app.url("/v1/me")).header("cookie", &cookie).send().await.unwrap();
+    let read = app
+        .client
+        .get(app.url("/v1/me"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(read.status(), StatusCode::OK);
     let bearer = app.post_as(&token, "/v1/auth/logout").send().await.unwrap();
     assert_eq!(bearer.status(), StatusCode::NO_CONTENT);
@@ -200,13 +311,24 @@ async fn r_ph_03_five_wrong_codes_cancel_the_code() {
     let token = app.sign_in(MARIA).await;
     let code = app.request_otp(&token, MARIA_MOBILE).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let verify = |c: &str| app.post_as(&token, "/v1/auth/otp/verify").json(&serde_json::json!({ "code": c })).send();
+    let verify = |c: &str| {
+        app.post_as(&token, "/v1/auth/otp/verify")
+            .json(&serde_json::json!({ "code": c }))
+            .send()
+    };
     for _ in 0..4 {
         assert_problem(verify(wrong).await.unwrap(), 400, "otp_invalid").await;
     }
     assert_problem(verify(wrong).await.unwrap(), 400, "otp_attempts_exceeded").await;
     assert_problem(verify(&code).await.unwrap(), 400, "otp_attempts_exceeded").await;
-    let me: Value = app.get_as(&token, "/v1/me").send().await.unwrap().json().await.unwrap();
+    let me: Value = app
+        .get_as(&token, "/v1/me")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["strong"], false);
 }
 
@@ -214,11 +336,21 @@ async fn r_ph_03_five_wrong_codes_cancel_the_code() {
 async fn r_ph_03_a_code_expires_after_five_minutes_and_is_single_use() {
     let app = spawn_app().await;
     let token = app.sign_in(MARIA).await;
-    let verify = |c: String| app.post_as(&token, "/v1/auth/otp/verify").json(&serde_json::json!({ "code": c })).send();
-    assert_problem(verify("123456".into()).await.unwrap(), 400, "otp_not_requested").await;
+    let verify = |c: String| {
+        app.post_as(&token, "/v1/auth/otp/verify")
+            .json(&serde_json::json!({ "code": c }))
+            .send()
+    };
+    assert_problem(
+        verify("123456".into()).await.unwrap(),
+        400,
+        "otp_not_requested",
+    )
+    .await;
 
     let code = app.request_otp(&token, MARIA_MOBILE).await;
-    app.clock.advance(Duration::minutes(5) + Duration::seconds(1));
+    app.clock
+        .advance(Duration::minutes(5) + Duration::seconds(1));
     assert_problem(verify(code).await.unwrap(), 400, "otp_expired").await;
 
     let code = app.request_otp(&token, MARIA_MOBILE).await;
@@ -230,8 +362,16 @@ async fn r_ph_03_a_code_expires_after_five_minutes_and_is_single_use() {
 async fn a_malformed_code_names_the_field() {
     let app = spawn_app().await;
     let token = app.sign_in(MARIA).await;
-    for body in [serde_json::json!({ "code": "12345" }), serde_json::json!({ "code": "12a456" })] {
-        let response = app.post_as(&token, "/v1/auth/otp/verify").json(&body).send().await.unwrap();
+    for body in [
+        serde_json::json!({ "code": "12345" }),
+        serde_json::json!({ "code": "12a456" }),
+    ] {
+        let response = app
+            .post_as(&token, "/v1/auth/otp/verify")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let problem = assert_problem(response, 422, "validation_failed").await;
         assert_eq!(problem.errors[0].field, "code");
     }
@@ -265,23 +405,54 @@ async fn codes_are_throttled_per_afm_even_under_parallel_requests() {
         .into_iter()
         .map(|r| r.unwrap().status().as_u16())
         .collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 202).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 9, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 202).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        9,
+        "{statuses:?}"
+    );
 
     let throttled = app.post_as(&token, "/v1/auth/otp").send().await.unwrap();
-    let retry_after: i64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: i64 = throttled.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=30).contains(&retry_after), "{retry_after}");
     assert_problem(throttled, 429, "rate_limited").await;
 
     // Four more, 31 s apart, make five in the hour; the sixth waits.
     for _ in 0..4 {
         app.clock.advance(Duration::seconds(31));
-        assert_eq!(app.post_as(&token, "/v1/auth/otp").send().await.unwrap().status(), StatusCode::ACCEPTED);
+        assert_eq!(
+            app.post_as(&token, "/v1/auth/otp")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::ACCEPTED
+        );
     }
     app.clock.advance(Duration::seconds(31));
-    assert_problem(app.post_as(&token, "/v1/auth/otp").send().await.unwrap(), 429, "rate_limited").await;
+    assert_problem(
+        app.post_as(&token, "/v1/auth/otp").send().await.unwrap(),
+        429,
+        "rate_limited",
+    )
+    .await;
     app.clock.advance(Duration::hours(1));
-    assert_eq!(app.post_as(&token, "/v1/auth/otp").send().await.unwrap().status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        app.post_as(&token, "/v1/auth/otp")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::ACCEPTED
+    );
 }
 
 #[tokio::test]
@@ -293,8 +464,21 @@ async fn authentication_endpoints_are_rate_limited_per_client_address() {
         assert_eq!(response.headers()["ratelimit-limit"], "3");
         assert_eq!(response.headers()["ratelimit-remaining"], remaining);
     }
-    let limited = app.client.get(app.url("/v1/auth/login")).header("accept-language", "en").send().await.unwrap();
-    assert!(limited.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    let limited = app
+        .client
+        .get(app.url("/v1/auth/login"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        limited.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
     assert_eq!(limited.headers()["ratelimit-remaining"], "0");
     let problem = assert_problem(limited, 429, "rate_limited").await;
     assert_eq!(problem.title, "Too many requests");
@@ -306,10 +490,27 @@ async fn authentication_endpoints_are_rate_limited_per_client_address() {
 async fn roles_from_the_database_show_in_me() {
     let app = spawn_app().await;
     let admin = app.sign_in("090000045").await;
-    let me: Value = app.get_as(&admin, "/v1/me").send().await.unwrap().json().await.unwrap();
-    assert_eq!(me["roles"], serde_json::json!([{ "role": "platform_admin", "scope_id": null }]));
+    let me: Value = app
+        .get_as(&admin, "/v1/me")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me["roles"],
+        serde_json::json!([{ "role": "platform_admin", "scope_id": null }])
+    );
     let citizen = app.sign_in(MARIA).await;
-    let me: Value = app.get_as(&citizen, "/v1/me").send().await.unwrap().json().await.unwrap();
+    let me: Value = app
+        .get_as(&citizen, "/v1/me")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["roles"], serde_json::json!([]));
 }
 
@@ -323,8 +524,14 @@ fn against(provider: &str) -> impl FnOnce(&mut citizen_api::Settings) + '_ {
 
 async fn callback_with_any_code(app: &crate::helpers::TestApp) -> reqwest::Response {
     let authorize = app.start_login(None).await;
-    let state = authorize.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    app.get(&format!("/v1/auth/callback?code=anything&state={state}")).await
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    app.get(&format!("/v1/auth/callback?code=anything&state={state}"))
+        .await
 }
 
 const TOKEN_ANSWER: &str = r#"{"access_token":"t","token_type":"bearer","expires_in":3600}"#;
@@ -332,7 +539,10 @@ const TOKEN_ANSWER: &str = r#"{"access_token":"t","token_type":"bearer","expires
 #[tokio::test]
 async fn hostile_or_broken_userinfo_is_a_clear_502() {
     let billion_laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><root><userinfo taxid="123456783" lastname="&lol2;" firstname="x"/></root>"#;
-    let huge = format!("<root><userinfo taxid=\"123456783\" lastname=\"{}\" firstname=\"x\"/></root>", "A".repeat(1 << 20));
+    let huge = format!(
+        "<root><userinfo taxid=\"123456783\" lastname=\"{}\" firstname=\"x\"/></root>",
+        "A".repeat(1 << 20)
+    );
     let answers = [
         billion_laughs.to_owned(),
         huge,
@@ -341,11 +551,19 @@ async fn hostile_or_broken_userinfo_is_a_clear_502() {
     ];
     for answer in answers {
         let provider = FakeHttp::start(vec![
-            ("/oauth/token", Scripted::new(200, "application/json", TOKEN_ANSWER)),
+            (
+                "/oauth/token",
+                Scripted::new(200, "application/json", TOKEN_ANSWER),
+            ),
             ("/userinfo", Scripted::new(200, "application/xml", answer)),
         ]);
         let app = spawn_app_with(against(&provider.base)).await;
-        assert_problem(callback_with_any_code(&app).await, 502, "identity_provider_error").await;
+        assert_problem(
+            callback_with_any_code(&app).await,
+            502,
+            "identity_provider_error",
+        )
+        .await;
         assert_eq!(provider.hits("/userinfo"), 1);
     }
 }
@@ -361,14 +579,27 @@ async fn a_provider_that_refuses_the_code_is_login_failed_and_one_that_is_down_i
 
     let down = closed_port_url();
     let app = spawn_app_with(against(&down)).await;
-    assert_problem(callback_with_any_code(&app).await, 502, "identity_provider_error").await;
+    assert_problem(
+        callback_with_any_code(&app).await,
+        502,
+        "identity_provider_error",
+    )
+    .await;
 
     let failing = FakeHttp::start(vec![
-        ("/oauth/token", Scripted::new(200, "application/json", TOKEN_ANSWER)),
+        (
+            "/oauth/token",
+            Scripted::new(200, "application/json", TOKEN_ANSWER),
+        ),
         ("/userinfo", Scripted::new(503, "text/plain", "maintenance")),
     ]);
     let app = spawn_app_with(against(&failing.base)).await;
-    assert_problem(callback_with_any_code(&app).await, 502, "identity_provider_error").await;
+    assert_problem(
+        callback_with_any_code(&app).await,
+        502,
+        "identity_provider_error",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -378,7 +609,10 @@ async fn r_ph_02_the_http_contact_registry_is_asked_for_the_certified_mobile() {
             "/registry/123456783",
             Scripted::new(200, "application/json", r#"{"mobile":"+306911111111"}"#),
         ),
-        ("/registry/090000045", Scripted::new(500, "text/plain", "down")),
+        (
+            "/registry/090000045",
+            Scripted::new(500, "text/plain", "down"),
+        ),
     ]);
     let url = format!("{}/registry", registry.base);
     let app = spawn_app_with(|s| {

@@ -95,7 +95,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         database
     });
     customize(&mut settings);
-    let application = Application::build(settings)
+    let clock = AdjustableClock::new();
+    let application = Application::build_with_clock(settings, clock.clone())
         .await
         .expect("the application starts");
     let address = format!("http://{}", application.address());
@@ -176,7 +177,11 @@ impl TestApp {
         let mut url = authorize.clone();
         url.query_pairs_mut().append_pair("login_hint", afm);
         let response = self.client.get(url).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::FOUND, "the provider redirects back");
+        assert_eq!(
+            response.status(),
+            StatusCode::FOUND,
+            "the provider redirects back"
+        );
         response.headers()["location"].to_str().unwrap().to_owned()
     }
 
@@ -204,7 +209,15 @@ impl TestApp {
         let mut url = reqwest::Url::parse(&self.url("/dev/outbox")).unwrap();
         url.query_pairs_mut().append_pair("to", to);
         for _ in 0..100 {
-            let outbox: serde_json::Value = self.client.get(url.clone()).send().await.unwrap().json().await.unwrap();
+            let outbox: serde_json::Value = self
+                .client
+                .get(url.clone())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             if let Some(body) = outbox["items"][0]["body"].as_str() {
                 return body.to_owned();
             }

@@ -43,11 +43,17 @@ impl FakeHttp {
                 let routes = routes.clone();
                 let hits = hits.clone();
                 async move {
-                    *hits.lock().unwrap().entry(req.path().to_owned()).or_insert(0) += 1;
+                    *hits
+                        .lock()
+                        .unwrap()
+                        .entry(req.path().to_owned())
+                        .or_insert(0) += 1;
                     match routes.get(req.path()) {
-                        Some(answer) => HttpResponse::build(actix_web::http::StatusCode::from_u16(answer.status).unwrap())
-                            .content_type(answer.content_type)
-                            .body(answer.body.clone()),
+                        Some(answer) => HttpResponse::build(
+                            actix_web::http::StatusCode::from_u16(answer.status).unwrap(),
+                        )
+                        .content_type(answer.content_type)
+                        .body(answer.body.clone()),
                         None => HttpResponse::NotFound().finish(),
                     }
                 }
@@ -61,7 +67,11 @@ impl FakeHttp {
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
-        FakeHttp { base, hits, server: handle }
+        FakeHttp {
+            base,
+            hits,
+            server: handle,
+        }
     }
 
     pub fn hits(&self, path: &str) -> usize {

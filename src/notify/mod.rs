@@ -1,0 +1,87 @@
+//! Notifications through a transactional outbox. A change that must tell
+//! someone calls [`enqueue`] inside its own transaction, so the message
+//! exists if and only if the change does; the [`worker`] delivers it
+//! afterwards, at least once, through the transport configured for its
+//! channel. The message id travels with every delivery so that receivers
+//! can drop duplicates.
+
+pub mod config;
+mod routes;
+pub mod store;
+mod template;
+mod transport;
+pub mod worker;
+
+use chrono::{DateTime, Utc};
+use diesel::QueryResult;
+use serde::{Deserialize, Serialize};
+
+pub use config::NotifySettings;
+pub use routes::dev_routes;
+pub use template::{Rendered, Template};
+pub use transport::{OutboundMessage, Transport, TransportError, Transports};
+
+use crate::db::DbConn;
+use crate::domain::ids::MessageId;
+use crate::http::Lang;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Sms,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sms => "sms",
+            Channel::Email => "email",
+        }
+    }
+
+    pub fn parse(stored: &str) -> Option<Channel> {
+        match stored {
+            "sms" => Some(Channel::Sms),
+            "email" => Some(Channel::Email),
+            _ => None,
+        }
+    }
+}
+
+/// A file sent with an e-mail (e.g. the `.ics` of an appointment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub content: Vec<u8>,
+}
+
+/// A message to send: to whom, over which channel, in which language, what.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub channel: Channel,
+    /// A mobile number (SMS) or an e-mail address.
+    pub to: String,
+    pub language: Lang,
+    pub template: Template,
+    /// E-mail only; an SMS cannot carry files.
+    pub attachments: Vec<Attachment>,
+}
+
+/// Writes a message to the outbox. Call it inside the transaction of the
+/// change that causes the message, so that both commit or neither does.
+/// The text is rendered now, so what is stored is exactly what is sent.
+pub fn enqueue(
+    conn: &mut DbConn,
+    message: &NewMessage,
+    now: DateTime<Utc>,
+) -> QueryResult<MessageId> {
+    let rendered = message
+        .template
+        .render(message.channel, message.language)
+        // Templates are typed and covered by unit tests, so this is a bug;
+        // failing the caller's transaction beats sending a broken text.
+        .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
+    store::insert(conn, message, &rendered, now)
+}

@@ -1,0 +1,241 @@
+//! Outbox queries: plain synchronous functions over [`DbConn`].
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
+
+use super::{Attachment, NewMessage, Rendered};
+use crate::db::DbConn;
+use crate::db::schema::{outbox_attachments, outbox_messages};
+use crate::domain::ids::MessageId;
+
+pub const STATUS_PENDING: &str = "pending";
+pub const STATUS_SENT: &str = "sent";
+pub const STATUS_DEAD: &str = "dead";
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = outbox_messages)]
+struct NewMessageRow<'a> {
+    id: String,
+    channel: &'a str,
+    recipient: &'a str,
+    subject: &'a str,
+    body: &'a str,
+    language: &'a str,
+    status: &'a str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable, Queryable, Selectable)]
+#[diesel(table_name = outbox_attachments)]
+struct AttachmentRow {
+    message_id: String,
+    position: i32,
+    filename: String,
+    content_type: String,
+    content: Vec<u8>,
+}
+
+pub(super) fn insert(
+    conn: &mut DbConn,
+    message: &NewMessage,
+    rendered: &Rendered,
+    now: DateTime<Utc>,
+) -> QueryResult<MessageId> {
+    let id = MessageId::generate();
+    let now = now.naive_utc();
+    diesel::insert_into(outbox_messages::table)
+        .values(NewMessageRow {
+            id: id.to_string(),
+            channel: message.channel.as_str(),
+            recipient: &message.to,
+            subject: &rendered.subject,
+            body: &rendered.body,
+            language: message.language.tag(),
+            status: STATUS_PENDING,
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        })
+        .execute(conn)?;
+    for (position, attachment) in (0..).zip(&message.attachments) {
+        diesel::insert_into(outbox_attachments::table)
+            .values(AttachmentRow {
+                message_id: id.to_string(),
+                position,
+                filename: attachment.filename.clone(),
+                content_type: attachment.content_type.clone(),
+                content: attachment.content.clone(),
+            })
+            .execute(conn)?;
+    }
+    Ok(id)
+}
+
+/// A message a worker has claimed, with what it needs to deliver it.
+#[derive(Debug, QueryableByName)]
+#[diesel(table_name = outbox_messages)]
+pub struct ClaimedRow {
+    pub id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i32,
+}
+
+/// Takes a lease on up to `limit` due messages that no other worker holds.
+/// On PostgreSQL, `FOR UPDATE SKIP LOCKED` lets concurrent workers pass
+/// each other's rows instead of waiting or claiming them twice; SQLite has
+/// one writer at a time, and the immediate transaction takes the write lock
+/// before reading, so two workers see each other's leases.
+pub fn claim_due(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: u32,
+) -> QueryResult<Vec<(ClaimedRow, Vec<Attachment>)>> {
+    const RETURNING: &str = "RETURNING id, channel, recipient, subject, body, attempts";
+    let (now, lease_until, limit) = (now.naive_utc(), lease_until.naive_utc(), i64::from(limit));
+    let claimed: Vec<ClaimedRow> = match conn {
+        DbConn::Postgres(pg) => diesel::sql_query(format!(
+            "UPDATE outbox_messages SET locked_until = $1 WHERE id IN (\
+                 SELECT id FROM outbox_messages \
+                 WHERE status = 'pending' AND next_attempt_at <= $2 \
+                   AND (locked_until IS NULL OR locked_until < $2) \
+                 ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) {RETURNING}"
+        ))
+        .bind::<Timestamp, _>(lease_until)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(limit)
+        .load(pg)?,
+        DbConn::Sqlite(lite) => lite.immediate_transaction(|lite| {
+            diesel::sql_query(format!(
+                "UPDATE outbox_messages SET locked_until = ? WHERE id IN (\
+                     SELECT id FROM outbox_messages \
+                     WHERE status = 'pending' AND next_attempt_at <= ? \
+                       AND (locked_until IS NULL OR locked_until < ?) \
+                     ORDER BY next_attempt_at LIMIT ?) {RETURNING}"
+            ))
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(lite)
+        })?,
+    };
+    let ids: Vec<&str> = claimed.iter().map(|row| row.id.as_str()).collect();
+    let mut attachments: Vec<AttachmentRow> = outbox_attachments::table
+        .filter(outbox_attachments::message_id.eq_any(ids))
+        .order((outbox_attachments::message_id, outbox_attachments::position))
+        .select(AttachmentRow::as_select())
+        .load(conn)?;
+    Ok(claimed
+        .into_iter()
+        .map(|row| {
+            let (mine, rest) = attachments
+                .drain(..)
+                .partition(|a: &AttachmentRow| a.message_id == row.id);
+            attachments = rest;
+            let mine = mine
+                .into_iter()
+                .map(|a| Attachment {
+                    filename: a.filename,
+                    content_type: a.content_type,
+                    content: a.content,
+                })
+                .collect();
+            (row, mine)
+        })
+        .collect())
+}
+
+pub fn mark_sent(
+    conn: &mut DbConn,
+    id: &str,
+    transport: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    use outbox_messages::dsl as o;
+    diesel::update(o::outbox_messages.find(id))
+        .set((
+            o::status.eq(STATUS_SENT),
+            o::transport.eq(transport),
+            o::sent_at.eq(now.naive_utc()),
+            o::locked_until.eq(None::<NaiveDateTime>),
+            o::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(drop)
+}
+
+/// What happens to a message whose delivery failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    At(DateTime<Utc>),
+    GiveUp,
+}
+
+pub fn mark_failed(
+    conn: &mut DbConn,
+    id: &str,
+    attempts: i32,
+    retry: Retry,
+    error: &str,
+) -> QueryResult<()> {
+    use outbox_messages::dsl as o;
+    let (status, next_attempt_at) = match retry {
+        Retry::At(at) => (STATUS_PENDING, Some(at.naive_utc())),
+        Retry::GiveUp => (STATUS_DEAD, None),
+    };
+    let update = diesel::update(o::outbox_messages.find(id));
+    let common = (
+        o::status.eq(status),
+        o::attempts.eq(attempts),
+        o::locked_until.eq(None::<NaiveDateTime>),
+        o::last_error.eq(error),
+    );
+    match next_attempt_at {
+        Some(at) => update
+            .set((common, o::next_attempt_at.eq(at)))
+            .execute(conn),
+        None => update.set(common).execute(conn),
+    }
+    .map(drop)
+}
+
+/// A message the development transport "sent", for `GET /dev/outbox`.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = outbox_messages)]
+pub struct DeliveredRow {
+    pub id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// The newest messages the given transport delivered, optionally to one
+/// recipient only.
+pub fn list_delivered(
+    conn: &mut DbConn,
+    transport: &str,
+    recipient: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<DeliveredRow>> {
+    use outbox_messages::dsl as o;
+    let mut query = o::outbox_messages
+        .filter(o::status.eq(STATUS_SENT))
+        .filter(o::transport.eq(transport))
+        .order((o::created_at.desc(), o::id.desc()))
+        .limit(limit)
+        .select(DeliveredRow::as_select())
+        .into_boxed();
+    if let Some(recipient) = recipient {
+        query = query.filter(o::recipient.eq(recipient.to_owned()));
+    }
+    query.load(conn)
+}

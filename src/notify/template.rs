@@ -1,0 +1,146 @@
+//! Message texts. The wording lives in `templates/` at the crate root, apart
+//! from the code, so it can be reviewed and translated as text; it is
+//! embedded at build time and rendered with minijinja in strict mode, so a
+//! variable missing from a template's context is an error, never a blank.
+
+use std::sync::LazyLock;
+
+use minijinja::value::Serde;
+use minijinja::{Environment, UndefinedBehavior, Value};
+use serde::Serialize;
+
+use super::Channel;
+use crate::http::Lang;
+
+/// What a message says. Each variant carries exactly the variables its
+/// templates use, so callers cannot misspell or forget one.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Template {
+    /// A one-time code for step-up authentication (R-PH-02, R-PH-03).
+    Otp { code: String },
+}
+
+/// Subject and body, ready to send. SMS have no subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+/// Every template, by the name it is registered under:
+/// `{channel}/{template}[.subject].{language}`.
+const SOURCES: &[(&str, &str)] = &[
+    ("sms/otp.el", include_str!("../../templates/sms/otp.el.txt")),
+    ("sms/otp.en", include_str!("../../templates/sms/otp.en.txt")),
+    (
+        "email/otp.subject.el",
+        include_str!("../../templates/email/otp.subject.el.txt"),
+    ),
+    (
+        "email/otp.subject.en",
+        include_str!("../../templates/email/otp.subject.en.txt"),
+    ),
+    (
+        "email/otp.el",
+        include_str!("../../templates/email/otp.el.txt"),
+    ),
+    (
+        "email/otp.en",
+        include_str!("../../templates/email/otp.en.txt"),
+    ),
+];
+
+static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    // `empty`: plain text needs no HTML escaping and no filters.
+    let mut environment = Environment::empty();
+    environment.set_undefined_behavior(UndefinedBehavior::Strict);
+    for (name, source) in SOURCES {
+        environment
+            .add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name} does not parse: {e}"));
+    }
+    environment
+});
+
+impl Template {
+    fn name(&self) -> &'static str {
+        match self {
+            Template::Otp { .. } => "otp",
+        }
+    }
+
+    pub fn render(&self, channel: Channel, lang: Lang) -> Result<Rendered, minijinja::Error> {
+        let context = Value::from(Serde(self));
+        let name = self.name();
+        let render = |template: String| {
+            ENVIRONMENT
+                .get_template(&template)?
+                .render(context.clone())
+                .map(|text| text.trim_end().to_owned())
+        };
+        let lang = lang.tag();
+        Ok(match channel {
+            Channel::Sms => Rendered {
+                subject: String::new(),
+                body: render(format!("sms/{name}.{lang}"))?,
+            },
+            Channel::Email => Rendered {
+                subject: render(format!("email/{name}.subject.{lang}"))?,
+                body: render(format!("email/{name}.{lang}"))?,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn otp() -> Template {
+        Template::Otp {
+            code: "482913".into(),
+        }
+    }
+
+    #[test]
+    fn the_otp_sms_renders_in_greek_and_english() {
+        let el = otp().render(Channel::Sms, Lang::El).unwrap();
+        assert_eq!(
+            el.body,
+            "Ο κωδικός μίας χρήσης σας είναι 482913. Ισχύει για 5 λεπτά. Μην τον δώσετε σε κανέναν."
+        );
+        assert_eq!(el.subject, "");
+        let en = otp().render(Channel::Sms, Lang::En).unwrap();
+        assert!(
+            en.body.starts_with("Your one-time code is 482913."),
+            "{en:?}"
+        );
+    }
+
+    #[test]
+    fn the_otp_email_has_a_subject_in_each_language() {
+        let el = otp().render(Channel::Email, Lang::El).unwrap();
+        assert_eq!(el.subject, "Κωδικός μίας χρήσης");
+        assert!(el.body.contains("482913"));
+        let en = otp().render(Channel::Email, Lang::En).unwrap();
+        assert_eq!(en.subject, "Your one-time code");
+        assert!(en.body.contains("482913"));
+    }
+
+    #[test]
+    fn every_template_renders_with_its_variables() {
+        for channel in [Channel::Sms, Channel::Email] {
+            for lang in [Lang::El, Lang::En] {
+                otp().render(channel, lang).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_variable_is_an_error_not_a_blank() {
+        let template = ENVIRONMENT.get_template("sms/otp.en").unwrap();
+        let err = template.render(Value::from(())).unwrap_err();
+        assert_eq!(err.kind(), minijinja::ErrorKind::UndefinedError, "{err}");
+    }
+}

@@ -1,0 +1,232 @@
+//! The delivery worker: a task inside the service that claims due messages,
+//! delivers them outside any transaction, and records the outcome. Several
+//! instances may run against one database: claims are leases that the
+//! others skip. Delivery is at least once: a crash after sending and before
+//! recording sends the message again when its lease runs out.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::store::{self, ClaimedRow, Retry};
+use super::{Channel, NotifySettings, OutboundMessage, Transport, Transports};
+use crate::clock::SharedClock;
+use crate::db::Db;
+
+/// Longest `last_error` kept; gateways can answer with whole pages.
+const MAX_ERROR_CHARS: usize = 500;
+
+/// The running worker; [`WorkerHandle::stop`] ends it after its current round.
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl WorkerHandle {
+    pub async fn stop(self) {
+        // The receiver is gone only if the task already ended.
+        let _ = self.stop.send(true);
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "the outbox worker panicked");
+        }
+    }
+}
+
+struct Worker {
+    db: Db,
+    clock: SharedClock,
+    transports: Transports,
+    settings: NotifySettings,
+}
+
+/// Starts the worker on the current tokio runtime.
+pub fn start(
+    db: Db,
+    clock: SharedClock,
+    transports: Transports,
+    settings: NotifySettings,
+) -> WorkerHandle {
+    let (stop, mut stopped) = watch::channel(false);
+    let worker = Arc::new(Worker {
+        db,
+        clock,
+        transports,
+        settings,
+    });
+    let task = tokio::spawn(async move {
+        let interval = worker.settings.poll_interval();
+        loop {
+            // A full batch suggests more are due: go again without waiting.
+            let full = worker.round().await;
+            if !full {
+                tokio::select! {
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = stopped.changed() => {}
+                }
+            }
+            if *stopped.borrow() {
+                break;
+            }
+        }
+        tracing::info!("outbox worker stopped");
+    });
+    WorkerHandle { stop, task }
+}
+
+impl Worker {
+    /// Claims one batch and delivers it; true when the batch was full.
+    async fn round(&self) -> bool {
+        let now = self.clock.now();
+        let lease_until = now
+            + chrono::Duration::from_std(self.settings.lease()).unwrap_or(chrono::Duration::MAX);
+        let limit = self.settings.batch_size;
+        let claimed = match self
+            .db
+            .run(move |conn| Ok(store::claim_due(conn, now, lease_until, limit)?))
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox worker cannot claim messages");
+                return false;
+            }
+        };
+        let full = claimed.len() >= limit as usize;
+        for (row, attachments) in claimed {
+            self.deliver(row, attachments).await;
+        }
+        full
+    }
+
+    async fn deliver(&self, row: ClaimedRow, attachments: Vec<super::Attachment>) {
+        let Some(channel) = Channel::parse(&row.channel) else {
+            tracing::error!(message_id = %row.id, channel = %row.channel, "unknown outbox channel");
+            return;
+        };
+        let message = OutboundMessage {
+            id: row.id,
+            channel,
+            to: row.recipient,
+            subject: row.subject,
+            body: row.body,
+            attachments,
+        };
+        let transport = self.transports.for_channel(channel);
+        let outcome = transport.send(&message).await;
+        let now = self.clock.now();
+        let id = message.id.clone();
+        let recorded = match outcome {
+            Ok(()) => {
+                let name = transport.name();
+                self.db
+                    .run(move |conn| Ok(store::mark_sent(conn, &id, name, now)?))
+                    .await
+            }
+            Err(error) => {
+                let attempts = row.attempts.saturating_add(1);
+                let error = truncate(&error.0, MAX_ERROR_CHARS);
+                let retry = if attempts >= self.max_attempts() {
+                    tracing::error!(
+                        message_id = %message.id,
+                        channel = channel.as_str(),
+                        attempts,
+                        error = %error,
+                        "outbox message given up after its last attempt"
+                    );
+                    Retry::GiveUp
+                } else {
+                    let delay = backoff(
+                        attempts,
+                        Duration::from_millis(self.settings.backoff_base_ms),
+                        Duration::from_millis(self.settings.backoff_cap_ms),
+                        fastrand::f64(),
+                    );
+                    tracing::warn!(
+                        message_id = %message.id,
+                        attempts,
+                        retry_in_ms = delay.as_millis() as u64,
+                        error = %error,
+                        "outbox delivery failed; will retry"
+                    );
+                    Retry::At(
+                        now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX),
+                    )
+                };
+                self.db
+                    .run(move |conn| Ok(store::mark_failed(conn, &id, attempts, retry, &error)?))
+                    .await
+            }
+        };
+        if let Err(e) = recorded {
+            // The lease runs out and the message is delivered again: at
+            // least once, as promised.
+            tracing::warn!(message_id = %message.id, error = %e, "cannot record an outbox delivery");
+        }
+    }
+
+    fn max_attempts(&self) -> i32 {
+        i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
+    }
+}
+
+/// The longest wait before retry `attempt` (1 = the first retry): the base
+/// doubled for every earlier attempt, never more than the cap.
+pub fn backoff_ceiling(attempt: i32, base: Duration, cap: Duration) -> Duration {
+    let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0);
+    2u32.checked_pow(doublings)
+        .map_or(cap, |factor| base.saturating_mul(factor))
+        .min(cap)
+}
+
+/// "Full jitter": a uniformly random wait up to the ceiling, so that
+/// messages that failed together (a gateway outage) do not all retry at the
+/// same instant. `unit` is a random number in [0, 1).
+pub fn backoff(attempt: i32, base: Duration, cap: Duration, unit: f64) -> Duration {
+    backoff_ceiling(attempt, base, cap).mul_f64(unit.clamp(0.0, 1.0))
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: Duration = Duration::from_millis(100);
+    const CAP: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn the_backoff_ceiling_doubles_and_stops_at_the_cap() {
+        let ceilings: Vec<u128> = (1..=9)
+            .map(|attempt| backoff_ceiling(attempt, BASE, CAP).as_millis())
+            .collect();
+        assert_eq!(
+            ceilings,
+            [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000]
+        );
+        assert_eq!(backoff_ceiling(1_000, BASE, CAP), CAP);
+        assert_eq!(backoff_ceiling(i32::MAX, BASE, CAP), CAP);
+    }
+
+    #[test]
+    fn the_jittered_wait_stays_between_zero_and_the_ceiling() {
+        for attempt in 1..20 {
+            let ceiling = backoff_ceiling(attempt, BASE, CAP);
+            assert_eq!(backoff(attempt, BASE, CAP, 0.0), Duration::ZERO);
+            assert!(backoff(attempt, BASE, CAP, 0.999) <= ceiling);
+            assert_eq!(backoff(attempt, BASE, CAP, 0.5), ceiling / 2);
+        }
+    }
+
+    #[test]
+    fn long_errors_are_cut_on_a_character_boundary() {
+        assert_eq!(truncate("σφάλμα", 3), "σφά…");
+        assert_eq!(truncate("ok", 3), "ok");
+    }
+}
