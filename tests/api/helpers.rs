@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 
 use citizen_api::Application;
 use citizen_api::config::Settings;
-use citizen_api::db::Db;
+use citizen_api::db::{Db, DbConn};
 use citizen_api::http::Problem;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Response, StatusCode};
@@ -30,6 +30,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
+    /// The database this app uses, so a second instance can share it.
+    pub database_url: String,
     _data_dir: tempfile::TempDir,
     _postgres: Option<TestDatabase>,
 }
@@ -92,6 +94,12 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         database
     });
     customize(&mut settings);
+    let database_url = settings.database.url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            data_dir.path().join("citizen-api.db").display()
+        )
+    });
     let application = Application::build(settings)
         .await
         .expect("the application starts");
@@ -105,6 +113,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .unwrap(),
         db,
+        database_url,
         _data_dir: data_dir,
         _postgres: postgres,
     }
@@ -121,6 +130,19 @@ impl TestApp {
             .send()
             .await
             .expect("the server answers")
+    }
+
+    /// Runs blocking database work off the test's runtime thread, which the
+    /// app's own tasks (the outbox worker) share.
+    pub async fn with_db<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> anyhow::Result<T> + Send + 'static,
+    ) -> T {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.run_blocking(work))
+            .await
+            .expect("the blocking task ran")
+            .expect("the database work succeeded")
     }
 
     /// GETs `path` and decodes a `200` JSON body.

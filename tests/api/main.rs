@@ -4,5 +4,7 @@
 mod catalogue;
 mod errors;
 mod helpers;
+mod notify;
 mod openapi;
 mod operations;
+mod support;
