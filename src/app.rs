@@ -12,6 +12,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::AuthContext;
+use crate::auth::dev_provider::DevelopmentProvider;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Profile, Settings};
 use crate::db::{Db, run_migrations};
@@ -66,7 +67,8 @@ impl Application {
         let auth_limit = web::Data::new(ClientRateLimit::per_minute(
             settings.auth.rate_limit_per_minute,
         ));
-        let development_provider = AuthContext::development_provider_enabled(&settings);
+        let development_provider = AuthContext::development_provider_enabled(&settings)
+            .then(|| web::Data::new(DevelopmentProvider::default()));
         let development = settings.profile == Profile::Development;
 
         let mut server = HttpServer::new(move || {
@@ -92,8 +94,8 @@ impl Application {
                     if development {
                         notify::dev_routes(cfg);
                     }
-                    if development_provider {
-                        auth::dev_routes(cfg);
+                    if let Some(provider) = &development_provider {
+                        auth::dev_routes(cfg, provider.clone());
                     }
                 })
                 .default_service(web::to(crate::http::no_route))

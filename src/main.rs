@@ -83,6 +83,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("  Swagger UI:  {base}/swagger-ui/");
     println!("  OpenAPI:     {base}/openapi.json");
     println!("  Catalogue:   {base}/v1/municipalities");
+    if profile == Profile::Development {
+        println!("  Dev outbox:  {base}/dev/outbox");
+    }
     application.run_until_stopped().await?;
     Ok(())
 }

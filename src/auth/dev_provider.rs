@@ -38,8 +38,10 @@ pub struct DevelopmentProvider {
     tokens: Mutex<HashMap<String, (Afm, Instant)>>,
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::Data::new(DevelopmentProvider::default()))
+/// `provider` is made once per server, not per worker: a code issued by
+/// one worker must be redeemable at another.
+pub fn routes(cfg: &mut web::ServiceConfig, provider: web::Data<DevelopmentProvider>) {
+    cfg.app_data(provider)
         .route("/oauth/authorize", web::get().to(authorize))
         .route("/oauth/token", web::post().to(token))
         .route("/userinfo", web::get().to(userinfo));
@@ -294,6 +296,23 @@ async fn userinfo(req: HttpRequest, provider: web::Data<DevelopmentProvider>) ->
         .body(userinfo_xml(&afm, person))
 }
 
+/// Names as GSIS writes them: capitals without accents.
+fn gsis_name(name: &str) -> String {
+    name.to_uppercase()
+        .chars()
+        .map(|c| match c {
+            'Ά' => 'Α',
+            'Έ' => 'Ε',
+            'Ή' => 'Η',
+            'Ί' | 'Ϊ' => 'Ι',
+            'Ό' => 'Ο',
+            'Ύ' | 'Ϋ' => 'Υ',
+            'Ώ' => 'Ω',
+            other => other,
+        })
+        .collect()
+}
+
 /// The GSIS shape, padding included: values come right-padded with spaces.
 fn userinfo_xml(afm: &Afm, person: Option<&DemoPerson>) -> String {
     let (first, last, father, mother, year) = person.map_or(
@@ -311,9 +330,9 @@ fn userinfo_xml(afm: &Afm, person: Option<&DemoPerson>) -> String {
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?><root><userinfo userid=\"User{afm}   \" taxid=\"{afm}   \" \
          lastname=\"{}\" firstname=\"{}\" fathername=\"{}\" mothername=\"{}\" birthyear=\"{year}      \"/></root>",
-        escape(last.to_uppercase()),
-        escape(first.to_uppercase()),
-        escape(father.to_uppercase()),
-        escape(mother.to_uppercase()),
+        escape(gsis_name(last)),
+        escape(gsis_name(first)),
+        escape(gsis_name(father)),
+        escape(gsis_name(mother)),
     )
 }

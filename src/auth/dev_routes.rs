@@ -7,16 +7,20 @@ use serde::Deserialize;
 
 use super::contact_registry::store_mobile;
 use super::context::{AuthContext, DEVELOPMENT_PROVIDER_PATH};
+use super::dev_provider::DevelopmentProvider;
 use crate::db::Db;
 use crate::domain::{Afm, Phone};
 use crate::http::{ApiError, FieldError, Text};
 
-pub fn dev_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope(DEVELOPMENT_PROVIDER_PATH).configure(super::dev_provider::routes))
-        .route(
-            "/dev/contact-registry/{afm}",
-            web::put().to(set_certified_mobile),
-        );
+pub fn dev_routes(cfg: &mut web::ServiceConfig, provider: web::Data<DevelopmentProvider>) {
+    cfg.service(
+        web::scope(DEVELOPMENT_PROVIDER_PATH)
+            .configure(|cfg| super::dev_provider::routes(cfg, provider)),
+    )
+    .route(
+        "/dev/contact-registry/{afm}",
+        web::put().to(set_certified_mobile),
+    );
 }
 
 #[derive(Deserialize)]

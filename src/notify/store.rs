@@ -152,9 +152,11 @@ pub fn claim_due(
         .collect())
 }
 
+/// Records a delivery; `attempts` counts it.
 pub fn mark_sent(
     conn: &mut DbConn,
     id: &str,
+    attempts: i32,
     transport: &str,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
@@ -162,6 +164,7 @@ pub fn mark_sent(
     diesel::update(o::outbox_messages.find(id))
         .set((
             o::status.eq(STATUS_SENT),
+            o::attempts.eq(attempts),
             o::transport.eq(transport),
             o::sent_at.eq(now.naive_utc()),
             o::locked_until.eq(None::<NaiveDateTime>),

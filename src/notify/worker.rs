@@ -117,15 +117,16 @@ impl Worker {
         let outcome = transport.send(&message).await;
         let now = self.clock.now();
         let id = message.id.clone();
+        // Every delivery attempt counts, the successful one included.
+        let attempts = row.attempts.saturating_add(1);
         let recorded = match outcome {
             Ok(()) => {
                 let name = transport.name();
                 self.db
-                    .run(move |conn| Ok(store::mark_sent(conn, &id, name, now)?))
+                    .run(move |conn| Ok(store::mark_sent(conn, &id, attempts, name, now)?))
                     .await
             }
             Err(error) => {
-                let attempts = row.attempts.saturating_add(1);
                 let error = truncate(&error.0, MAX_ERROR_CHARS);
                 let retry = if attempts >= self.max_attempts() {
                     tracing::error!(

@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock};
 use citizen_api::Application;
 use citizen_api::clock::AdjustableClock;
 use citizen_api::config::Settings;
-use citizen_api::db::Db;
+use citizen_api::db::{Db, DbConn};
 use citizen_api::http::Problem;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Response, StatusCode};
@@ -33,6 +33,8 @@ pub struct TestApp {
     pub db: Db,
     /// The app's clock: real time that a test can move ahead.
     pub clock: Arc<AdjustableClock>,
+    /// The database this app uses, so a second instance can share it.
+    pub database_url: String,
     _data_dir: tempfile::TempDir,
     _postgres: Option<TestDatabase>,
 }
@@ -95,6 +97,12 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         database
     });
     customize(&mut settings);
+    let database_url = settings.database.url.clone().unwrap_or_else(|| {
+        format!(
+            "sqlite://{}",
+            data_dir.path().join("citizen-api.db").display()
+        )
+    });
     let clock = AdjustableClock::new();
     let application = Application::build_with_clock(settings, clock.clone())
         .await
@@ -110,6 +118,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
             .unwrap(),
         db,
         clock,
+        database_url,
         _data_dir: data_dir,
         _postgres: postgres,
     }
@@ -126,6 +135,19 @@ impl TestApp {
             .send()
             .await
             .expect("the server answers")
+    }
+
+    /// Runs blocking database work off the test's runtime thread, which the
+    /// app's own tasks (the outbox worker) share.
+    pub async fn with_db<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> anyhow::Result<T> + Send + 'static,
+    ) -> T {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.run_blocking(work))
+            .await
+            .expect("the blocking task ran")
+            .expect("the database work succeeded")
     }
 
     /// GETs `path` and decodes a `200` JSON body.
@@ -190,8 +212,9 @@ impl TestApp {
         let authorize = self.start_login(None).await;
         let callback = self.approve(&authorize, afm).await;
         let response = self.client.get(callback).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "the callback signs in");
+        let status = response.status();
         let answer: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "the callback signs in: {answer}");
         answer["token"].as_str().unwrap().to_owned()
     }
 
@@ -203,34 +226,41 @@ impl TestApp {
         self.client.post(self.url(path)).bearer_auth(token)
     }
 
-    /// Waits (bounded) for the newest message to `to` in the development
-    /// outbox and answers its body.
-    pub async fn latest_message_to(&self, to: &str) -> String {
+    /// The development outbox's messages to `to`, newest first.
+    pub async fn messages_to(&self, to: &str) -> Vec<serde_json::Value> {
         let mut url = reqwest::Url::parse(&self.url("/dev/outbox")).unwrap();
         url.query_pairs_mut().append_pair("to", to);
+        let outbox: serde_json::Value = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        outbox["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits (bounded) until more than `known` messages went to `to`, and
+    /// answers the newest one's body.
+    pub async fn next_message_to(&self, to: &str, known: usize) -> String {
         for _ in 0..100 {
-            let outbox: serde_json::Value = self
-                .client
-                .get(url.clone())
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if let Some(body) = outbox["items"][0]["body"].as_str() {
-                return body.to_owned();
+            let messages = self.messages_to(to).await;
+            if messages.len() > known {
+                return messages[0]["body"].as_str().unwrap().to_owned();
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!("no message to {to} arrived");
+        panic!("no new message to {to} arrived");
     }
 
     /// Requests an OTP for the session and reads it from the outbox.
     pub async fn request_otp(&self, token: &str, mobile: &str) -> String {
+        let known = self.messages_to(mobile).await.len();
         let response = self.post_as(token, "/v1/auth/otp").send().await.unwrap();
         assert_eq!(response.status(), StatusCode::ACCEPTED);
-        let body = self.latest_message_to(mobile).await;
+        let body = self.next_message_to(mobile, known).await;
         body.split(|c: char| !c.is_ascii_digit())
             .find(|run| run.len() == 6)
             .expect("the SMS carries a six-digit code")

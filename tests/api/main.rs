@@ -5,6 +5,7 @@ mod auth;
 mod catalogue;
 mod errors;
 mod helpers;
+mod notify;
 mod openapi;
 mod operations;
 mod support;

@@ -1,0 +1,324 @@
+//! The outbox end to end: messages enqueued in the database are delivered by
+//! the worker through the development transport, a real SMTP sink and a
+//! real SMS gateway, with retries, giving up, and several instances.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use citizen_api::Settings;
+use citizen_api::config::Profile;
+use citizen_api::db::schema::outbox_messages;
+use citizen_api::http::Lang;
+use citizen_api::notify::config::{EmailTransportKind, SmsTransportKind, SmtpTls};
+use citizen_api::notify::{self, Attachment, Channel, NewMessage, Template};
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::support::sms_gateway::SmsGateway;
+use crate::support::smtp_sink::SmtpSink;
+
+const WAIT: Duration = Duration::from_secs(10);
+const TOKEN: &str = "gateway-test-token";
+
+#[derive(Debug, Deserialize)]
+struct DevOutbox {
+    items: Vec<DevOutboxItem>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DevOutboxItem {
+    id: String,
+    channel: String,
+    to: String,
+    subject: String,
+    body: String,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn otp(channel: Channel, to: &str, language: Lang) -> NewMessage {
+    NewMessage {
+        channel,
+        to: to.to_owned(),
+        language,
+        template: Template::Otp {
+            code: "482913".into(),
+        },
+        attachments: Vec::new(),
+    }
+}
+
+async fn enqueue(app: &TestApp, message: NewMessage) -> String {
+    app.with_db(move |conn| Ok(notify::enqueue(conn, &message, chrono::Utc::now())?))
+        .await
+        .to_string()
+}
+
+/// Quick polling and retries, so that tests take milliseconds.
+fn fast(settings: &mut Settings) {
+    settings.notify.poll_interval_ms = 20;
+    settings.notify.backoff_base_ms = 10;
+    settings.notify.backoff_cap_ms = 40;
+}
+
+fn sms_through(gateway: &SmsGateway, settings: &mut Settings) {
+    fast(settings);
+    settings.notify.sms.transport = SmsTransportKind::Http;
+    settings.notify.sms.gateway_url = Some(gateway.url.clone());
+    settings.notify.sms.gateway_token = Some(TOKEN.into());
+}
+
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    status: String,
+    attempts: i32,
+    transport: Option<String>,
+}
+
+async fn outcome(app: &TestApp, id: &str) -> Outcome {
+    let id = id.to_owned();
+    app.with_db(move |conn| {
+        let (status, attempts, transport) = outbox_messages::table
+            .find(id)
+            .select((
+                outbox_messages::status,
+                outbox_messages::attempts,
+                outbox_messages::transport,
+            ))
+            .first(conn)?;
+        Ok(Outcome {
+            status,
+            attempts,
+            transport,
+        })
+    })
+    .await
+}
+
+/// Waits until the message leaves `pending`, and returns how it ended.
+async fn settled(app: &TestApp, id: &str) -> Outcome {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let outcome = outcome(app, id).await;
+        if outcome.status != "pending" {
+            return outcome;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{id} still pending: {outcome:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_development_transport_shows_messages_in_the_dev_outbox() {
+    let app = spawn_app_with(fast).await;
+    let to = "+306912345678";
+    let older = enqueue(&app, otp(Channel::Sms, to, Lang::En)).await;
+    let id = enqueue(&app, otp(Channel::Sms, to, Lang::El)).await;
+    enqueue(&app, otp(Channel::Email, "other@example.org", Lang::El)).await;
+
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let outbox = loop {
+        let outbox: DevOutbox = app
+            .get_json(&format!("/dev/outbox?to={}", to.replace('+', "%2B")))
+            .await;
+        if outbox.items.len() == 2 {
+            break outbox;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{outbox:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let newest = &outbox.items[0];
+    assert_eq!(
+        (newest.id.as_str(), outbox.items[1].id.as_str()),
+        (id.as_str(), older.as_str())
+    );
+    assert_eq!((newest.channel.as_str(), newest.to.as_str()), ("sms", to));
+    assert_eq!(newest.subject, "");
+    assert_eq!(
+        newest.body,
+        "Ο κωδικός μίας χρήσης σας είναι 482913. Ισχύει για 5 λεπτά. Μην τον δώσετε σε κανέναν."
+    );
+    assert!(newest.created_at <= chrono::Utc::now());
+    assert_eq!(
+        settled(&app, &id).await,
+        Outcome {
+            status: "sent".into(),
+            attempts: 1,
+            transport: Some("development".into())
+        }
+    );
+
+    let everyone: DevOutbox = app.get_json("/dev/outbox").await;
+    assert_eq!(everyone.items.len(), 3);
+    assert_eq!(everyone.items[0].channel, "email");
+}
+
+#[tokio::test]
+async fn the_dev_outbox_answers_other_methods_with_405_and_is_not_documented() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/dev/outbox"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET");
+    assert_problem(response, 405, "method_not_allowed").await;
+    assert!(!citizen_api::openapi::document_json().contains("/dev/"));
+}
+
+#[tokio::test]
+async fn production_has_no_dev_outbox() {
+    let gateway = SmsGateway::start(0).await;
+    let app = spawn_app_with(|s| {
+        sms_through(&gateway, s);
+        s.profile = Profile::Production;
+        s.demo_data = false;
+        s.database.allow_sqlite_in_production = true;
+        s.notify.email.transport = EmailTransportKind::Smtp;
+    })
+    .await;
+    assert_problem(app.get("/dev/outbox").await, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn e_mail_goes_out_over_smtp_with_its_id_and_attachment() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(|s| {
+        fast(s);
+        s.notify.email.transport = EmailTransportKind::Smtp;
+        s.notify.email.smtp.host = "127.0.0.1".into();
+        s.notify.email.smtp.port = sink.port;
+        s.notify.email.smtp.tls = SmtpTls::None;
+        s.notify.email.smtp.from = "Citizen API <no-reply@citizen-api.example>".into();
+    })
+    .await;
+    let mut message = otp(Channel::Email, "maria@example.org", Lang::En);
+    message.attachments.push(Attachment {
+        filename: "appointment.ics".into(),
+        content_type: "text/calendar; charset=utf-8".into(),
+        content: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
+    });
+    let id = enqueue(&app, message).await;
+
+    let raw = sink.first_message(WAIT).await;
+    assert!(raw.contains("Subject: Your one-time code"), "{raw}");
+    assert!(raw.contains("To: maria@example.org"), "{raw}");
+    assert!(raw.contains("Your one-time code is 482913."), "{raw}");
+    assert!(
+        raw.contains(&format!("X-Citizen-Api-Message-Id: {id}")),
+        "{raw}"
+    );
+    assert!(
+        raw.contains(&format!("Message-ID: <{id}@citizen-api.example>")),
+        "{raw}"
+    );
+    assert!(raw.contains("multipart/mixed"), "{raw}");
+    assert!(
+        raw.contains("Content-Disposition: attachment; filename=\"appointment.ics\""),
+        "{raw}"
+    );
+    assert!(raw.contains("text/calendar"), "{raw}");
+    let outcome = settled(&app, &id).await;
+    assert_eq!(
+        (outcome.status.as_str(), outcome.transport.as_deref()),
+        ("sent", Some("smtp"))
+    );
+    assert_eq!(sink.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_gateway_is_retried_with_the_same_message_id_until_it_answers() {
+    let gateway = SmsGateway::start(2).await;
+    let app = spawn_app_with(|s| sms_through(&gateway, s)).await;
+    let id = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
+
+    assert_eq!(
+        settled(&app, &id).await,
+        Outcome {
+            status: "sent".into(),
+            attempts: 3,
+            transport: Some("sms_gateway".into())
+        }
+    );
+    let calls = gateway.calls();
+    assert_eq!(calls.len(), 3);
+    for call in &calls {
+        assert_eq!(call.message_id, id);
+        assert_eq!(call.to, "+306912345678");
+        assert!(call.text.contains("482913"));
+        assert_eq!(call.authorization, format!("Bearer {TOKEN}"));
+    }
+}
+
+#[tokio::test]
+async fn a_gateway_that_always_fails_kills_the_message_after_max_attempts() {
+    let gateway = SmsGateway::start(usize::MAX).await;
+    let app = spawn_app_with(|s| {
+        sms_through(&gateway, s);
+        s.notify.max_attempts = 4;
+    })
+    .await;
+    let id = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
+
+    let outcome = settled(&app, &id).await;
+    assert_eq!((outcome.status.as_str(), outcome.attempts), ("dead", 4));
+    // Dead means no more tries.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(gateway.calls().len(), 4);
+    let id_for_error = id.clone();
+    let last_error: Option<String> = app
+        .with_db(move |conn| {
+            Ok(outbox_messages::table
+                .find(id_for_error)
+                .select(outbox_messages::last_error)
+                .first(conn)?)
+        })
+        .await;
+    let last_error = last_error.unwrap();
+    assert!(last_error.contains("500"), "{last_error}");
+    assert!(!last_error.contains(TOKEN), "{last_error}");
+}
+
+#[tokio::test]
+async fn two_instances_deliver_each_message_exactly_once() {
+    let gateway = SmsGateway::start(0).await;
+    let small_batches = |s: &mut Settings| {
+        sms_through(&gateway, s);
+        s.notify.poll_interval_ms = 5;
+        s.notify.batch_size = 3;
+    };
+    let first = spawn_app_with(small_batches).await;
+    let shared = first.database_url.clone();
+    let second = spawn_app_with(|s| {
+        small_batches(s);
+        s.database.url = Some(shared);
+    })
+    .await;
+
+    const MESSAGES: usize = 30;
+    let ids: Vec<String> = first
+        .with_db(|conn| {
+            let mut ids = Vec::new();
+            for n in 0..MESSAGES {
+                let message = otp(Channel::Sms, &format!("+3069000000{n:02}"), Lang::El);
+                ids.push(notify::enqueue(conn, &message, chrono::Utc::now())?.to_string());
+            }
+            Ok(ids)
+        })
+        .await;
+    for id in &ids {
+        assert_eq!(settled(&second, id).await.status, "sent");
+    }
+
+    let mut deliveries: HashMap<String, usize> = HashMap::new();
+    for call in gateway.calls() {
+        *deliveries.entry(call.message_id).or_default() += 1;
+    }
+    assert_eq!(deliveries.len(), MESSAGES);
+    let twice: Vec<_> = deliveries.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+}
