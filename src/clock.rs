@@ -3,8 +3,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 
+/// Clocks answer whole microseconds: PostgreSQL keeps no finer, so an
+/// instant reads back exactly as it was written, on either database.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 }
@@ -16,7 +18,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 
@@ -38,7 +40,7 @@ impl AdjustableClock {
 
 impl Clock for AdjustableClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + *self.0.lock().expect("clock lock")
+        Utc::now().trunc_subsecs(6) + *self.0.lock().expect("clock lock")
     }
 }
 
