@@ -64,6 +64,7 @@ impl Application {
         let db_data = web::Data::new(db.clone());
         let json_limit = settings.http.json_limit_bytes;
         let auth = web::Data::new(AuthContext::new(&settings, address, clock.clone())?);
+        let clock_data = web::Data::new(clock.clone());
         let auth_limit = web::Data::new(ClientRateLimit::per_minute(
             settings.auth.rate_limit_per_minute,
         ));
@@ -81,6 +82,7 @@ impl Application {
                 .app_data(metrics.clone())
                 .app_data(route_table.clone())
                 .app_data(auth.clone())
+                .app_data(clock_data.clone())
                 .app_data(auth_limit.clone())
                 .app_data(json)
                 .app_data(query)

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use chrono::Utc;
+use citizen_api::auth::roles::{self, Role};
 use citizen_api::config::{Profile, Settings};
+use citizen_api::domain::Afm;
 use citizen_api::{Application, app, demo, openapi, telemetry};
 
 #[derive(Parser)]
@@ -37,6 +40,19 @@ enum Command {
     Openapi,
     /// Create the demo municipalities and services if the database is empty.
     SeedDemo,
+    /// Manage platform administrators.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Make an AFM a platform administrator (the first one has to come from here).
+    Grant { afm: String },
+    /// Take the platform administrator role back from an AFM.
+    Revoke { afm: String },
 }
 
 fn main() -> ExitCode {
@@ -61,6 +77,7 @@ fn main() -> ExitCode {
             }
             Command::Migrate => migrate(settings).await,
             Command::SeedDemo => seed_demo(settings).await,
+            Command::Admin { action } => admin(settings, action).await,
             Command::Openapi => unreachable!("handled before settings are loaded"),
         }
     });
@@ -114,5 +131,33 @@ async fn seed_demo(mut settings: Settings) -> anyhow::Result<()> {
             "the catalogue is not empty; nothing was added"
         }
     );
+    Ok(())
+}
+
+async fn admin(mut settings: Settings, action: AdminAction) -> anyhow::Result<()> {
+    let (AdminAction::Grant { afm } | AdminAction::Revoke { afm }) = &action;
+    let afm = Afm::parse(afm).map_err(|e| anyhow::anyhow!("{afm}: {e}"))?;
+    let shown = afm.to_string();
+    settings.demo_data = false;
+    let db = app::open_database(&settings).await?;
+    let now = Utc::now().naive_utc();
+    let grant = matches!(action, AdminAction::Grant { .. });
+    let changed = actix_web::web::block(move || {
+        db.run_blocking(|conn| {
+            Ok(if grant {
+                roles::grant(conn, &afm, Role::PlatformAdmin, None, "cli", now)?
+            } else {
+                roles::revoke(conn, &afm, Role::PlatformAdmin, None)?
+            })
+        })
+    })
+    .await??;
+    let what = match (grant, changed) {
+        (true, true) => "is now a platform administrator",
+        (true, false) => "was already a platform administrator",
+        (false, true) => "is no longer a platform administrator",
+        (false, false) => "was not a platform administrator",
+    };
+    println!("citizen-api: {shown} {what}");
     Ok(())
 }

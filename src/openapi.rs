@@ -24,6 +24,7 @@ use crate::http::{FieldProblem, Problem, problem_docs};
         (name = "authentication", description = "TAXISnet login, sessions and the SMS one-time code. \
             Sessions travel as the `sid` cookie (HttpOnly, SameSite=Lax) or as `Authorization: Bearer`; \
             they end after 30 minutes without activity or 12 hours in all."),
+        (name = "administration", description = "Municipality administrators and department staff (R-BK-08, R-BK-09)."),
         (name = "operations", description = "Health, readiness and metrics, for operators."),
     ),
     components(schemas(Problem, FieldProblem)),

@@ -5,6 +5,7 @@ pub mod contact_registry;
 mod context;
 pub mod dev_provider;
 mod dev_routes;
+mod extractors;
 mod otp;
 pub mod roles;
 mod routes;
@@ -17,5 +18,6 @@ mod userinfo;
 
 pub use context::{AuthContext, DEVELOPMENT_PROVIDER_PATH};
 pub use dev_routes::dev_routes;
+pub use extractors::{MunicipalityAdmin, PlatformAdmin};
 pub use routes::{LoginAnswer, Me, OtpSent, routes};
 pub use session::CurrentSession;

@@ -116,6 +116,23 @@ pub fn grant(
     Ok(inserted == 1)
 }
 
+/// Takes a role back; answers whether it was held.
+pub fn revoke(
+    conn: &mut DbConn,
+    afm: &Afm,
+    role: Role,
+    scope_id: Option<&str>,
+) -> QueryResult<bool> {
+    let deleted = diesel::delete(
+        role_grants::table
+            .filter(role_grants::afm.eq(afm.as_str()))
+            .filter(role_grants::role.eq(role.as_str()))
+            .filter(role_grants::scope_id.eq(scope_id.unwrap_or_default())),
+    )
+    .execute(conn)?;
+    Ok(deleted == 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

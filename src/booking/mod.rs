@@ -2,7 +2,9 @@
 //! departments and service categories that citizens book.
 
 pub mod catalogue;
+mod roles;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     catalogue::routes(cfg);
+    roles::routes(cfg);
 }

@@ -8,4 +8,5 @@ mod helpers;
 mod notify;
 mod openapi;
 mod operations;
+mod roles;
 mod support;

@@ -167,3 +167,12 @@ pub fn insert_service(
 pub fn count_municipalities(conn: &mut DbConn) -> QueryResult<i64> {
     municipalities::table.count().get_result(conn)
 }
+
+/// The municipality a department belongs to, if the department exists.
+pub fn department_municipality(conn: &mut DbConn, department: &str) -> QueryResult<Option<String>> {
+    departments::table
+        .find(department)
+        .select(departments::municipality_id)
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,226 @@
+//! Roles (R-BK-08, R-BK-09): platform admins name municipality admins,
+//! municipality admins name the staff of their own departments only, and
+//! the first platform admin comes from the CLI.
+
+use citizen_api::booking::catalogue::{Municipality, Service};
+use citizen_api::http::Page;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+const PLATFORM_ADMIN: &str = "090000045";
+const KALAMATA_ADMIN: &str = "094019245";
+const MARIA: &str = "123456783";
+
+/// (municipality id, one of its department ids) by Greek name.
+async fn municipality(app: &TestApp, name: &str) -> (String, String) {
+    let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
+    let id = page
+        .items
+        .iter()
+        .find(|m| m.name.el == name)
+        .unwrap()
+        .id
+        .to_string();
+    let services: Page<Service> = app
+        .get_json(&format!("/v1/municipalities/{id}/services"))
+        .await;
+    (id, services.items[0].department.id.to_string())
+}
+
+async fn roles_of(app: &TestApp, token: &str) -> Value {
+    let me: Value = app
+        .get_as(token, "/v1/me")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    me["roles"].clone()
+}
+
+#[tokio::test]
+async fn r_bk_09_platform_admins_name_and_remove_municipality_admins() {
+    let app = spawn_app().await;
+    let (sparta, _) = municipality(&app, "Δήμος Σπάρτης").await;
+    let admin = app.sign_in(PLATFORM_ADMIN).await;
+    let path = format!("/v1/municipalities/{sparta}/admins/{MARIA}");
+    for _ in 0..2 {
+        let put = app
+            .client
+            .put(app.url(&path))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            put.status(),
+            StatusCode::NO_CONTENT,
+            "granting is idempotent"
+        );
+    }
+    let maria = app.sign_in(MARIA).await;
+    assert_eq!(
+        roles_of(&app, &maria).await,
+        json!([{ "role": "municipality_admin", "scope_id": sparta }])
+    );
+    let delete = app
+        .client
+        .delete(app.url(&path))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::NO_CONTENT);
+    assert_eq!(roles_of(&app, &maria).await, json!([]));
+}
+
+#[tokio::test]
+async fn only_platform_admins_name_municipality_admins() {
+    let app = spawn_app().await;
+    let (kalamata, _) = municipality(&app, "Δήμος Καλαμάτας").await;
+    let path = format!("/v1/municipalities/{kalamata}/admins/{MARIA}");
+    assert_problem(
+        app.client.put(app.url(&path)).send().await.unwrap(),
+        401,
+        "unauthenticated",
+    )
+    .await;
+    for afm in [MARIA, KALAMATA_ADMIN] {
+        let token = app.sign_in(afm).await;
+        let response = app
+            .client
+            .put(app.url(&path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, 403, "forbidden").await;
+    }
+}
+
+#[tokio::test]
+async fn r_bk_08_r_bk_09_municipality_admins_name_staff_of_their_own_departments_only() {
+    let app = spawn_app().await;
+    let (_, kalamata_department) = municipality(&app, "Δήμος Καλαμάτας").await;
+    let (_, sparta_department) = municipality(&app, "Δήμος Σπάρτης").await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+
+    let own = format!("/v1/departments/{kalamata_department}/staff/{MARIA}");
+    let put = app
+        .client
+        .put(app.url(&own))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::NO_CONTENT);
+    let maria = app.sign_in(MARIA).await;
+    assert_eq!(
+        roles_of(&app, &maria).await,
+        json!([{ "role": "staff", "scope_id": kalamata_department }])
+    );
+
+    let other = format!("/v1/departments/{sparta_department}/staff/{MARIA}");
+    let response = app
+        .client
+        .put(app.url(&other))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 403, "forbidden").await;
+
+    let delete = app
+        .client
+        .delete(app.url(&own))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delete.status(), StatusCode::NO_CONTENT);
+    assert_eq!(roles_of(&app, &maria).await, json!([]));
+}
+
+#[tokio::test]
+async fn bad_ids_and_afms_are_named_and_unknown_places_are_404() {
+    let app = spawn_app().await;
+    let admin = app.sign_in(PLATFORM_ADMIN).await;
+    let (kalamata, _) = municipality(&app, "Δήμος Καλαμάτας").await;
+    let cases = [
+        (
+            format!("/v1/municipalities/{kalamata}/admins/123456789"),
+            "afm",
+        ),
+        (
+            format!("/v1/municipalities/nope/admins/{MARIA}"),
+            "municipality_id",
+        ),
+    ];
+    for (path, field) in cases {
+        let response = app
+            .client
+            .put(app.url(&path))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(problem.errors[0].field, field);
+    }
+    let unknown = format!("/v1/municipalities/{}/admins/{MARIA}", uuid::Uuid::now_v7());
+    let response = app
+        .client
+        .put(app.url(&unknown))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404, "not_found").await;
+
+    let kalamata_admin = app.sign_in(KALAMATA_ADMIN).await;
+    let unknown = format!("/v1/departments/{}/staff/{MARIA}", uuid::Uuid::now_v7());
+    let response = app
+        .client
+        .put(app.url(&unknown))
+        .bearer_auth(&kalamata_admin)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn the_cli_bootstraps_a_platform_admin() {
+    let app = spawn_app().await;
+    let run = |action: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
+            .args(["admin", action, MARIA])
+            .env("DATABASE_URL", &app.database_url)
+            .env("CITIZEN_API_LOG__FILTER", "warn")
+            .output()
+            .unwrap()
+    };
+    let granted = run("grant");
+    assert!(
+        granted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&granted.stderr)
+    );
+    assert!(String::from_utf8_lossy(&granted.stdout).contains("is now a platform administrator"));
+    let maria = app.sign_in(MARIA).await;
+    assert_eq!(
+        roles_of(&app, &maria).await,
+        json!([{ "role": "platform_admin", "scope_id": null }])
+    );
+
+    assert!(run("revoke").status.success());
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
+        .args(["admin", "grant", "123"])
+        .env("DATABASE_URL", &app.database_url)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+}
