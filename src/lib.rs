@@ -2,6 +2,7 @@
 //! with consent. See `docs/architecture.md` for the map.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod booking;
 pub mod clock;

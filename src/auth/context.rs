@@ -10,6 +10,8 @@ use crate::clock::SharedClock;
 use crate::config::{Profile, Settings};
 
 pub struct AuthContext {
+    /// Where citizens reach this service, without a trailing slash.
+    pub base_url: String,
     pub settings: AuthSettings,
     pub cookie_secure: bool,
     pub hmac: HmacKey,
@@ -52,6 +54,7 @@ impl AuthContext {
             redirect: format!("{base}/v1/auth/callback"),
         };
         Ok(AuthContext {
+            base_url: base.to_owned(),
             settings: auth.clone(),
             cookie_secure: auth
                 .cookie_secure

@@ -2,9 +2,13 @@
 //! departments and service categories that citizens book.
 
 pub mod catalogue;
+pub mod reservations;
 mod roles;
+mod slots;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     catalogue::routes(cfg);
     roles::routes(cfg);
+    reservations::routes(cfg);
+    slots::routes(cfg);
 }

@@ -141,10 +141,91 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    service_schedules (service_id) {
+        service_id -> Text,
+        weekly_hours -> Text,
+        seats_per_slot -> Integer,
+        min_notice_minutes -> Integer,
+        max_advance_days -> Integer,
+        closed_dates -> Text,
+        open_dates -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    slots (id) {
+        id -> Text,
+        service_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        capacity -> Integer,
+        booked -> Integer,
+        withdrawn_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reservations (id) {
+        id -> Text,
+        slot_id -> Text,
+        service_id -> Text,
+        department_id -> Text,
+        municipality_id -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        status -> Text,
+        citizen_afm -> Nullable<Text>,
+        full_name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        special_requirements -> Nullable<Text>,
+        legal_entity_name -> Nullable<Text>,
+        legal_entity_afm -> Nullable<Text>,
+        upcoming_key -> Nullable<Text>,
+        identity_document -> Nullable<Text>,
+        cancel_reason -> Nullable<Text>,
+        checked_in_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        anonymized_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_records (caller, key) {
+        caller -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_afm -> Text,
+        actor_role -> Text,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> Text,
+        scope_id -> Text,
+    }
+}
+
 diesel::joinable!(departments -> municipalities (municipality_id));
 diesel::joinable!(service_categories -> departments (department_id));
 diesel::joinable!(service_documents -> service_categories (service_id));
 diesel::joinable!(otp_codes -> sessions (session_id));
+diesel::joinable!(slots -> service_categories (service_id));
+diesel::joinable!(reservations -> slots (slot_id));
+diesel::joinable!(service_schedules -> service_categories (service_id));
 diesel::joinable!(outbox_attachments -> outbox_messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -160,4 +241,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     contact_registry,
     outbox_messages,
     outbox_attachments,
+    service_schedules,
+    slots,
+    reservations,
+    idempotency_records,
+    audit_events,
 );

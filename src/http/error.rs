@@ -154,6 +154,26 @@ error_codes! {
         title("Πάρα πολλά αιτήματα", "Too many requests"),
         detail("Δοκιμάστε ξανά μετά από όσα δευτερόλεπτα λέει η κεφαλίδα Retry-After.",
                "Try again after the number of seconds in the Retry-After header.");
+    IdempotencyKeyReused = "idempotency_key_reused", UNPROCESSABLE_ENTITY,
+        title("Το κλειδί χρησιμοποιήθηκε ήδη", "Idempotency key reused"),
+        detail("Το Idempotency-Key χρησιμοποιήθηκε ήδη για διαφορετικό αίτημα.",
+               "This Idempotency-Key was already used for a different request.");
+    SlotFull = "slot_full", CONFLICT,
+        title("Η ώρα είναι πλήρης", "Slot full"),
+        detail("Δεν υπάρχουν ελεύθερες θέσεις σε αυτή την ώρα. Επιλέξτε άλλη.",
+               "This time has no free seats left. Choose another.");
+    SlotUnavailable = "slot_unavailable", CONFLICT,
+        title("Η ώρα δεν είναι διαθέσιμη", "Slot unavailable"),
+        detail("Η ώρα έχει περάσει, είναι εκτός του διαστήματος κρατήσεων ή αποσύρθηκε.",
+               "The time has passed, is outside the booking window, or was withdrawn.");
+    AlreadyBooked = "already_booked", CONFLICT,
+        title("Υπάρχει ήδη ραντεβού", "Already booked"),
+        detail("Έχετε ήδη επερχόμενο ραντεβού για αυτή την υπηρεσία.",
+               "You already have an upcoming appointment for this service.");
+    InvalidTransition = "invalid_transition", CONFLICT,
+        title("Μη επιτρεπτή αλλαγή", "Invalid transition"),
+        detail("Το ραντεβού δεν βρίσκεται σε κατάσταση που επιτρέπει αυτή την ενέργεια.",
+               "The appointment is not in a state that allows this action.");
     InternalError = "internal_error", INTERNAL_SERVER_ERROR,
         title("Εσωτερικό σφάλμα", "Internal error"),
         detail("Παρουσιάστηκε απρόσμενο σφάλμα. Δοκιμάστε ξανά αργότερα.",

@@ -4,13 +4,16 @@
 mod error;
 mod extractors;
 mod fallback;
+pub mod idempotency;
 mod language;
 mod pagination;
 pub mod problem_docs;
 pub mod rate_limit;
+mod validation;
 
 pub use error::{ApiError, ErrorCode, FieldError, FieldProblem, Problem, Text, render_problems};
 pub use extractors::{extractor_configs, parse_path_id};
 pub use fallback::{RouteTable, no_route};
 pub use language::Lang;
 pub use pagination::{Cursor, Page, PageParams, PageRequest};
+pub use validation::Validation;

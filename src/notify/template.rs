@@ -19,6 +19,21 @@ use crate::http::Lang;
 pub enum Template {
     /// A one-time code for step-up authentication (R-PH-02, R-PH-03).
     Otp { code: String },
+    /// A booking's confirmation, with its link and what to send or bring
+    /// (R-BK-04, R-BK-05, R-BK-06 a, b). Texts are in the message's language.
+    ReservationConfirmed {
+        service: String,
+        department: String,
+        municipality: String,
+        /// Local date and time, e.g. `01/12/2026 09:00`.
+        when: String,
+        full_name: String,
+        link: String,
+        department_email: String,
+        required_documents: Vec<String>,
+        legal_entity: Option<String>,
+        legal_entity_documents: Vec<String>,
+    },
 }
 
 /// Subject and body, ready to send. SMS have no subject.
@@ -49,6 +64,22 @@ const SOURCES: &[(&str, &str)] = &[
         "email/otp.en",
         include_str!("../../templates/email/otp.en.txt"),
     ),
+    (
+        "email/reservation_confirmed.subject.el",
+        include_str!("../../templates/email/reservation_confirmed.subject.el.txt"),
+    ),
+    (
+        "email/reservation_confirmed.subject.en",
+        include_str!("../../templates/email/reservation_confirmed.subject.en.txt"),
+    ),
+    (
+        "email/reservation_confirmed.el",
+        include_str!("../../templates/email/reservation_confirmed.el.txt"),
+    ),
+    (
+        "email/reservation_confirmed.en",
+        include_str!("../../templates/email/reservation_confirmed.en.txt"),
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -67,6 +98,7 @@ impl Template {
     fn name(&self) -> &'static str {
         match self {
             Template::Otp { .. } => "otp",
+            Template::ReservationConfirmed { .. } => "reservation_confirmed",
         }
     }
 
@@ -135,6 +167,34 @@ mod tests {
                 otp().render(channel, lang).unwrap();
             }
         }
+    }
+
+    fn confirmation(legal_entity: Option<&str>) -> Template {
+        Template::ReservationConfirmed {
+            service: "Επίδομα Στέγασης".into(),
+            department: "Κοινωνική Πρόνοια".into(),
+            municipality: "Δήμος Καλαμάτας".into(),
+            when: "01/12/2026 09:00".into(),
+            full_name: "Μαρία Παπαδοπούλου".into(),
+            link: "https://example.gr/r/1".into(),
+            department_email: "pronoia@kalamata.example".into(),
+            required_documents: vec!["Μισθωτήριο".into()],
+            legal_entity: legal_entity.map(Into::into),
+            legal_entity_documents: vec!["Καταστατικό".into()],
+        }
+    }
+
+    #[test]
+    fn r_bk_04_r_bk_06_the_confirmation_lists_the_link_documents_and_where_to_send_them() {
+        let plain = confirmation(None).render(Channel::Email, Lang::El).unwrap();
+        assert_eq!(plain.subject, "Επιβεβαίωση ραντεβού: Επίδομα Στέγασης, 01/12/2026 09:00");
+        assert!(plain.body.contains("https://example.gr/r/1"));
+        assert!(plain.body.contains("- Μισθωτήριο"));
+        assert!(!plain.body.contains("Καταστατικό"));
+        let entity = confirmation(Some("Σύλλογος Φίλων")).render(Channel::Email, Lang::En).unwrap();
+        assert!(entity.body.contains("\"Σύλλογος Φίλων\""));
+        assert!(entity.body.contains("pronoia@kalamata.example"));
+        assert!(entity.body.contains("- Καταστατικό"));
     }
 
     #[test]

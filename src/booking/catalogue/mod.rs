@@ -5,4 +5,4 @@
 mod routes;
 pub mod store;
 
-pub use routes::{Department, LocalizedText, Municipality, Service, routes};
+pub use routes::{Department, LocalizedText, Municipality, Service, document_texts, routes};

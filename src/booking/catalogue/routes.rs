@@ -16,7 +16,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// A text in Greek and English.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct LocalizedText {
     #[schema(example = "Δήμος Καλαμάτας")]
     pub el: String,
@@ -169,18 +169,7 @@ fn service_view(
     department: DepartmentRow,
     documents: Vec<DocumentRow>,
 ) -> Result<Service, ApiError> {
-    let (legal_entity, before_visit): (Vec<_>, Vec<_>) = documents
-        .into_iter()
-        .partition(|d| d.purpose == store::PURPOSE_LEGAL_ENTITY);
-    let texts = |documents: Vec<DocumentRow>| {
-        documents
-            .into_iter()
-            .map(|d| LocalizedText {
-                el: d.name_el,
-                en: d.name_en,
-            })
-            .collect()
-    };
+    let (legal_entity, before_visit) = document_texts(documents);
     Ok(Service {
         id: parse_stored_id(&service.id)?,
         name: LocalizedText {
@@ -201,7 +190,21 @@ fn service_view(
         },
         duration_minutes: service.duration_minutes,
         serves_legal_entities: service.serves_legal_entities,
-        legal_entity_documents: texts(legal_entity),
-        required_documents: texts(before_visit),
+        legal_entity_documents: legal_entity,
+        required_documents: before_visit,
     })
+}
+
+/// A service's documents as texts: (for legal entities, for every visitor).
+pub fn document_texts(documents: Vec<DocumentRow>) -> (Vec<LocalizedText>, Vec<LocalizedText>) {
+    let (legal_entity, before_visit): (Vec<_>, Vec<_>) = documents
+        .into_iter()
+        .partition(|d| d.purpose == store::PURPOSE_LEGAL_ENTITY);
+    let texts = |documents: Vec<DocumentRow>| {
+        documents
+            .into_iter()
+            .map(|d| LocalizedText { el: d.name_el, en: d.name_en })
+            .collect()
+    };
+    (texts(legal_entity), texts(before_visit))
 }

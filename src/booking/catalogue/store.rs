@@ -117,11 +117,7 @@ pub fn list_services(
         .iter()
         .map(|(service, _)| service.id.as_str())
         .collect();
-    let mut documents: Vec<DocumentRow> = service_documents::table
-        .filter(service_documents::service_id.eq_any(ids))
-        .order((service_documents::purpose, service_documents::position))
-        .select(DocumentRow::as_select())
-        .load(conn)?;
+    let mut documents = documents_for(conn, &ids)?;
     Ok(rows
         .into_iter()
         .map(|(service, department)| {
@@ -175,4 +171,13 @@ pub fn department_municipality(conn: &mut DbConn, department: &str) -> QueryResu
         .select(departments::municipality_id)
         .first(conn)
         .optional()
+}
+
+/// The documents of these services, by purpose and position.
+pub fn documents_for(conn: &mut DbConn, service_ids: &[&str]) -> QueryResult<Vec<DocumentRow>> {
+    service_documents::table
+        .filter(service_documents::service_id.eq_any(service_ids))
+        .order((service_documents::purpose, service_documents::position))
+        .select(DocumentRow::as_select())
+        .load(conn)
 }

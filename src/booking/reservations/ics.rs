@@ -1,0 +1,57 @@
+//! The appointment as iCalendar (RFC 5545), for the confirmation e-mail and
+//! `GET /v1/reservations/{id}/calendar.ics`. The `icalendar` crate does the
+//! escaping and line folding the RFC asks for.
+
+use chrono::{DateTime, Utc};
+use icalendar::{Calendar, Component, Event, EventLike};
+
+pub struct Appointment<'a> {
+    pub id: &'a str,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub summary: &'a str,
+    pub location: &'a str,
+    pub description: &'a str,
+    pub stamp: DateTime<Utc>,
+}
+
+pub fn calendar(appointment: &Appointment<'_>) -> String {
+    let event = Event::new()
+        .uid(&format!("{}@citizen-api", appointment.id))
+        .timestamp(appointment.stamp)
+        .starts(appointment.starts_at)
+        .ends(appointment.ends_at)
+        .summary(appointment.summary)
+        .location(appointment.location)
+        .description(appointment.description)
+        .done();
+    Calendar::new().name("citizen-api").push(event).done().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn an_appointment_is_a_calendar_event_in_utc() {
+        let at = |h| Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
+        let text = calendar(&Appointment {
+            id: "r1",
+            starts_at: at(7),
+            ends_at: at(8),
+            summary: "Επίδομα Στέγασης; Κοινωνική Πρόνοια, Καλαμάτα",
+            location: "Δήμος Καλαμάτας",
+            description: "line one\nline two",
+            stamp: at(6),
+        });
+        assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(text.contains("UID:r1@citizen-api\r\n"));
+        assert!(text.contains("DTSTART:20261201T070000Z\r\n"));
+        assert!(text.contains("DTEND:20261201T080000Z\r\n"));
+        assert!(text.contains(r"SUMMARY:Επίδομα Στέγασης\; Κοινωνική Πρόνοια\, Καλαμάτα"));
+        assert!(text.contains(r"line one\nline two"));
+        assert!(text.trim_end().ends_with("END:VCALENDAR"));
+    }
+}

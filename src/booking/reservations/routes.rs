@@ -1,0 +1,419 @@
+//! The citizen's reservations: book, list, read, rectify, cancel,
+//! reschedule, and the calendar file.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::booking::{self, Booking};
+use super::ics::{Appointment, calendar};
+use super::store::{self, ContactChange};
+use super::view::{LegalEntity, Reservation, Views};
+use crate::auth::{AuthContext, CurrentSession};
+use crate::db::{Db, DbConn};
+use crate::domain::{Afm, Email, FullName, Phone};
+use crate::http::idempotency::{IdempotencyKey, request_hash, run_once};
+use crate::http::problem_docs::{
+    BookingConflict, Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
+};
+use crate::http::{ApiError, ErrorCode, Lang, Page, PageParams, Text, Validation};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(read)
+        .service(rectify)
+        .service(cancel)
+        .service(reschedule)
+        .service(ics);
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LegalEntityRequest {
+    #[schema(example = "Σύλλογος Φίλων του Δάσους")]
+    pub name: String,
+    #[schema(example = "094019245")]
+    pub afm: String,
+}
+
+/// R-BK-03: name, e-mail, phone and special requirements, nothing else;
+/// R-BK-04: the legal entity, when booking on its behalf.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewReservation {
+    #[schema(example = "0193a1b2-0000-7000-8000-000000000001")]
+    pub slot_id: String,
+    #[schema(example = "Μαρία Παπαδοπούλου")]
+    pub full_name: String,
+    #[schema(example = "maria@example.gr")]
+    pub email: String,
+    #[schema(example = "6912345678")]
+    pub phone: String,
+    /// Accessibility, interpreter, … (at most 500 characters).
+    #[schema(example = "Πρόσβαση με αναπηρικό αμαξίδιο")]
+    pub special_requirements: Option<String>,
+    pub legal_entity: Option<LegalEntityRequest>,
+}
+
+impl NewReservation {
+    fn validate(&self) -> Result<Booking, ApiError> {
+        let mut v = Validation::default();
+        let full_name = v.check("full_name", FullName::parse(&self.full_name));
+        let email = v.check("email", Email::parse(&self.email));
+        let phone = v.check("phone", Phone::parse(&self.phone));
+        let special_requirements = v.free_text("special_requirements", self.special_requirements.as_deref(), 500);
+        let legal_entity = self.legal_entity.as_ref().and_then(|entity| {
+            let name = entity.name.trim();
+            if !(2..=200).contains(&name.chars().count()) || name.chars().any(char::is_control) {
+                v.fail(
+                    "legal_entity.name",
+                    "invalid_text",
+                    Text::new("Η επωνυμία έχει 2 έως 200 χαρακτήρες.", "The name has 2 to 200 characters."),
+                );
+            }
+            let afm = v.check("legal_entity.afm", Afm::parse(&entity.afm))?;
+            Some(LegalEntity { name: name.to_owned(), afm: afm.to_string() })
+        });
+        if uuid::Uuid::try_parse(&self.slot_id).is_err() {
+            v.fail("slot_id", "invalid_id", Text::new("Το slot_id πρέπει να είναι UUID.", "slot_id must be a UUID."));
+        }
+        v.finish()?;
+        Ok(Booking {
+            slot_id: self.slot_id.clone(),
+            full_name: full_name.expect("checked"),
+            email: email.expect("checked"),
+            phone: phone.expect("checked"),
+            special_requirements,
+            legal_entity,
+        })
+    }
+}
+
+/// Books a seat (R-BK-02). Never more bookings than seats, under any
+/// concurrency; the confirmation e-mail with its `.ics` is queued in the
+/// same transaction (R-BK-06 a, b). Honours `Idempotency-Key`.
+#[utoipa::path(
+    tag = "reservations",
+    security(("session_cookie" = []), ("bearer" = [])),
+    request_body = NewReservation,
+    params(("Idempotency-Key" = Option<String>, Header, description = "1-255 visible ASCII characters; the same key and body answer the first response again.")),
+    responses(
+        (status = 201, description = "Booked.", body = Reservation),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, response = BookingConflict),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/reservations")]
+async fn create(
+    req: HttpRequest,
+    session: CurrentSession,
+    body: web::Json<NewReservation>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdempotencyKey::from_headers(req.headers())?;
+    let request = body.into_inner();
+    let hash = request_hash(&request);
+    let booking = request.validate()?;
+    let language = Lang::from_headers(req.headers());
+    let now = auth.clock.now();
+    let link_base = auth.base_url.clone();
+    let citizen = session.afm;
+    run_once(&db, citizen.to_string(), key, hash, StatusCode::CREATED, now.naive_utc(), move |tx| {
+        let row = booking::book(tx, &citizen, booking, language, &link_base, now)?;
+        Views::default().view(tx, row)
+    })
+    .await
+}
+
+/// The citizen's reservation, or `404`, also when it is someone else's.
+fn own(conn: &mut DbConn, id: &str, afm: &Afm) -> Result<store::ReservationRow, ApiError> {
+    store::find(conn, id)?
+        .filter(|r| r.citizen_afm.as_deref() == Some(afm.as_str()))
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The citizen's reservations, newest first.
+#[utoipa::path(
+    tag = "reservations",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of reservations.", body = Page<Reservation>),
+        (status = 401, response = Unauthenticated),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/reservations")]
+async fn list(
+    session: CurrentSession,
+    page: web::Query<PageParams>,
+    db: web::Data<Db>,
+) -> Result<web::Json<Page<Reservation>>, ApiError> {
+    let request = page.parse::<(NaiveDateTime, String)>()?;
+    let rows = db
+        .run(move |conn| {
+            let rows = store::list_for_citizen(conn, session.afm.as_str(), request.after.as_ref(), request.limit)?;
+            let keys: Vec<(NaiveDateTime, String)> = rows.iter().map(|r| (r.created_at, r.id.clone())).collect();
+            let mut views = Views::default();
+            let items = rows.into_iter().map(|r| views.view(conn, r)).collect::<Result<Vec<_>, _>>()?;
+            Ok(items.into_iter().zip(keys).collect::<Vec<_>>())
+        })
+        .await?;
+    let page = Page::from_rows(rows, request.limit, |(_, key)| key.clone());
+    Ok(web::Json(Page {
+        items: page.items.into_iter().map(|(view, _)| view).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+fn reservation_id(raw: &str) -> Result<String, ApiError> {
+    crate::http::parse_path_id::<uuid::Uuid>(raw, "reservation_id").map(|id| id.to_string())
+}
+
+/// One of the citizen's reservations.
+#[utoipa::path(
+    tag = "reservations",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("reservation_id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "The reservation.", body = Reservation),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/reservations/{reservation_id}")]
+async fn read(
+    session: CurrentSession,
+    path: web::Path<String>,
+    db: web::Data<Db>,
+) -> Result<web::Json<Reservation>, ApiError> {
+    let id = reservation_id(&path)?;
+    let view = db
+        .run(move |conn| {
+            let row = own(conn, &id, &session.afm)?;
+            Views::default().view(conn, row)
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// R-BK-11 rectification: only the fields sent change.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReservationChange {
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// `null` clears them.
+    #[serde(default, with = "::serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub special_requirements: Option<Option<String>>,
+}
+
+/// Rectifies the contact data of an upcoming reservation (R-BK-11).
+#[utoipa::path(
+    tag = "reservations",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("reservation_id" = String, Path, format = Uuid)),
+    request_body = ReservationChange,
+    responses(
+        (status = 200, description = "The reservation as changed.", body = Reservation),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = StateConflict),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[patch("/v1/reservations/{reservation_id}")]
+async fn rectify(
+    session: CurrentSession,
+    path: web::Path<String>,
+    body: web::Json<ReservationChange>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<web::Json<Reservation>, ApiError> {
+    let id = reservation_id(&path)?;
+    let body = body.into_inner();
+    let mut v = Validation::default();
+    let full_name = body.full_name.as_deref().and_then(|n| v.check("full_name", FullName::parse(n)));
+    let email = body.email.as_deref().and_then(|e| v.check("email", Email::parse(e)));
+    let phone = body.phone.as_deref().and_then(|p| v.check("phone", Phone::parse(p)));
+    let special_requirements = body
+        .special_requirements
+        .map(|text| v.free_text("special_requirements", text.as_deref(), 500));
+    v.finish()?;
+    let now = auth.clock.now().naive_utc();
+    let change = ContactChange {
+        full_name: full_name.map(|n| n.to_string()),
+        email: email.map(|e| e.to_string()),
+        phone: phone.map(|p| p.to_string()),
+        special_requirements,
+        updated_at: now,
+    };
+    let view = db
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |tx| {
+                own(tx, &id, &session.afm)?;
+                if !store::rectify(tx, &id, &change, now)? {
+                    return Err(ApiError::new(ErrorCode::InvalidTransition));
+                }
+                let row = own(tx, &id, &session.afm)?;
+                Views::default().view(tx, row)
+            })
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct Cancellation {
+    /// Why, if the citizen wants to say (at most 500 characters).
+    pub reason: Option<String>,
+}
+
+/// Cancels an upcoming reservation and frees its seat.
+#[utoipa::path(
+    tag = "reservations",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("reservation_id" = String, Path, format = Uuid)),
+    request_body(content = Option<Cancellation>, description = "Optional."),
+    responses(
+        (status = 200, description = "Cancelled.", body = Reservation),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = StateConflict),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/reservations/{reservation_id}/cancel")]
+async fn cancel(
+    session: CurrentSession,
+    path: web::Path<String>,
+    body: Option<web::Json<Cancellation>>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<web::Json<Reservation>, ApiError> {
+    let id = reservation_id(&path)?;
+    let mut v = Validation::default();
+    let reason = v.free_text("reason", body.and_then(|b| b.into_inner().reason).as_deref(), 500);
+    v.finish()?;
+    let now = auth.clock.now().naive_utc();
+    let view = db
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |tx| {
+                let row = own(tx, &id, &session.afm)?;
+                if !store::cancel(tx, &id, reason.as_deref(), now)? {
+                    return Err(ApiError::new(ErrorCode::InvalidTransition));
+                }
+                store::release_seat(tx, &row.slot_id)?;
+                let row = own(tx, &id, &session.afm)?;
+                Views::default().view(tx, row)
+            })
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Reschedule {
+    /// Another slot of the same service.
+    pub slot_id: String,
+}
+
+/// Moves an upcoming reservation to another slot of the same service,
+/// atomically: the new seat is taken and the old freed together, or
+/// nothing changes.
+#[utoipa::path(
+    tag = "reservations",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("reservation_id" = String, Path, format = Uuid)),
+    request_body = Reschedule,
+    responses(
+        (status = 200, description = "Moved.", body = Reservation),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = BookingConflict),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/reservations/{reservation_id}/reschedule")]
+async fn reschedule(
+    session: CurrentSession,
+    path: web::Path<String>,
+    body: web::Json<Reschedule>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<web::Json<Reservation>, ApiError> {
+    let id = reservation_id(&path)?;
+    let slot_id = crate::http::parse_path_id::<uuid::Uuid>(&body.slot_id, "slot_id")?.to_string();
+    let now = auth.clock.now();
+    let view = db
+        .run(move |conn| {
+            diesel::Connection::transaction(conn, |tx| {
+                // The seat first: on SQLite the write lock before any read.
+                let current = store::find(tx, &id)?;
+                let service = current.as_ref().map(|r| r.service_id.clone());
+                let (slot, _) = booking::take_seat(tx, &slot_id, service.as_deref(), now)?;
+                let row = own(tx, &id, &session.afm)?;
+                if row.slot_id == slot.id || !store::move_to_slot(tx, &id, &slot, now.naive_utc())? {
+                    return Err(ApiError::new(ErrorCode::InvalidTransition));
+                }
+                store::release_seat(tx, &row.slot_id)?;
+                let row = own(tx, &id, &session.afm)?;
+                Views::default().view(tx, row)
+            })
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+/// The appointment as an iCalendar file (RFC 5545).
+#[utoipa::path(
+    tag = "reservations",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("reservation_id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "iCalendar.", body = String, content_type = "text/calendar"),
+        (status = 401, response = Unauthenticated),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/reservations/{reservation_id}/calendar.ics")]
+async fn ics(
+    session: CurrentSession,
+    path: web::Path<String>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<HttpResponse, ApiError> {
+    let id = reservation_id(&path)?;
+    let stamp: DateTime<Utc> = auth.clock.now();
+    let link = format!("{}/v1/reservations/{id}", auth.base_url);
+    let text = db
+        .run(move |conn| {
+            let row = own(conn, &id, &session.afm)?;
+            let view = Views::default().view(conn, row)?;
+            Ok(calendar(&Appointment {
+                id: &view.id,
+                starts_at: view.slot.starts_at.to_utc(),
+                ends_at: view.slot.ends_at.to_utc(),
+                summary: &view.service.name.el,
+                location: &format!("{}, {}", view.department.name.el, view.municipality.name.el),
+                description: &link,
+                stamp,
+            }))
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/calendar; charset=utf-8"))
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"appointment.ics\""))
+        .body(text))
+}

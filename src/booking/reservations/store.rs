@@ -1,0 +1,315 @@
+//! Reservation and slot queries. Every rule that must hold under
+//! concurrency is decided here by the database: the seat by a conditional
+//! UPDATE whose row count answers, "one upcoming reservation per citizen
+//! per service" by a UNIQUE column, state changes by UPDATEs that name the
+//! state they leave.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{departments, municipalities, reservations, service_categories, service_schedules, slots};
+
+pub const CONFIRMED: &str = "confirmed";
+pub const CHECKED_IN: &str = "checked_in";
+pub const COMPLETED: &str = "completed";
+pub const CANCELLED: &str = "cancelled";
+pub const NO_SHOW: &str = "no_show";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = slots)]
+pub struct SlotRow {
+    pub id: String,
+    pub service_id: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub capacity: i32,
+    pub booked: i32,
+    pub withdrawn_at: Option<NaiveDateTime>,
+}
+
+/// What a reservation needs to know about its slot's service.
+#[derive(Debug, Clone, Queryable)]
+pub struct ServiceContext {
+    pub service_id: String,
+    pub service_el: String,
+    pub service_en: String,
+    pub serves_legal_entities: bool,
+    pub department_id: String,
+    pub department_el: String,
+    pub department_en: String,
+    pub department_email: String,
+    pub municipality_id: String,
+    pub municipality_el: String,
+    pub municipality_en: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reservations)]
+pub struct ReservationRow {
+    pub id: String,
+    pub slot_id: String,
+    pub service_id: String,
+    pub department_id: String,
+    pub municipality_id: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub status: String,
+    pub citizen_afm: Option<String>,
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub special_requirements: Option<String>,
+    pub legal_entity_name: Option<String>,
+    pub legal_entity_afm: Option<String>,
+    pub upcoming_key: Option<String>,
+    pub identity_document: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub checked_in_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub anonymized_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// The booking window of a service: (minimum notice in minutes, maximum
+/// advance in days). A service without a schedule has no bookable slots.
+pub fn booking_window(conn: &mut DbConn, service_id: &str) -> QueryResult<Option<(i32, i32)>> {
+    service_schedules::table
+        .find(service_id)
+        .select((service_schedules::min_notice_minutes, service_schedules::max_advance_days))
+        .first(conn)
+        .optional()
+}
+
+/// Takes one seat if the slot has one, is not withdrawn and lies inside
+/// `[earliest, latest]`. The row count is the answer: 1 taken, 0 not.
+pub fn take_seat(
+    conn: &mut DbConn,
+    slot_id: &str,
+    earliest: NaiveDateTime,
+    latest: NaiveDateTime,
+) -> QueryResult<bool> {
+    let taken = diesel::update(
+        slots::table
+            .find(slot_id)
+            .filter(slots::booked.lt(slots::capacity))
+            .filter(slots::withdrawn_at.is_null())
+            .filter(slots::starts_at.gt(earliest))
+            .filter(slots::starts_at.le(latest)),
+    )
+    .set(slots::booked.eq(slots::booked + 1))
+    .execute(conn)?;
+    Ok(taken == 1)
+}
+
+pub fn release_seat(conn: &mut DbConn, slot_id: &str) -> QueryResult<()> {
+    diesel::update(slots::table.find(slot_id).filter(slots::booked.gt(0)))
+        .set(slots::booked.eq(slots::booked - 1))
+        .execute(conn)
+        .map(drop)
+}
+
+pub fn slot(conn: &mut DbConn, slot_id: &str) -> QueryResult<Option<SlotRow>> {
+    slots::table
+        .find(slot_id)
+        .select(SlotRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn service_context(conn: &mut DbConn, service_id: &str) -> QueryResult<ServiceContext> {
+    service_categories::table
+        .inner_join(departments::table.inner_join(municipalities::table))
+        .filter(service_categories::id.eq(service_id))
+        .select((
+            service_categories::id,
+            service_categories::name_el,
+            service_categories::name_en,
+            service_categories::serves_legal_entities,
+            departments::id,
+            departments::name_el,
+            departments::name_en,
+            departments::email,
+            municipalities::id,
+            municipalities::name_el,
+            municipalities::name_en,
+            municipalities::time_zone,
+        ))
+        .first(conn)
+}
+
+/// Frees the "upcoming" mark of the citizen's past reservations for the
+/// service, so that a visit that has passed does not block the next booking.
+pub fn release_past_upcoming(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(
+        reservations::table
+            .filter(reservations::upcoming_key.eq(key))
+            .filter(reservations::starts_at.le(now)),
+    )
+    .set(reservations::upcoming_key.eq(None::<String>))
+    .execute(conn)
+    .map(drop)
+}
+
+pub fn insert(conn: &mut DbConn, row: &ReservationRow) -> QueryResult<()> {
+    diesel::insert_into(reservations::table).values(row).execute(conn).map(drop)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ReservationRow>> {
+    reservations::table
+        .find(id)
+        .select(ReservationRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The citizen's reservations, newest first, after the keyset `after`.
+pub fn list_for_citizen(
+    conn: &mut DbConn,
+    afm: &str,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: u32,
+) -> QueryResult<Vec<ReservationRow>> {
+    let mut query = reservations::table
+        .filter(reservations::citizen_afm.eq(afm))
+        .order((reservations::created_at.desc(), reservations::id.desc()))
+        .limit(i64::from(limit) + 1)
+        .select(ReservationRow::as_select())
+        .into_boxed();
+    if let Some((created, id)) = after {
+        query = query.filter(
+            reservations::created_at
+                .lt(*created)
+                .or(reservations::created_at.eq(*created).and(reservations::id.lt(id.clone()))),
+        );
+    }
+    query.load(conn)
+}
+
+/// A department's reservations starting in `[from, to)`, optionally of one
+/// status, by start time.
+pub fn list_for_department(
+    conn: &mut DbConn,
+    department_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    status: Option<&str>,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: u32,
+) -> QueryResult<Vec<ReservationRow>> {
+    let mut query = reservations::table
+        .filter(reservations::department_id.eq(department_id))
+        .filter(reservations::starts_at.ge(from))
+        .filter(reservations::starts_at.lt(to))
+        .order((reservations::starts_at, reservations::id))
+        .limit(i64::from(limit) + 1)
+        .select(ReservationRow::as_select())
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(reservations::status.eq(status.to_owned()));
+    }
+    if let Some((starts, id)) = after {
+        query = query.filter(
+            reservations::starts_at
+                .gt(*starts)
+                .or(reservations::starts_at.eq(*starts).and(reservations::id.gt(id.clone()))),
+        );
+    }
+    query.load(conn)
+}
+
+/// Contact data a citizen may rectify (R-BK-11).
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = reservations)]
+pub struct ContactChange {
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub special_requirements: Option<Option<String>>,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Applies a change to a confirmed, future reservation; answers whether it applied.
+pub fn rectify(conn: &mut DbConn, id: &str, change: &ContactChange, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        reservations::table
+            .find(id)
+            .filter(reservations::status.eq(CONFIRMED))
+            .filter(reservations::starts_at.gt(now)),
+    )
+    .set(change)
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Cancels a confirmed reservation that has not started; answers whether it did.
+pub fn cancel(conn: &mut DbConn, id: &str, reason: Option<&str>, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        reservations::table
+            .find(id)
+            .filter(reservations::status.eq(CONFIRMED))
+            .filter(reservations::starts_at.gt(now)),
+    )
+    .set((
+        reservations::status.eq(CANCELLED),
+        reservations::cancel_reason.eq(reason),
+        reservations::upcoming_key.eq(None::<String>),
+        reservations::closed_at.eq(Some(now)),
+        reservations::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// Moves a confirmed reservation to another slot of the same service.
+pub fn move_to_slot(conn: &mut DbConn, id: &str, slot: &SlotRow, now: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(
+        reservations::table
+            .find(id)
+            .filter(reservations::status.eq(CONFIRMED))
+            .filter(reservations::starts_at.gt(now)),
+    )
+    .set((
+        reservations::slot_id.eq(&slot.id),
+        reservations::starts_at.eq(slot.starts_at),
+        reservations::ends_at.eq(slot.ends_at),
+        reservations::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated == 1)
+}
+
+/// A staff step: from `from` to `to`, setting the given timestamps. Answers
+/// whether the reservation was in `from`.
+pub fn transition(
+    conn: &mut DbConn,
+    id: &str,
+    from: &str,
+    to: &'static str,
+    identity_document: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let target = reservations::table.find(id).filter(reservations::status.eq(from));
+    let updated = match to {
+        CHECKED_IN => diesel::update(target)
+            .set((
+                reservations::status.eq(to),
+                reservations::identity_document.eq(identity_document),
+                reservations::checked_in_at.eq(Some(now)),
+                reservations::upcoming_key.eq(None::<String>),
+                reservations::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+        _ => diesel::update(target)
+            .set((
+                reservations::status.eq(to),
+                reservations::closed_at.eq(Some(now)),
+                reservations::upcoming_key.eq(None::<String>),
+                reservations::updated_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
+    Ok(updated == 1)
+}

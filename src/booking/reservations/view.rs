@@ -1,0 +1,185 @@
+//! What the API shows of a reservation, and to whom: the citizen sees their
+//! own; staff of the serving department see their department's (R-BK-08).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::store::{self, ReservationRow, ServiceContext};
+use crate::booking::catalogue::store::documents_for;
+use crate::booking::catalogue::{LocalizedText, document_texts};
+use crate::db::DbConn;
+use crate::http::ApiError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReservationStatus {
+    Confirmed,
+    CheckedIn,
+    Completed,
+    Cancelled,
+    NoShow,
+}
+
+impl ReservationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReservationStatus::Confirmed => store::CONFIRMED,
+            ReservationStatus::CheckedIn => store::CHECKED_IN,
+            ReservationStatus::Completed => store::COMPLETED,
+            ReservationStatus::Cancelled => store::CANCELLED,
+            ReservationStatus::NoShow => store::NO_SHOW,
+        }
+    }
+
+    fn parse(stored: &str) -> Option<ReservationStatus> {
+        [
+            ReservationStatus::Confirmed,
+            ReservationStatus::CheckedIn,
+            ReservationStatus::Completed,
+            ReservationStatus::Cancelled,
+            ReservationStatus::NoShow,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == stored)
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct SlotTimes {
+    pub id: String,
+    /// In the municipality's zone (`+02:00` in winter, `+03:00` in summer).
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Named {
+    pub id: String,
+    pub name: LocalizedText,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DepartmentContact {
+    pub id: String,
+    pub name: LocalizedText,
+    /// Where to send documents before the visit (R-BK-04, R-BK-05).
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LegalEntity {
+    #[schema(example = "Σύλλογος Φίλων του Δάσους")]
+    pub name: String,
+    #[schema(value_type = String, example = "094019245")]
+    pub afm: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Reservation {
+    pub id: String,
+    pub status: ReservationStatus,
+    /// Personal data was removed after six months; only statistics remain (R-BK-07).
+    pub anonymized: bool,
+    pub slot: SlotTimes,
+    pub service: Named,
+    pub department: DepartmentContact,
+    pub municipality: Named,
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub special_requirements: Option<String>,
+    /// Set when booked on behalf of a company or association (R-BK-04).
+    pub legal_entity: Option<LegalEntity>,
+    /// What the legal entity's representative must e-mail to the department first.
+    pub legal_entity_documents: Vec<LocalizedText>,
+    /// What every visitor must send or bring (R-BK-05).
+    pub required_documents: Vec<LocalizedText>,
+    /// The document checked at the visit (R-BK-06 d).
+    pub identity_document: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub checked_in_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub fn zone(context: &ServiceContext) -> Tz {
+    context.time_zone.parse().unwrap_or(chrono_tz::Europe::Athens)
+}
+
+/// The UTC instant at which `date` begins in `zone` (the earlier one if
+/// midnight repeats, the first existing instant if it is skipped).
+pub fn local_midnight(date: chrono::NaiveDate, zone: Tz) -> NaiveDateTime {
+    use chrono::TimeZone;
+    let midnight = date.and_time(chrono::NaiveTime::MIN);
+    (0..=2)
+        .find_map(|hours| zone.from_local_datetime(&(midnight + chrono::Duration::hours(hours))).earliest())
+        .map_or(midnight, |at| at.naive_utc())
+}
+
+pub fn local(at: NaiveDateTime, zone: Tz) -> DateTime<FixedOffset> {
+    at.and_utc().with_timezone(&zone).fixed_offset()
+}
+
+/// Builds views, loading each service's context and documents once.
+#[derive(Default)]
+pub struct Views {
+    services: HashMap<String, (ServiceContext, (Vec<LocalizedText>, Vec<LocalizedText>))>,
+}
+
+impl Views {
+    pub fn view(&mut self, conn: &mut DbConn, row: ReservationRow) -> Result<Reservation, ApiError> {
+        if !self.services.contains_key(&row.service_id) {
+            let context = store::service_context(conn, &row.service_id)?;
+            let documents = document_texts(documents_for(conn, &[row.service_id.as_str()])?);
+            self.services.insert(row.service_id.clone(), (context, documents));
+        }
+        let (context, (legal_entity_documents, required_documents)) = &self.services[&row.service_id];
+        let zone = zone(context);
+        let status = ReservationStatus::parse(&row.status)
+            .ok_or_else(|| ApiError::internal(format!("unknown stored status {}", row.status)))?;
+        let legal_entity = row
+            .legal_entity_name
+            .zip(row.legal_entity_afm)
+            .map(|(name, afm)| LegalEntity { name, afm });
+        let localized = |el: &str, en: &str| LocalizedText { el: el.to_owned(), en: en.to_owned() };
+        Ok(Reservation {
+            id: row.id,
+            status,
+            anonymized: row.anonymized_at.is_some(),
+            slot: SlotTimes {
+                id: row.slot_id,
+                starts_at: local(row.starts_at, zone),
+                ends_at: local(row.ends_at, zone),
+            },
+            service: Named {
+                id: context.service_id.clone(),
+                name: localized(&context.service_el, &context.service_en),
+            },
+            department: DepartmentContact {
+                id: context.department_id.clone(),
+                name: localized(&context.department_el, &context.department_en),
+                email: context.department_email.clone(),
+            },
+            municipality: Named {
+                id: context.municipality_id.clone(),
+                name: localized(&context.municipality_el, &context.municipality_en),
+            },
+            full_name: row.full_name,
+            email: row.email,
+            phone: row.phone,
+            special_requirements: row.special_requirements,
+            legal_entity_documents: if legal_entity.is_some() { legal_entity_documents.clone() } else { Vec::new() },
+            legal_entity,
+            required_documents: required_documents.clone(),
+            identity_document: row.identity_document,
+            cancel_reason: row.cancel_reason,
+            checked_in_at: row.checked_in_at.map(|t| t.and_utc()),
+            created_at: row.created_at.and_utc(),
+            updated_at: row.updated_at.and_utc(),
+        })
+    }
+}

@@ -1,0 +1,165 @@
+//! `GET /v1/services/{id}/slots`: what a citizen can book (R-BK-02): future
+//! slots inside the service's booking window, not withdrawn, with a free
+//! seat unless `include_full=true`. Times in the municipality's zone.
+
+use actix_web::{get, web};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::reservations::store::{SlotRow, booking_window, service_context};
+use crate::auth::AuthContext;
+use crate::db::schema::{service_categories, slots};
+use crate::db::{Db, DbConn};
+use crate::domain::ids::ServiceId;
+use crate::http::problem_docs::{NotFound, ValidationFailed};
+use crate::http::{ApiError, Page, PageParams, Text, Validation, parse_path_id};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(list_slots);
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Slot {
+    pub id: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub capacity: i32,
+    pub remaining: i32,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SlotQuery {
+    /// First day, `YYYY-MM-DD` in the municipality's zone; default today.
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-01")]
+    from: Option<String>,
+    /// Last day, inclusive; default 14 days after `from`; at most 92 days after it.
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-14")]
+    to: Option<String>,
+    /// Also list slots with no free seat.
+    #[param(value_type = Option<bool>)]
+    include_full: Option<String>,
+}
+
+fn date(v: &mut Validation, field: &'static str, raw: Option<&str>) -> Option<Option<NaiveDate>> {
+    match raw.map(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d")) {
+        None => Some(None),
+        Some(Ok(date)) => Some(Some(date)),
+        Some(Err(_)) => {
+            v.fail(field, "invalid_date", Text::new("Ημερομηνία ΕΕΕΕ-ΜΜ-ΗΗ.", "A date as YYYY-MM-DD."));
+            None
+        }
+    }
+}
+
+fn slots_between(
+    conn: &mut DbConn,
+    service: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    include_full: bool,
+    after: Option<&(NaiveDateTime, String)>,
+    limit: u32,
+) -> QueryResult<Vec<SlotRow>> {
+    let mut query = slots::table
+        .filter(slots::service_id.eq(service))
+        .filter(slots::withdrawn_at.is_null())
+        .filter(slots::starts_at.gt(from))
+        .filter(slots::starts_at.le(to))
+        .order((slots::starts_at, slots::id))
+        .limit(i64::from(limit) + 1)
+        .select(SlotRow::as_select())
+        .into_boxed();
+    if !include_full {
+        query = query.filter(slots::booked.lt(slots::capacity));
+    }
+    if let Some((starts, id)) = after {
+        query = query.filter(slots::starts_at.gt(*starts).or(slots::starts_at.eq(*starts).and(slots::id.gt(id.clone()))));
+    }
+    query.load(conn)
+}
+
+/// Bookable slots of a service, by start time.
+#[utoipa::path(
+    tag = "catalogue",
+    params(("service_id" = String, Path, format = Uuid), SlotQuery, PageParams),
+    responses(
+        (status = 200, description = "A page of slots.", body = Page<Slot>),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/services/{service_id}/slots")]
+async fn list_slots(
+    path: web::Path<String>,
+    query: web::Query<SlotQuery>,
+    page: web::Query<PageParams>,
+    db: web::Data<Db>,
+    auth: web::Data<AuthContext>,
+) -> Result<web::Json<Page<Slot>>, ApiError> {
+    let service: ServiceId = parse_path_id(&path, "service_id")?;
+    let mut v = Validation::default();
+    let from = date(&mut v, "from", query.from.as_deref());
+    let to = date(&mut v, "to", query.to.as_deref());
+    let include_full = match query.include_full.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            v.fail("include_full", "invalid_boolean", Text::new("true ή false.", "true or false."));
+            false
+        }
+    };
+    let request = page.parse::<(NaiveDateTime, String)>();
+    v.finish()?;
+    let request = request?;
+    let (from, to) = (from.flatten(), to.flatten());
+    let now = auth.clock.now();
+    let rows = db
+        .run(move |conn| {
+            let id = service.to_string();
+            let exists: bool = diesel::select(diesel::dsl::exists(service_categories::table.find(&id))).get_result(conn)?;
+            if !exists {
+                return Err(ApiError::not_found());
+            }
+            let context = service_context(conn, &id)?;
+            let zone = super::reservations::zone_of(&context);
+            let today = now.with_timezone(&zone).date_naive();
+            let from = from.unwrap_or(today);
+            let to = to.unwrap_or(from + Duration::days(14));
+            if to < from || to - from > Duration::days(92) {
+                let mut v = Validation::default();
+                v.fail("to", "invalid_range", Text::new(
+                    "Το to είναι από το from έως 92 ημέρες μετά.",
+                    "to is from `from` up to 92 days after it.",
+                ));
+                v.finish()?;
+            }
+            let Some((min_notice, max_advance)) = booking_window(conn, &id)? else {
+                return Ok((Vec::new(), zone));
+            };
+            let day_start = |d: NaiveDate| super::reservations::local_midnight(d, zone);
+            let earliest = (now + Duration::minutes(i64::from(min_notice))).naive_utc().max(day_start(from));
+            let latest = (now + Duration::days(i64::from(max_advance))).naive_utc().min(day_start(to + Duration::days(1)));
+            let rows = slots_between(conn, &id, earliest, latest, include_full, request.after.as_ref(), request.limit)?;
+            Ok((rows, zone))
+        })
+        .await?;
+    let (rows, zone) = rows;
+    let page = Page::from_rows(rows, request.limit, |s: &SlotRow| (s.starts_at, s.id.clone()));
+    Ok(web::Json(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|s| Slot {
+                id: s.id,
+                starts_at: super::reservations::local(s.starts_at, zone),
+                ends_at: super::reservations::local(s.ends_at, zone),
+                capacity: s.capacity,
+                remaining: s.capacity - s.booked,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}

@@ -1,0 +1,159 @@
+//! `Idempotency-Key` on create requests: the same key from the same caller
+//! with the same body answers the first response again; with another body,
+//! `422 idempotency_key_reused`.
+//!
+//! The key is inserted first thing in the very transaction that does the
+//! work, and the response stored before it commits. A concurrent request
+//! with the same key therefore waits on the key's row (PostgreSQL) or the
+//! write lock (SQLite), finds it taken once the first commits, and replays
+//! the stored answer. A request that fails rolls its key back with
+//! everything else, so a retry runs again.
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap, HeaderName};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{ApiError, ErrorCode, FieldError, Text};
+use crate::db::schema::idempotency_records;
+use crate::db::{Db, DbConn};
+
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// A validated key: 1 to 255 visible ASCII characters.
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn from_headers(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+        let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+            return Ok(None);
+        };
+        let bytes = value.as_bytes();
+        if (1..=255).contains(&bytes.len()) && bytes.iter().all(u8::is_ascii_graphic) {
+            Ok(Some(IdempotencyKey(
+                String::from_utf8_lossy(bytes).into_owned(),
+            )))
+        } else {
+            Err(ApiError::validation(vec![FieldError::new(
+                "Idempotency-Key",
+                "invalid_format",
+                Text::new(
+                    "Το Idempotency-Key έχει 1 έως 255 ορατούς χαρακτήρες ASCII.",
+                    "Idempotency-Key is 1 to 255 visible ASCII characters.",
+                ),
+            )]))
+        }
+    }
+}
+
+/// What a request is, for telling "the same request again" from "another
+/// request under a used key".
+pub fn request_hash(request: &impl Serialize) -> String {
+    let canonical = serde_json::to_vec(request).expect("request types serialize");
+    hex::encode(Sha256::digest(canonical))
+}
+
+enum Outcome {
+    Done(String),
+    Duplicate,
+    Failed(ApiError),
+}
+
+impl From<DieselError> for Outcome {
+    fn from(error: DieselError) -> Outcome {
+        Outcome::Failed(error.into())
+    }
+}
+
+impl From<ApiError> for Outcome {
+    fn from(error: ApiError) -> Outcome {
+        Outcome::Failed(error)
+    }
+}
+
+/// Runs `work` in one transaction, under `key` when there is one, and
+/// answers `status` with its JSON.
+pub async fn run_once<T, F>(
+    db: &Db,
+    caller: String,
+    key: Option<IdempotencyKey>,
+    request_hash: String,
+    status: StatusCode,
+    now: NaiveDateTime,
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    T: Serialize,
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+{
+    let (status, body, replayed) = db
+        .run(move |conn| {
+            let key = key.map(|k| k.0);
+            let result = conn.transaction(|tx| -> Result<String, Outcome> {
+                if let Some(key) = &key {
+                    let inserted = diesel::insert_into(idempotency_records::table)
+                        .values((
+                            idempotency_records::caller.eq(&caller),
+                            idempotency_records::key.eq(key),
+                            idempotency_records::request_hash.eq(&request_hash),
+                            idempotency_records::status.eq(i32::from(status.as_u16())),
+                            idempotency_records::body.eq(""),
+                            idempotency_records::created_at.eq(now),
+                        ))
+                        .execute(tx);
+                    match inserted {
+                        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                            return Err(Outcome::Duplicate);
+                        }
+                        other => other?,
+                    };
+                }
+                let body = serde_json::to_string(&work(tx)?).map_err(ApiError::internal)?;
+                if let Some(key) = &key {
+                    diesel::update(idempotency_records::table.find((&caller, key)))
+                        .set(idempotency_records::body.eq(&body))
+                        .execute(tx)?;
+                }
+                Ok(body)
+            });
+            let (status, body, replayed) = match result.map(Outcome::Done).unwrap_or_else(|o| o) {
+                Outcome::Done(body) => (status, body, false),
+                Outcome::Failed(error) => return Err(error),
+                Outcome::Duplicate => {
+                    let key = key.expect("only a keyed request can be a duplicate");
+                    let (stored_hash, stored_status, body): (String, i32, String) =
+                        idempotency_records::table
+                            .find((&caller, &key))
+                            .select((
+                                idempotency_records::request_hash,
+                                idempotency_records::status,
+                                idempotency_records::body,
+                            ))
+                            .first(conn)?;
+                    if stored_hash != request_hash {
+                        return Err(ApiError::new(ErrorCode::IdempotencyKeyReused));
+                    }
+                    let status = u16::try_from(stored_status)
+                        .ok()
+                        .and_then(|s| StatusCode::from_u16(s).ok())
+                        .ok_or_else(|| {
+                            ApiError::internal("a stored idempotent status is not a status")
+                        })?;
+                    (status, body, true)
+                }
+            };
+            Ok((status, body, replayed))
+        })
+        .await?;
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, "application/json"));
+    if replayed {
+        response.insert_header((REPLAYED, "true"));
+    }
+    Ok(response.body(body))
+}
