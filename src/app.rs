@@ -5,6 +5,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
+
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
@@ -148,6 +150,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let acquire_timeout = settings.acquire_timeout();
     let busy_timeout = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
     let seed = settings.demo_data && settings.profile == Profile::Development;
+    let slot_days = settings.demo_slot_days;
     tokio::task::spawn_blocking(move || {
         let db = Db::connect(&url, pool_size, acquire_timeout, busy_timeout)?;
         db.run_blocking(|conn| {
@@ -157,6 +160,10 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
             }
             if seed && demo::seed(conn)? {
                 tracing::info!("demo data seeded");
+            }
+            if seed {
+                let created = demo::top_up_slots(conn, slot_days, Utc::now())?;
+                tracing::info!(created, "demo slots topped up");
             }
             Ok(())
         })?;

@@ -43,6 +43,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Seed the demo catalogue when the database is empty (development only).
     pub demo_data: bool,
+    /// With demo data, keep this many days of slots ahead at every start.
+    pub demo_slot_days: u32,
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub log: LogSettings,
@@ -104,6 +106,7 @@ impl Default for Settings {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("var"),
             demo_data: true,
+            demo_slot_days: 28,
             database: DatabaseSettings::default(),
             http: HttpSettings::default(),
             log: LogSettings::default(),

@@ -3,8 +3,7 @@
 //! E-mail addresses use the reserved `.example` domain: nobody real is ever
 //! written to.
 
-use chrono::{NaiveDateTime, Utc};
-use diesel::Connection;
+use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc, Weekday};
 
 use crate::auth::contact_registry;
 use crate::auth::roles::{self, Role};
@@ -14,6 +13,9 @@ use crate::booking::catalogue::store::{
     self, DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
     ServiceRow,
 };
+use crate::booking::reservations::store::service_context;
+use crate::booking::schedule::store::ScheduleRow;
+use crate::booking::schedule::{self, OpeningRange, Schedule};
 use crate::db::DbConn;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
 
@@ -232,7 +234,7 @@ const MUNICIPALITIES: &[DemoMunicipality] = &[
 /// Seeds the catalogue when it is empty; answers whether it did. One
 /// transaction, so a failed seed leaves nothing half-written.
 pub fn seed(conn: &mut DbConn) -> anyhow::Result<bool> {
-    conn.transaction(|tx| {
+    crate::db::write_transaction(conn, |tx| {
         if store::count_municipalities(tx)? > 0 {
             return Ok(false);
         }
@@ -273,6 +275,53 @@ pub fn seed(conn: &mut DbConn) -> anyhow::Result<bool> {
         let (kalamata, welfare) = first_department.expect("the demo has departments");
         seed_people(tx, &kalamata, &welfare, now)?;
         Ok(true)
+    })
+}
+
+/// The demo opening hours: weekdays 08:30 to 14:30, two seats per slot,
+/// booking from an hour ahead up to 60 days.
+fn demo_schedule() -> Schedule {
+    let range = |weekday| OpeningRange {
+        weekday,
+        from: NaiveTime::from_hms_opt(8, 30, 0).expect("a valid time"),
+        to: NaiveTime::from_hms_opt(14, 30, 0).expect("a valid time"),
+    };
+    Schedule {
+        weekly_hours: [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+        ]
+        .into_iter()
+        .map(range)
+        .collect(),
+        seats_per_slot: 2,
+        min_notice_minutes: 60,
+        max_advance_days: 60,
+        closed_dates: Vec::new(),
+        open_dates: Vec::new(),
+    }
+}
+
+/// Keeps `days` of slots ahead for every scheduled service, so a demo
+/// started weeks later still has something to book. Idempotent.
+pub fn top_up_slots(conn: &mut DbConn, days: u32, now: DateTime<Utc>) -> anyhow::Result<usize> {
+    if days == 0 {
+        return Ok(0);
+    }
+    crate::db::write_transaction(conn, |tx| {
+        let today = now.with_timezone(&chrono_tz::Europe::Athens).date_naive();
+        let mut created = 0;
+        for service in schedule::store::scheduled_services(tx)? {
+            let context = service_context(tx, &service)?;
+            let until = today + chrono::Days::new(u64::from(days - 1));
+            created += schedule::materialize(tx, &context, today, until, now.naive_utc())
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .1;
+        }
+        Ok(created)
     })
 }
 
@@ -338,5 +387,8 @@ fn insert_demo_service(
             created_at: now,
         },
         &all,
-    )
+    )?;
+    let schedule = ScheduleRow::new(service_id, &demo_schedule(), now)
+        .expect("the demo schedule fits its columns");
+    schedule::store::save_schedule(conn, &schedule)
 }

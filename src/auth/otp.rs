@@ -94,7 +94,7 @@ pub fn issue(
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, ApiError> {
     let session_id = session.id.as_str();
-    conn.transaction(|tx| {
+    crate::db::write_transaction(conn, |tx| {
         if let Err(wait) = take_send_allowance(tx, &session.afm, settings, now.naive_utc())? {
             return Err(rate_limited(wait));
         }
@@ -144,7 +144,7 @@ pub fn verify(
 ) -> Result<(), ApiError> {
     // The transaction answers with the verdict rather than failing with it,
     // so that a wrong try is committed and counts.
-    let verdict = conn.transaction(|tx| -> QueryResult<Result<(), ErrorCode>> {
+    let verdict = crate::db::write_transaction(conn, |tx| -> QueryResult<Result<(), ErrorCode>> {
         let row = otp_codes::table.find(session_id);
         let stored: Option<StoredCode> = row
             .select((

@@ -47,7 +47,7 @@ pub fn take_login_state(
     hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<LoginStateRow>> {
-    conn.transaction(|tx| {
+    crate::db::write_transaction(conn, |tx| {
         let row: Option<LoginStateRow> = login_states::table
             .find(hash)
             .select(LoginStateRow::as_select())

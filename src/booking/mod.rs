@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod reservations;
 mod roles;
+pub mod schedule;
 mod slots;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -11,4 +12,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     roles::routes(cfg);
     reservations::routes(cfg);
     slots::routes(cfg);
+    schedule::routes(cfg);
 }

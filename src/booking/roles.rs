@@ -57,7 +57,7 @@ async fn change(
     exists: fn(&mut crate::db::DbConn, &str) -> diesel::QueryResult<bool>,
 ) -> Result<HttpResponse, ApiError> {
     db.run(move |conn| {
-        diesel::Connection::transaction(conn, |tx| {
+        crate::db::write_transaction(conn, |tx| {
             if !exists(tx, &scope)? {
                 return Err(ApiError::not_found());
             }

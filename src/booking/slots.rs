@@ -48,7 +48,11 @@ fn date(v: &mut Validation, field: &'static str, raw: Option<&str>) -> Option<Op
         None => Some(None),
         Some(Ok(date)) => Some(Some(date)),
         Some(Err(_)) => {
-            v.fail(field, "invalid_date", Text::new("Ημερομηνία ΕΕΕΕ-ΜΜ-ΗΗ.", "A date as YYYY-MM-DD."));
+            v.fail(
+                field,
+                "invalid_date",
+                Text::new("Ημερομηνία ΕΕΕΕ-ΜΜ-ΗΗ.", "A date as YYYY-MM-DD."),
+            );
             None
         }
     }
@@ -76,7 +80,11 @@ fn slots_between(
         query = query.filter(slots::booked.lt(slots::capacity));
     }
     if let Some((starts, id)) = after {
-        query = query.filter(slots::starts_at.gt(*starts).or(slots::starts_at.eq(*starts).and(slots::id.gt(id.clone()))));
+        query = query.filter(
+            slots::starts_at
+                .gt(*starts)
+                .or(slots::starts_at.eq(*starts).and(slots::id.gt(id.clone()))),
+        );
     }
     query.load(conn)
 }
@@ -107,7 +115,11 @@ async fn list_slots(
         None | Some("false") => false,
         Some("true") => true,
         Some(_) => {
-            v.fail("include_full", "invalid_boolean", Text::new("true ή false.", "true or false."));
+            v.fail(
+                "include_full",
+                "invalid_boolean",
+                Text::new("true ή false.", "true or false."),
+            );
             false
         }
     };
@@ -119,7 +131,9 @@ async fn list_slots(
     let rows = db
         .run(move |conn| {
             let id = service.to_string();
-            let exists: bool = diesel::select(diesel::dsl::exists(service_categories::table.find(&id))).get_result(conn)?;
+            let exists: bool =
+                diesel::select(diesel::dsl::exists(service_categories::table.find(&id)))
+                    .get_result(conn)?;
             if !exists {
                 return Err(ApiError::not_found());
             }
@@ -130,24 +144,42 @@ async fn list_slots(
             let to = to.unwrap_or(from + Duration::days(14));
             if to < from || to - from > Duration::days(92) {
                 let mut v = Validation::default();
-                v.fail("to", "invalid_range", Text::new(
-                    "Το to είναι από το from έως 92 ημέρες μετά.",
-                    "to is from `from` up to 92 days after it.",
-                ));
+                v.fail(
+                    "to",
+                    "invalid_range",
+                    Text::new(
+                        "Το to είναι από το from έως 92 ημέρες μετά.",
+                        "to is from `from` up to 92 days after it.",
+                    ),
+                );
                 v.finish()?;
             }
             let Some((min_notice, max_advance)) = booking_window(conn, &id)? else {
                 return Ok((Vec::new(), zone));
             };
             let day_start = |d: NaiveDate| super::reservations::local_midnight(d, zone);
-            let earliest = (now + Duration::minutes(i64::from(min_notice))).naive_utc().max(day_start(from));
-            let latest = (now + Duration::days(i64::from(max_advance))).naive_utc().min(day_start(to + Duration::days(1)));
-            let rows = slots_between(conn, &id, earliest, latest, include_full, request.after.as_ref(), request.limit)?;
+            let earliest = (now + Duration::minutes(i64::from(min_notice)))
+                .naive_utc()
+                .max(day_start(from));
+            let latest = (now + Duration::days(i64::from(max_advance)))
+                .naive_utc()
+                .min(day_start(to + Duration::days(1)));
+            let rows = slots_between(
+                conn,
+                &id,
+                earliest,
+                latest,
+                include_full,
+                request.after.as_ref(),
+                request.limit,
+            )?;
             Ok((rows, zone))
         })
         .await?;
     let (rows, zone) = rows;
-    let page = Page::from_rows(rows, request.limit, |s: &SlotRow| (s.starts_at, s.id.clone()));
+    let page = Page::from_rows(rows, request.limit, |s: &SlotRow| {
+        (s.starts_at, s.id.clone())
+    });
     Ok(web::Json(Page {
         items: page
             .items

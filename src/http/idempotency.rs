@@ -94,7 +94,7 @@ where
     let (status, body, replayed) = db
         .run(move |conn| {
             let key = key.map(|k| k.0);
-            let result = conn.transaction(|tx| -> Result<String, Outcome> {
+            let result = crate::db::write_transaction(conn, |tx| -> Result<String, Outcome> {
                 if let Some(key) = &key {
                     let inserted = diesel::insert_into(idempotency_records::table)
                         .values((

@@ -12,7 +12,13 @@ impl Validation {
     /// Keeps a parsed value, or records why `field` did not parse.
     pub fn check<T>(&mut self, field: &'static str, parsed: Result<T, DomainError>) -> Option<T> {
         parsed
-            .map_err(|e| self.0.push(FieldError::new(field, e.code(), Text::new(e.message_el(), e.to_string()))))
+            .map_err(|e| {
+                self.0.push(FieldError::new(
+                    field,
+                    e.code(),
+                    Text::new(e.message_el(), e.to_string()),
+                ))
+            })
             .ok()
     }
 
@@ -22,7 +28,12 @@ impl Validation {
 
     /// Optional free text: at most `max` characters, no control characters
     /// but line breaks; blank means absent.
-    pub fn free_text(&mut self, field: &'static str, text: Option<&str>, max: usize) -> Option<String> {
+    pub fn free_text(
+        &mut self,
+        field: &'static str,
+        text: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
         let text = text.map(str::trim).filter(|t| !t.is_empty())?;
         if text.chars().count() > max || text.chars().any(|c| c.is_control() && c != '\n') {
             self.fail(
@@ -39,6 +50,10 @@ impl Validation {
     }
 
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.0.is_empty() { Ok(()) } else { Err(ApiError::validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.0))
+        }
     }
 }

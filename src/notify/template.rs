@@ -20,20 +20,24 @@ pub enum Template {
     /// A one-time code for step-up authentication (R-PH-02, R-PH-03).
     Otp { code: String },
     /// A booking's confirmation, with its link and what to send or bring
-    /// (R-BK-04, R-BK-05, R-BK-06 a, b). Texts are in the message's language.
-    ReservationConfirmed {
-        service: String,
-        department: String,
-        municipality: String,
-        /// Local date and time, e.g. `01/12/2026 09:00`.
-        when: String,
-        full_name: String,
-        link: String,
-        department_email: String,
-        required_documents: Vec<String>,
-        legal_entity: Option<String>,
-        legal_entity_documents: Vec<String>,
-    },
+    /// (R-BK-04, R-BK-05, R-BK-06 a, b).
+    ReservationConfirmed(Box<Confirmation>),
+}
+
+/// The variables of a booking confirmation, in the message's language.
+#[derive(Debug, Clone, Serialize)]
+pub struct Confirmation {
+    pub service: String,
+    pub department: String,
+    pub municipality: String,
+    /// Local date and time, e.g. `01/12/2026 09:00`.
+    pub when: String,
+    pub full_name: String,
+    pub link: String,
+    pub department_email: String,
+    pub required_documents: Vec<String>,
+    pub legal_entity: Option<String>,
+    pub legal_entity_documents: Vec<String>,
 }
 
 /// Subject and body, ready to send. SMS have no subject.
@@ -98,7 +102,7 @@ impl Template {
     fn name(&self) -> &'static str {
         match self {
             Template::Otp { .. } => "otp",
-            Template::ReservationConfirmed { .. } => "reservation_confirmed",
+            Template::ReservationConfirmed(_) => "reservation_confirmed",
         }
     }
 
@@ -170,7 +174,7 @@ mod tests {
     }
 
     fn confirmation(legal_entity: Option<&str>) -> Template {
-        Template::ReservationConfirmed {
+        Template::ReservationConfirmed(Box::new(Confirmation {
             service: "Επίδομα Στέγασης".into(),
             department: "Κοινωνική Πρόνοια".into(),
             municipality: "Δήμος Καλαμάτας".into(),
@@ -181,17 +185,22 @@ mod tests {
             required_documents: vec!["Μισθωτήριο".into()],
             legal_entity: legal_entity.map(Into::into),
             legal_entity_documents: vec!["Καταστατικό".into()],
-        }
+        }))
     }
 
     #[test]
     fn r_bk_04_r_bk_06_the_confirmation_lists_the_link_documents_and_where_to_send_them() {
         let plain = confirmation(None).render(Channel::Email, Lang::El).unwrap();
-        assert_eq!(plain.subject, "Επιβεβαίωση ραντεβού: Επίδομα Στέγασης, 01/12/2026 09:00");
+        assert_eq!(
+            plain.subject,
+            "Επιβεβαίωση ραντεβού: Επίδομα Στέγασης, 01/12/2026 09:00"
+        );
         assert!(plain.body.contains("https://example.gr/r/1"));
         assert!(plain.body.contains("- Μισθωτήριο"));
         assert!(!plain.body.contains("Καταστατικό"));
-        let entity = confirmation(Some("Σύλλογος Φίλων")).render(Channel::Email, Lang::En).unwrap();
+        let entity = confirmation(Some("Σύλλογος Φίλων"))
+            .render(Channel::Email, Lang::En)
+            .unwrap();
         assert!(entity.body.contains("\"Σύλλογος Φίλων\""));
         assert!(entity.body.contains("pronoia@kalamata.example"));
         assert!(entity.body.contains("- Καταστατικό"));

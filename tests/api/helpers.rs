@@ -90,6 +90,9 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         ..Settings::default()
     };
     settings.http.workers = 2;
+    // Tests arrange their own slots; the demo's weeks of them would only
+    // slow every test down.
+    settings.demo_slot_days = 0;
     settings.database.pool_size = 4;
     let postgres = POSTGRES_ADMIN_URL.as_deref().map(|admin_url| {
         let (database, url) = TestDatabase::create(admin_url);
@@ -216,6 +219,15 @@ impl TestApp {
         let answer: serde_json::Value = response.json().await.unwrap();
         assert_eq!(status, StatusCode::OK, "the callback signs in: {answer}");
         answer["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn post(&self, path: &str, body: &serde_json::Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("the server answers")
     }
 
     pub fn get_as(&self, token: &str, path: &str) -> reqwest::RequestBuilder {

@@ -2,11 +2,13 @@
 //! and database (see `helpers`).
 
 mod auth;
+mod booking_support;
 mod catalogue;
 mod errors;
 mod helpers;
 mod notify;
 mod openapi;
 mod operations;
+mod reservations;
 mod roles;
 mod support;

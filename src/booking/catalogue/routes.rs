@@ -203,7 +203,10 @@ pub fn document_texts(documents: Vec<DocumentRow>) -> (Vec<LocalizedText>, Vec<L
     let texts = |documents: Vec<DocumentRow>| {
         documents
             .into_iter()
-            .map(|d| LocalizedText { el: d.name_el, en: d.name_en })
+            .map(|d| LocalizedText {
+                el: d.name_el,
+                en: d.name_en,
+            })
             .collect()
     };
     (texts(legal_entity), texts(before_visit))

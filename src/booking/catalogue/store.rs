@@ -181,3 +181,11 @@ pub fn documents_for(conn: &mut DbConn, service_ids: &[&str]) -> QueryResult<Vec
         .select(DocumentRow::as_select())
         .load(conn)
 }
+
+pub fn duration_minutes(conn: &mut DbConn, service: &str) -> QueryResult<u32> {
+    let minutes: i32 = service_categories::table
+        .find(service)
+        .select(service_categories::duration_minutes)
+        .first(conn)?;
+    Ok(u32::try_from(minutes).unwrap_or_default())
+}

@@ -13,7 +13,7 @@ use crate::booking::catalogue::store::documents_for;
 use crate::db::DbConn;
 use crate::domain::{Afm, Email, FullName, Phone};
 use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text};
-use crate::notify::{self, Attachment, Channel, NewMessage, Template};
+use crate::notify::{self, Attachment, Channel, Confirmation, NewMessage, Template};
 
 /// A validated booking request.
 pub struct Booking {
@@ -26,7 +26,11 @@ pub struct Booking {
 }
 
 /// Why a seat could not be taken, read after the conditional UPDATE said no.
-fn refusal(conn: &mut DbConn, slot_id: &str, earliest: DateTime<Utc>) -> Result<ApiError, ApiError> {
+fn refusal(
+    conn: &mut DbConn,
+    slot_id: &str,
+    earliest: DateTime<Utc>,
+) -> Result<ApiError, ApiError> {
     Ok(match store::slot(conn, slot_id)? {
         None => ApiError::validation(vec![FieldError::new(
             "slot_id",
@@ -52,7 +56,12 @@ pub fn take_seat(
     now: DateTime<Utc>,
 ) -> Result<(SlotRow, ServiceContext), ApiError> {
     // The widest window first; the service's own is checked once known.
-    let taken = store::take_seat(conn, slot_id, now.naive_utc(), (now + Duration::days(366)).naive_utc())?;
+    let taken = store::take_seat(
+        conn,
+        slot_id,
+        now.naive_utc(),
+        (now + Duration::days(366)).naive_utc(),
+    )?;
     if !taken {
         return Err(refusal(conn, slot_id, now)?);
     }
@@ -61,10 +70,14 @@ pub fn take_seat(
         return Err(ApiError::validation(vec![FieldError::new(
             "slot_id",
             "other_service",
-            Text::new("Η ώρα ανήκει σε άλλη υπηρεσία.", "The slot belongs to another service."),
+            Text::new(
+                "Η ώρα ανήκει σε άλλη υπηρεσία.",
+                "The slot belongs to another service.",
+            ),
         )]));
     }
-    let (min_notice, max_advance) = store::booking_window(conn, &slot.service_id)?.unwrap_or((0, 365));
+    let (min_notice, max_advance) =
+        store::booking_window(conn, &slot.service_id)?.unwrap_or((0, 365));
     let earliest = now + Duration::minutes(i64::from(min_notice));
     let latest = now + Duration::days(i64::from(max_advance));
     if slot.starts_at <= earliest.naive_utc() || slot.starts_at > latest.naive_utc() {
@@ -158,7 +171,9 @@ fn queue_confirmation(
     let service = pick(&context.service_el, &context.service_en);
     let municipality = pick(&context.municipality_el, &context.municipality_en);
     let department = pick(&context.department_el, &context.department_en);
-    let when = local(row.starts_at, zone(context)).format("%d/%m/%Y %H:%M").to_string();
+    let when = local(row.starts_at, zone(context))
+        .format("%d/%m/%Y %H:%M")
+        .to_string();
     let link = format!("{link_base}/v1/reservations/{}", row.id);
     let ics = calendar(&Appointment {
         id: &row.id,
@@ -173,7 +188,7 @@ fn queue_confirmation(
         channel: Channel::Email,
         to: row.email.clone().unwrap_or_default(),
         language,
-        template: Template::ReservationConfirmed {
+        template: Template::ReservationConfirmed(Box::new(Confirmation {
             service,
             department,
             municipality,
@@ -184,7 +199,7 @@ fn queue_confirmation(
             required_documents: texts(required_documents),
             legal_entity: row.legal_entity_name.clone(),
             legal_entity_documents: texts(legal_entity_documents),
-        },
+        })),
         attachments: vec![Attachment {
             filename: "appointment.ics".into(),
             content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),

@@ -25,7 +25,11 @@ pub fn calendar(appointment: &Appointment<'_>) -> String {
         .location(appointment.location)
         .description(appointment.description)
         .done();
-    Calendar::new().name("citizen-api").push(event).done().to_string()
+    Calendar::new()
+        .name("citizen-api")
+        .push(event)
+        .done()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -50,8 +54,12 @@ mod tests {
         assert!(text.contains("UID:r1@citizen-api\r\n"));
         assert!(text.contains("DTSTART:20261201T070000Z\r\n"));
         assert!(text.contains("DTEND:20261201T080000Z\r\n"));
-        assert!(text.contains(r"SUMMARY:Επίδομα Στέγασης\; Κοινωνική Πρόνοια\, Καλαμάτα"));
-        assert!(text.contains(r"line one\nline two"));
+        // Lines are folded at 75 octets (RFC 5545 3.1); unfolded, the
+        // text is escaped as the RFC asks.
+        assert!(text.split("\r\n").all(|line| line.len() <= 75));
+        let unfolded = text.replace("\r\n ", "");
+        assert!(unfolded.contains(r"SUMMARY:Επίδομα Στέγασης\; Κοινωνική Πρόνοια\, Καλαμάτα"));
+        assert!(unfolded.contains(r"line one\nline two"));
         assert!(text.trim_end().ends_with("END:VCALENDAR"));
     }
 }

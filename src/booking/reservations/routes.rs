@@ -63,21 +63,38 @@ impl NewReservation {
         let full_name = v.check("full_name", FullName::parse(&self.full_name));
         let email = v.check("email", Email::parse(&self.email));
         let phone = v.check("phone", Phone::parse(&self.phone));
-        let special_requirements = v.free_text("special_requirements", self.special_requirements.as_deref(), 500);
+        let special_requirements = v.free_text(
+            "special_requirements",
+            self.special_requirements.as_deref(),
+            500,
+        );
         let legal_entity = self.legal_entity.as_ref().and_then(|entity| {
             let name = entity.name.trim();
             if !(2..=200).contains(&name.chars().count()) || name.chars().any(char::is_control) {
                 v.fail(
                     "legal_entity.name",
                     "invalid_text",
-                    Text::new("Η επωνυμία έχει 2 έως 200 χαρακτήρες.", "The name has 2 to 200 characters."),
+                    Text::new(
+                        "Η επωνυμία έχει 2 έως 200 χαρακτήρες.",
+                        "The name has 2 to 200 characters.",
+                    ),
                 );
             }
             let afm = v.check("legal_entity.afm", Afm::parse(&entity.afm))?;
-            Some(LegalEntity { name: name.to_owned(), afm: afm.to_string() })
+            Some(LegalEntity {
+                name: name.to_owned(),
+                afm: afm.to_string(),
+            })
         });
         if uuid::Uuid::try_parse(&self.slot_id).is_err() {
-            v.fail("slot_id", "invalid_id", Text::new("Το slot_id πρέπει να είναι UUID.", "slot_id must be a UUID."));
+            v.fail(
+                "slot_id",
+                "invalid_id",
+                Text::new(
+                    "Το slot_id πρέπει να είναι UUID.",
+                    "slot_id must be a UUID.",
+                ),
+            );
         }
         v.finish()?;
         Ok(Booking {
@@ -123,10 +140,18 @@ async fn create(
     let now = auth.clock.now();
     let link_base = auth.base_url.clone();
     let citizen = session.afm;
-    run_once(&db, citizen.to_string(), key, hash, StatusCode::CREATED, now.naive_utc(), move |tx| {
-        let row = booking::book(tx, &citizen, booking, language, &link_base, now)?;
-        Views::default().view(tx, row)
-    })
+    run_once(
+        &db,
+        citizen.to_string(),
+        key,
+        hash,
+        StatusCode::CREATED,
+        now.naive_utc(),
+        move |tx| {
+            let row = booking::book(tx, &citizen, booking, language, &link_base, now)?;
+            Views::default().view(tx, row)
+        },
+    )
     .await
 }
 
@@ -157,10 +182,19 @@ async fn list(
     let request = page.parse::<(NaiveDateTime, String)>()?;
     let rows = db
         .run(move |conn| {
-            let rows = store::list_for_citizen(conn, session.afm.as_str(), request.after.as_ref(), request.limit)?;
-            let keys: Vec<(NaiveDateTime, String)> = rows.iter().map(|r| (r.created_at, r.id.clone())).collect();
+            let rows = store::list_for_citizen(
+                conn,
+                session.afm.as_str(),
+                request.after.as_ref(),
+                request.limit,
+            )?;
+            let keys: Vec<(NaiveDateTime, String)> =
+                rows.iter().map(|r| (r.created_at, r.id.clone())).collect();
             let mut views = Views::default();
-            let items = rows.into_iter().map(|r| views.view(conn, r)).collect::<Result<Vec<_>, _>>()?;
+            let items = rows
+                .into_iter()
+                .map(|r| views.view(conn, r))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(items.into_iter().zip(keys).collect::<Vec<_>>())
         })
         .await?;
@@ -241,9 +275,18 @@ async fn rectify(
     let id = reservation_id(&path)?;
     let body = body.into_inner();
     let mut v = Validation::default();
-    let full_name = body.full_name.as_deref().and_then(|n| v.check("full_name", FullName::parse(n)));
-    let email = body.email.as_deref().and_then(|e| v.check("email", Email::parse(e)));
-    let phone = body.phone.as_deref().and_then(|p| v.check("phone", Phone::parse(p)));
+    let full_name = body
+        .full_name
+        .as_deref()
+        .and_then(|n| v.check("full_name", FullName::parse(n)));
+    let email = body
+        .email
+        .as_deref()
+        .and_then(|e| v.check("email", Email::parse(e)));
+    let phone = body
+        .phone
+        .as_deref()
+        .and_then(|p| v.check("phone", Phone::parse(p)));
     let special_requirements = body
         .special_requirements
         .map(|text| v.free_text("special_requirements", text.as_deref(), 500));
@@ -258,7 +301,7 @@ async fn rectify(
     };
     let view = db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |tx| {
+            crate::db::write_transaction(conn, |tx| {
                 own(tx, &id, &session.afm)?;
                 if !store::rectify(tx, &id, &change, now)? {
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
@@ -302,12 +345,16 @@ async fn cancel(
 ) -> Result<web::Json<Reservation>, ApiError> {
     let id = reservation_id(&path)?;
     let mut v = Validation::default();
-    let reason = v.free_text("reason", body.and_then(|b| b.into_inner().reason).as_deref(), 500);
+    let reason = v.free_text(
+        "reason",
+        body.and_then(|b| b.into_inner().reason).as_deref(),
+        500,
+    );
     v.finish()?;
     let now = auth.clock.now().naive_utc();
     let view = db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |tx| {
+            crate::db::write_transaction(conn, |tx| {
                 let row = own(tx, &id, &session.afm)?;
                 if !store::cancel(tx, &id, reason.as_deref(), now)? {
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
@@ -357,13 +404,14 @@ async fn reschedule(
     let now = auth.clock.now();
     let view = db
         .run(move |conn| {
-            diesel::Connection::transaction(conn, |tx| {
+            crate::db::write_transaction(conn, |tx| {
                 // The seat first: on SQLite the write lock before any read.
                 let current = store::find(tx, &id)?;
                 let service = current.as_ref().map(|r| r.service_id.clone());
                 let (slot, _) = booking::take_seat(tx, &slot_id, service.as_deref(), now)?;
                 let row = own(tx, &id, &session.afm)?;
-                if row.slot_id == slot.id || !store::move_to_slot(tx, &id, &slot, now.naive_utc())? {
+                if row.slot_id == slot.id || !store::move_to_slot(tx, &id, &slot, now.naive_utc())?
+                {
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
                 }
                 store::release_seat(tx, &row.slot_id)?;
@@ -414,6 +462,9 @@ async fn ics(
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/calendar; charset=utf-8"))
-        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"appointment.ics\""))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            "attachment; filename=\"appointment.ics\"",
+        ))
         .body(text))
 }

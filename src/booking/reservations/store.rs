@@ -8,7 +8,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::schema::{departments, municipalities, reservations, service_categories, service_schedules, slots};
+use crate::db::schema::{
+    departments, municipalities, reservations, service_categories, service_schedules, slots,
+};
 
 pub const CONFIRMED: &str = "confirmed";
 pub const CHECKED_IN: &str = "checked_in";
@@ -78,7 +80,10 @@ pub struct ReservationRow {
 pub fn booking_window(conn: &mut DbConn, service_id: &str) -> QueryResult<Option<(i32, i32)>> {
     service_schedules::table
         .find(service_id)
-        .select((service_schedules::min_notice_minutes, service_schedules::max_advance_days))
+        .select((
+            service_schedules::min_notice_minutes,
+            service_schedules::max_advance_days,
+        ))
         .first(conn)
         .optional()
 }
@@ -154,7 +159,10 @@ pub fn release_past_upcoming(conn: &mut DbConn, key: &str, now: NaiveDateTime) -
 }
 
 pub fn insert(conn: &mut DbConn, row: &ReservationRow) -> QueryResult<()> {
-    diesel::insert_into(reservations::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(reservations::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ReservationRow>> {
@@ -182,7 +190,9 @@ pub fn list_for_citizen(
         query = query.filter(
             reservations::created_at
                 .lt(*created)
-                .or(reservations::created_at.eq(*created).and(reservations::id.lt(id.clone()))),
+                .or(reservations::created_at
+                    .eq(*created)
+                    .and(reservations::id.lt(id.clone()))),
         );
     }
     query.load(conn)
@@ -214,7 +224,9 @@ pub fn list_for_department(
         query = query.filter(
             reservations::starts_at
                 .gt(*starts)
-                .or(reservations::starts_at.eq(*starts).and(reservations::id.gt(id.clone()))),
+                .or(reservations::starts_at
+                    .eq(*starts)
+                    .and(reservations::id.gt(id.clone()))),
         );
     }
     query.load(conn)
@@ -232,7 +244,12 @@ pub struct ContactChange {
 }
 
 /// Applies a change to a confirmed, future reservation; answers whether it applied.
-pub fn rectify(conn: &mut DbConn, id: &str, change: &ContactChange, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn rectify(
+    conn: &mut DbConn,
+    id: &str,
+    change: &ContactChange,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let updated = diesel::update(
         reservations::table
             .find(id)
@@ -245,7 +262,12 @@ pub fn rectify(conn: &mut DbConn, id: &str, change: &ContactChange, now: NaiveDa
 }
 
 /// Cancels a confirmed reservation that has not started; answers whether it did.
-pub fn cancel(conn: &mut DbConn, id: &str, reason: Option<&str>, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn cancel(
+    conn: &mut DbConn,
+    id: &str,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let updated = diesel::update(
         reservations::table
             .find(id)
@@ -264,7 +286,12 @@ pub fn cancel(conn: &mut DbConn, id: &str, reason: Option<&str>, now: NaiveDateT
 }
 
 /// Moves a confirmed reservation to another slot of the same service.
-pub fn move_to_slot(conn: &mut DbConn, id: &str, slot: &SlotRow, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn move_to_slot(
+    conn: &mut DbConn,
+    id: &str,
+    slot: &SlotRow,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     let updated = diesel::update(
         reservations::table
             .find(id)
@@ -291,7 +318,9 @@ pub fn transition(
     identity_document: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let target = reservations::table.find(id).filter(reservations::status.eq(from));
+    let target = reservations::table
+        .find(id)
+        .filter(reservations::status.eq(from));
     let updated = match to {
         CHECKED_IN => diesel::update(target)
             .set((

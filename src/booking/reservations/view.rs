@@ -107,7 +107,10 @@ pub struct Reservation {
 }
 
 pub fn zone(context: &ServiceContext) -> Tz {
-    context.time_zone.parse().unwrap_or(chrono_tz::Europe::Athens)
+    context
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Europe::Athens)
 }
 
 /// The UTC instant at which `date` begins in `zone` (the earlier one if
@@ -116,7 +119,10 @@ pub fn local_midnight(date: chrono::NaiveDate, zone: Tz) -> NaiveDateTime {
     use chrono::TimeZone;
     let midnight = date.and_time(chrono::NaiveTime::MIN);
     (0..=2)
-        .find_map(|hours| zone.from_local_datetime(&(midnight + chrono::Duration::hours(hours))).earliest())
+        .find_map(|hours| {
+            zone.from_local_datetime(&(midnight + chrono::Duration::hours(hours)))
+                .earliest()
+        })
         .map_or(midnight, |at| at.naive_utc())
 }
 
@@ -124,20 +130,29 @@ pub fn local(at: NaiveDateTime, zone: Tz) -> DateTime<FixedOffset> {
     at.and_utc().with_timezone(&zone).fixed_offset()
 }
 
+/// A service's context and its documents (legal entity, every visitor).
+type ServiceDetails = (ServiceContext, (Vec<LocalizedText>, Vec<LocalizedText>));
+
 /// Builds views, loading each service's context and documents once.
 #[derive(Default)]
 pub struct Views {
-    services: HashMap<String, (ServiceContext, (Vec<LocalizedText>, Vec<LocalizedText>))>,
+    services: HashMap<String, ServiceDetails>,
 }
 
 impl Views {
-    pub fn view(&mut self, conn: &mut DbConn, row: ReservationRow) -> Result<Reservation, ApiError> {
+    pub fn view(
+        &mut self,
+        conn: &mut DbConn,
+        row: ReservationRow,
+    ) -> Result<Reservation, ApiError> {
         if !self.services.contains_key(&row.service_id) {
             let context = store::service_context(conn, &row.service_id)?;
             let documents = document_texts(documents_for(conn, &[row.service_id.as_str()])?);
-            self.services.insert(row.service_id.clone(), (context, documents));
+            self.services
+                .insert(row.service_id.clone(), (context, documents));
         }
-        let (context, (legal_entity_documents, required_documents)) = &self.services[&row.service_id];
+        let (context, (legal_entity_documents, required_documents)) =
+            &self.services[&row.service_id];
         let zone = zone(context);
         let status = ReservationStatus::parse(&row.status)
             .ok_or_else(|| ApiError::internal(format!("unknown stored status {}", row.status)))?;
@@ -145,7 +160,10 @@ impl Views {
             .legal_entity_name
             .zip(row.legal_entity_afm)
             .map(|(name, afm)| LegalEntity { name, afm });
-        let localized = |el: &str, en: &str| LocalizedText { el: el.to_owned(), en: en.to_owned() };
+        let localized = |el: &str, en: &str| LocalizedText {
+            el: el.to_owned(),
+            en: en.to_owned(),
+        };
         Ok(Reservation {
             id: row.id,
             status,
@@ -172,7 +190,11 @@ impl Views {
             email: row.email,
             phone: row.phone,
             special_requirements: row.special_requirements,
-            legal_entity_documents: if legal_entity.is_some() { legal_entity_documents.clone() } else { Vec::new() },
+            legal_entity_documents: if legal_entity.is_some() {
+                legal_entity_documents.clone()
+            } else {
+                Vec::new()
+            },
             legal_entity,
             required_documents: required_documents.clone(),
             identity_document: row.identity_document,

@@ -1,0 +1,187 @@
+//! Administrators set a service's schedule and materialize its slots
+//! (R-BK-09); anyone may read a schedule (opening hours are public).
+
+use actix_web::{get, post, put, web};
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::store::{self, ScheduleRow};
+use super::weekly::Schedule;
+use crate::auth::MunicipalityAdmin;
+use crate::booking::reservations::store::service_context;
+use crate::clock::SharedClock;
+use crate::db::{Db, DbConn, write_transaction};
+use crate::domain::ids::ServiceId;
+use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
+use crate::http::{ApiError, FieldError, Text, Validation, parse_path_id};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(read_schedule)
+        .service(put_schedule)
+        .service(generate_slots);
+}
+
+/// The municipality of a service, or `404`.
+fn municipality_of(conn: &mut DbConn, service: &str) -> Result<String, ApiError> {
+    Ok(service_context(conn, service)?.municipality_id)
+}
+
+/// A service's schedule.
+#[utoipa::path(
+    tag = "schedules",
+    params(("service_id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "The schedule.", body = Schedule),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/services/{service_id}/schedule")]
+async fn read_schedule(
+    path: web::Path<String>,
+    db: web::Data<Db>,
+) -> Result<web::Json<Schedule>, ApiError> {
+    let service: ServiceId = parse_path_id(&path, "service_id")?;
+    let row = db
+        .run(move |conn| {
+            store::schedule(conn, &service.to_string())?.ok_or_else(ApiError::not_found)
+        })
+        .await?;
+    Ok(web::Json(row.schedule()?))
+}
+
+/// Sets a service's weekly opening hours, seats per slot, booking window and
+/// the dates that differ. Greek public holidays are closed unless listed in
+/// `open_dates`. Existing slots are kept; generate to add new ones.
+#[utoipa::path(
+    tag = "schedules",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("service_id" = String, Path, format = Uuid)),
+    request_body = Schedule,
+    responses(
+        (status = 200, description = "The schedule as stored.", body = Schedule),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[put("/v1/services/{service_id}/schedule")]
+async fn put_schedule(
+    admin: MunicipalityAdmin,
+    path: web::Path<String>,
+    body: web::Json<Schedule>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Schedule>, ApiError> {
+    let service: ServiceId = parse_path_id(&path, "service_id")?;
+    let schedule = body.into_inner();
+    schedule.validate().map_err(|errors| {
+        ApiError::validation(
+            errors
+                .into_iter()
+                .map(|e| {
+                    FieldError::new(
+                        e.field.clone(),
+                        e.code(),
+                        Text::new(e.message_el(), e.message_en()),
+                    )
+                })
+                .collect(),
+        )
+    })?;
+    let row = ScheduleRow::new(service.to_string(), &schedule, clock.now().naive_utc())?;
+    db.run(move |conn| {
+        write_transaction(conn, |tx| {
+            admin.require(&municipality_of(tx, &row.service_id)?)?;
+            Ok(store::save_schedule(tx, &row)?)
+        })
+    })
+    .await?;
+    Ok(web::Json(schedule))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GenerateRange {
+    /// First day, `YYYY-MM-DD` in the municipality's zone.
+    #[schema(value_type = String, format = Date, example = "2026-12-01")]
+    pub from: NaiveDate,
+    /// Last day, inclusive; at most 366 days after `from`.
+    #[schema(value_type = String, format = Date, example = "2026-12-31")]
+    pub to: NaiveDate,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Generated {
+    /// Slots the schedule gives in the range.
+    pub slots_in_range: usize,
+    /// Of those, the ones that did not exist yet.
+    pub created: usize,
+}
+
+/// Materializes the slots the schedule gives between two dates. Running it
+/// again over the same range creates nothing new (idempotent), and daylight
+/// saving changes neither shift, double nor drop a slot.
+#[utoipa::path(
+    tag = "schedules",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("service_id" = String, Path, format = Uuid)),
+    request_body = GenerateRange,
+    responses(
+        (status = 200, description = "Slots generated.", body = Generated),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/services/{service_id}/slots/generate")]
+async fn generate_slots(
+    admin: MunicipalityAdmin,
+    path: web::Path<String>,
+    body: web::Json<GenerateRange>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Generated>, ApiError> {
+    let service: ServiceId = parse_path_id(&path, "service_id")?;
+    let GenerateRange { from, to } = body.into_inner();
+    if to < from || to - from > Duration::days(366) {
+        let mut v = Validation::default();
+        v.fail(
+            "to",
+            "invalid_range",
+            Text::new(
+                "Το to είναι από το from έως 366 ημέρες μετά.",
+                "to is from `from` up to 366 days after it.",
+            ),
+        );
+        v.finish()?;
+    }
+    let now = clock.now().naive_utc();
+    let generated = db
+        .run(move |conn| {
+            write_transaction(conn, |tx| {
+                let id = service.to_string();
+                let context = service_context(tx, &id)?;
+                admin.require(&context.municipality_id)?;
+                if store::schedule(tx, &id)?.is_none() {
+                    return Err(ApiError::validation(vec![FieldError::new(
+                        "schedule",
+                        "missing",
+                        Text::new(
+                            "Η υπηρεσία δεν έχει πρόγραμμα.",
+                            "The service has no schedule yet.",
+                        ),
+                    )]));
+                }
+                let (slots_in_range, created) = super::materialize(tx, &context, from, to, now)?;
+                Ok(Generated {
+                    slots_in_range,
+                    created,
+                })
+            })
+        })
+        .await?;
+    Ok(web::Json(generated))
+}

@@ -1,0 +1,163 @@
+//! Schedules and materialized slots in the database.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::weekly::{OpeningRange, Schedule};
+use crate::db::DbConn;
+use crate::db::schema::{reservations, service_schedules, slots};
+use crate::http::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = service_schedules)]
+pub struct ScheduleRow {
+    pub service_id: String,
+    pub weekly_hours: String,
+    pub seats_per_slot: i32,
+    pub min_notice_minutes: i32,
+    pub max_advance_days: i32,
+    pub closed_dates: String,
+    pub open_dates: String,
+    pub updated_at: NaiveDateTime,
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(ApiError::internal)
+}
+
+impl ScheduleRow {
+    pub fn new(
+        service_id: String,
+        schedule: &Schedule,
+        now: NaiveDateTime,
+    ) -> Result<ScheduleRow, ApiError> {
+        let number = |n: u32| i32::try_from(n).map_err(ApiError::internal);
+        Ok(ScheduleRow {
+            service_id,
+            weekly_hours: to_json(&schedule.weekly_hours)?,
+            seats_per_slot: number(schedule.seats_per_slot)?,
+            min_notice_minutes: number(schedule.min_notice_minutes)?,
+            max_advance_days: number(schedule.max_advance_days)?,
+            closed_dates: to_json(&schedule.closed_dates)?,
+            open_dates: to_json(&schedule.open_dates)?,
+            updated_at: now,
+        })
+    }
+
+    /// The stored schedule; it was validated before it was stored.
+    pub fn schedule(&self) -> Result<Schedule, ApiError> {
+        let corrupt = |e: serde_json::Error| {
+            ApiError::internal(format!("a stored schedule does not parse: {e}"))
+        };
+        let number = |n: i32| u32::try_from(n).map_err(ApiError::internal);
+        Ok(Schedule {
+            weekly_hours: serde_json::from_str::<Vec<OpeningRange>>(&self.weekly_hours)
+                .map_err(corrupt)?,
+            seats_per_slot: number(self.seats_per_slot)?,
+            min_notice_minutes: number(self.min_notice_minutes)?,
+            max_advance_days: number(self.max_advance_days)?,
+            closed_dates: serde_json::from_str(&self.closed_dates).map_err(corrupt)?,
+            open_dates: serde_json::from_str(&self.open_dates).map_err(corrupt)?,
+        })
+    }
+}
+
+pub fn schedule(conn: &mut DbConn, service_id: &str) -> QueryResult<Option<ScheduleRow>> {
+    service_schedules::table
+        .find(service_id)
+        .select(ScheduleRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn save_schedule(conn: &mut DbConn, row: &ScheduleRow) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgres(c) => diesel::insert_into(service_schedules::table)
+            .values(row)
+            .on_conflict(service_schedules::service_id)
+            .do_update()
+            .set(row)
+            .execute(c)?,
+        DbConn::Sqlite(c) => diesel::insert_into(service_schedules::table)
+            .values(row)
+            .on_conflict(service_schedules::service_id)
+            .do_update()
+            .set(row)
+            .execute(c)?,
+    };
+    Ok(())
+}
+
+/// Materializes slots; a start that already has a slot is left as it is,
+/// so generating a range again changes nothing. Answers how many were new.
+pub fn insert_slots(
+    conn: &mut DbConn,
+    service_id: &str,
+    times: &[(DateTime<Utc>, DateTime<Utc>)],
+    capacity: i32,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let rows: Vec<_> = times
+        .iter()
+        .map(|(starts, ends)| {
+            (
+                slots::id.eq(uuid::Uuid::now_v7().to_string()),
+                slots::service_id.eq(service_id),
+                slots::starts_at.eq(starts.naive_utc()),
+                slots::ends_at.eq(ends.naive_utc()),
+                slots::capacity.eq(capacity),
+                slots::booked.eq(0),
+                slots::created_at.eq(now),
+            )
+        })
+        .collect();
+    let mut inserted = 0;
+    // In chunks: SQLite allows at most 32766 bound parameters per statement.
+    for chunk in rows.chunks(500) {
+        inserted += match conn {
+            DbConn::Postgres(c) => diesel::insert_into(slots::table)
+                .values(chunk)
+                .on_conflict((slots::service_id, slots::starts_at))
+                .do_nothing()
+                .execute(c)?,
+            DbConn::Sqlite(c) => diesel::insert_into(slots::table)
+                .values(chunk)
+                .on_conflict((slots::service_id, slots::starts_at))
+                .do_nothing()
+                .execute(c)?,
+        };
+    }
+    Ok(inserted)
+}
+
+/// Withdraws a slot; answers the ids of the reservations it held, which the
+/// caller cancels.
+pub fn withdraw_slot(
+    conn: &mut DbConn,
+    slot_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Vec<String>>> {
+    let updated = diesel::update(
+        slots::table
+            .find(slot_id)
+            .filter(slots::withdrawn_at.is_null()),
+    )
+    .set(slots::withdrawn_at.eq(Some(now)))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    reservations::table
+        .filter(reservations::slot_id.eq(slot_id))
+        .filter(reservations::status.eq(crate::booking::reservations::store::CONFIRMED))
+        .select(reservations::id)
+        .load(conn)
+        .map(Some)
+}
+
+/// Services that have a schedule.
+pub fn scheduled_services(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    service_schedules::table
+        .select(service_schedules::service_id)
+        .load(conn)
+}

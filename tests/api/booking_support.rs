@@ -1,0 +1,106 @@
+//! Arranging bookable slots and many citizens for the booking tests.
+
+use chrono::{Duration, SubsecRound, Utc};
+use citizen_api::booking::catalogue::{Municipality, Service};
+use citizen_api::booking::schedule::store::{ScheduleRow, insert_slots, save_schedule};
+use citizen_api::http::Page;
+use diesel::QueryDsl;
+use diesel::prelude::*;
+
+use crate::helpers::TestApp;
+
+/// A valid AFM for any number: eight digits and the check digit.
+pub fn afm(n: u32) -> String {
+    let digits = format!("{:08}", n % 100_000_000 + 10_000_000);
+    let sum: u32 = digits
+        .bytes()
+        .enumerate()
+        .map(|(i, d)| u32::from(d - b'0') << (8 - i))
+        .sum();
+    format!("{digits}{}", sum % 11 % 10)
+}
+
+/// A demo service of Kalamata by English name.
+pub async fn service(app: &TestApp, name_en: &str) -> Service {
+    let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
+    let kalamata = page
+        .items
+        .iter()
+        .find(|m| m.name.en == "Municipality of Kalamata")
+        .unwrap();
+    let services: Page<Service> = app
+        .get_json(&format!("/v1/municipalities/{}/services", kalamata.id))
+        .await;
+    services
+        .items
+        .into_iter()
+        .find(|s| s.name.en == name_en)
+        .unwrap()
+}
+
+/// Gives the service a booking window and slots starting `hours` from now,
+/// each with `capacity` seats; answers the slot ids in that order.
+pub async fn slots(app: &TestApp, service_id: &str, hours: &[i64], capacity: i32) -> Vec<String> {
+    let service_id = service_id.to_owned();
+    let hours = hours.to_vec();
+    let now = Utc::now().trunc_subsecs(0);
+    app.db
+        .run_blocking(move |conn| {
+            save_schedule(
+                conn,
+                &ScheduleRow {
+                    service_id: service_id.clone(),
+                    weekly_hours: "[]".into(),
+                    seats_per_slot: capacity,
+                    min_notice_minutes: 0,
+                    max_advance_days: 60,
+                    closed_dates: "[]".into(),
+                    open_dates: "[]".into(),
+                    updated_at: now.naive_utc(),
+                },
+            )?;
+            let times: Vec<_> = hours
+                .iter()
+                .map(|h| {
+                    (
+                        now + Duration::hours(*h),
+                        now + Duration::hours(*h) + Duration::minutes(20),
+                    )
+                })
+                .collect();
+            insert_slots(conn, &service_id, &times, capacity, now.naive_utc())?;
+            use citizen_api::db::schema::slots::dsl as s;
+            let starts: Vec<_> = times.iter().map(|(start, _)| start.naive_utc()).collect();
+            let mut ids = Vec::new();
+            for start in starts {
+                ids.push(
+                    s::slots
+                        .filter(s::service_id.eq(&service_id))
+                        .filter(s::starts_at.eq(start))
+                        .select(s::id)
+                        .first::<String>(conn)?,
+                );
+            }
+            Ok(ids)
+        })
+        .unwrap()
+}
+
+pub fn booking_body(slot_id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "slot_id": slot_id,
+        "full_name": "Μαρία Παπαδοπούλου",
+        "email": "maria@example.gr",
+        "phone": "6912345678",
+        "special_requirements": "Πρόσβαση με αμαξίδιο"
+    })
+}
+
+/// Signs in `count` distinct citizens, in parallel.
+pub async fn citizens(app: &TestApp, count: u32) -> Vec<String> {
+    futures_util::future::join_all((0..count).map(|n| {
+        let afm = afm(1000 + n);
+        async move { app.sign_in(&afm).await }
+    }))
+    .await
+}

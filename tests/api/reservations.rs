@@ -1,0 +1,455 @@
+//! Reservations (R-BK-02 .. R-BK-06, R-BK-11): booking never overbooks under
+//! any concurrency, one upcoming booking per citizen and service,
+//! idempotency, rectification, cancellation and rescheduling.
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::booking_support::{booking_body, citizens, service, slots};
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+
+const MARIA: &str = "123456783";
+
+async fn app() -> TestApp {
+    // Many sign-ins come from one address here.
+    spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await
+}
+
+async fn book(app: &TestApp, token: &str, slot_id: &str) -> reqwest::Response {
+    app.post_as(token, "/v1/reservations")
+        .json(&booking_body(slot_id))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn remaining(app: &TestApp, service_id: &str, slot_id: &str) -> i64 {
+    let page: Value = app
+        .get_json(&format!(
+            "/v1/services/{service_id}/slots?include_full=true&limit=200"
+        ))
+        .await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == slot_id)
+        .unwrap()["remaining"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calendar() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[48], 2).await[0];
+    let token = app.sign_in(MARIA).await;
+
+    let response = book(&app, &token, slot).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let reservation: Value = response.json().await.unwrap();
+    assert_eq!(reservation["status"], "confirmed");
+    assert_eq!(reservation["full_name"], "Μαρία Παπαδοπούλου");
+    assert_eq!(reservation["phone"], "+306912345678");
+    assert_eq!(reservation["department"]["name"]["en"], "Social Welfare");
+    assert_eq!(
+        reservation["required_documents"][1]["en"],
+        "Lease agreement"
+    );
+    let starts = reservation["slot"]["starts_at"].as_str().unwrap();
+    assert!(
+        starts.ends_with("+02:00") || starts.ends_with("+03:00"),
+        "{starts}"
+    );
+    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 1);
+
+    let email = app.next_message_to("maria@example.gr", 0).await;
+    let id = reservation["id"].as_str().unwrap();
+    assert!(email.contains(&format!("/v1/reservations/{id}")), "{email}");
+    assert!(email.contains("Μισθωτήριο συμβόλαιο"), "{email}");
+
+    let ics = app
+        .get_as(&token, &format!("/v1/reservations/{id}/calendar.ics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ics.status(), StatusCode::OK);
+    assert!(
+        ics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    assert!(
+        ics.text()
+            .await
+            .unwrap()
+            .contains(&format!("UID:{id}@citizen-api"))
+    );
+
+    let listed: Value = app
+        .get_as(&token, "/v1/reservations")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["id"], id);
+    let read: Value = app
+        .get_as(&token, &format!("/v1/reservations/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(read, reservation);
+}
+
+#[tokio::test]
+async fn a_full_slot_is_409_slot_full_and_another_citizens_booking_is_404() {
+    let app = app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let [first, second]: [String; 2] = citizens(&app, 2).await.try_into().unwrap();
+    let created: Value = book(&app, &first, slot).await.json().await.unwrap();
+    assert_problem(book(&app, &second, slot).await, 409, "slot_full").await;
+    let theirs = app
+        .get_as(
+            &second,
+            &format!("/v1/reservations/{}", created["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_problem(theirs, 404, "not_found").await;
+}
+
+/// Fires `n` bookings from `n` citizens at one slot at once; answers the statuses.
+async fn race(app: &TestApp, slot: &str, tokens: &[String]) -> Vec<u16> {
+    let requests = tokens.iter().map(|token| book(app, token, slot));
+    futures_util::future::join_all(requests)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_slot_with_one_seat_takes_exactly_one_of_a_hundred_parallel_bookings() {
+    let app = app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let tokens = citizens(&app, 100).await;
+    let statuses = race(&app, slot, &tokens).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        99,
+        "{statuses:?}"
+    );
+    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 0);
+}
+
+#[tokio::test]
+async fn a_slot_with_five_seats_takes_exactly_five_of_a_hundred_parallel_bookings() {
+    let app = app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[30], 5).await[0];
+    let tokens = citizens(&app, 100).await;
+    let statuses = race(&app, slot, &tokens).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        95,
+        "{statuses:?}"
+    );
+    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 0);
+}
+
+#[tokio::test]
+async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_alike() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[30], 5).await[0];
+    let token = app.sign_in(MARIA).await;
+    let requests = (0..20).map(|_| {
+        app.post_as(&token, "/v1/reservations")
+            .header("idempotency-key", "booking-42")
+            .json(&booking_body(slot))
+            .send()
+    });
+    let mut answers = Vec::new();
+    for response in futures_util::future::join_all(requests).await {
+        let response = response.unwrap();
+        answers.push((response.status().as_u16(), response.text().await.unwrap()));
+    }
+    let distinct: HashSet<_> = answers.iter().collect();
+    assert_eq!(distinct.len(), 1, "{distinct:?}");
+    assert_eq!(answers[0].0, 201);
+    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 4);
+    let listed: Value = app
+        .get_as(&token, "/v1/reservations")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+
+    let mut other = booking_body(slot);
+    other["full_name"] = json!("Άλλο Όνομα");
+    let reused = app
+        .post_as(&token, "/v1/reservations")
+        .header("idempotency-key", "booking-42")
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(reused, 422, "idempotency_key_reused").await;
+}
+
+#[tokio::test]
+async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let ids = slots(
+        &app,
+        &housing.id.to_string(),
+        &[30, 31, 32, 33, 34, 35, 36, 37, 38, 39],
+        3,
+    )
+    .await;
+    let token = app.sign_in(MARIA).await;
+    let requests = ids.iter().map(|slot| book(&app, &token, slot));
+    let responses = futures_util::future::join_all(requests).await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    for response in responses
+        .into_iter()
+        .filter(|r| r.status() == StatusCode::CONFLICT)
+    {
+        assert_problem(response, 409, "already_booked").await;
+    }
+    // Another service is another matter.
+    let income = service(&app, "Guaranteed Minimum Income").await;
+    let other = &slots(&app, &income.id.to_string(), &[40], 1).await[0];
+    assert_eq!(
+        book(&app, &token, other).await.status(),
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn cancelling_frees_the_seat_once() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let service_id = housing.id.to_string();
+    let slot = &slots(&app, &service_id, &[30], 1).await[0];
+    let token = app.sign_in(MARIA).await;
+    let created: Value = book(&app, &token, slot).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(remaining(&app, &service_id, slot).await, 0);
+
+    let cancel = || {
+        app.post_as(&token, &format!("/v1/reservations/{id}/cancel"))
+            .json(&json!({ "reason": "άλλη υποχρέωση" }))
+            .send()
+    };
+    let cancelled: Value = cancel().await.unwrap().json().await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["cancel_reason"], "άλλη υποχρέωση");
+    assert_eq!(remaining(&app, &service_id, slot).await, 1);
+    assert_problem(cancel().await.unwrap(), 409, "invalid_transition").await;
+    assert_eq!(remaining(&app, &service_id, slot).await, 1);
+    // And the citizen may book that service again.
+    assert_eq!(book(&app, &token, slot).await.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn rescheduling_moves_the_seat_atomically_and_races_fairly() {
+    let app = app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let service_id = housing.id.to_string();
+    let ids = slots(&app, &service_id, &[30, 50], 20).await;
+    let tokens = citizens(&app, 20).await;
+    let mut reservations = Vec::new();
+    for token in &tokens {
+        let created: Value = book(&app, token, &ids[0]).await.json().await.unwrap();
+        reservations.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let target = &slots(&app, &service_id, &[70], 1).await[0];
+    let requests = tokens.iter().zip(&reservations).map(|(token, id)| {
+        app.post_as(token, &format!("/v1/reservations/{id}/reschedule"))
+            .json(&json!({ "slot_id": target }))
+            .send()
+    });
+    let statuses: Vec<u16> = futures_util::future::join_all(requests)
+        .await
+        .iter()
+        .map(|r| r.as_ref().unwrap().status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
+    assert_eq!(remaining(&app, &service_id, target).await, 0);
+    assert_eq!(
+        remaining(&app, &service_id, &ids[0]).await,
+        1,
+        "the mover's old seat is free"
+    );
+}
+
+#[tokio::test]
+async fn r_bk_11_contact_data_can_be_rectified() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let token = app.sign_in(MARIA).await;
+    let created: Value = book(&app, &token, slot).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let patch = |body: Value| {
+        app.client
+            .patch(app.url(&format!("/v1/reservations/{id}")))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let changed: Value =
+        patch(json!({ "email": "maria.p@example.gr", "special_requirements": null }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(changed["email"], "maria.p@example.gr");
+    assert_eq!(changed["special_requirements"], Value::Null);
+    assert_eq!(changed["full_name"], "Μαρία Παπαδοπούλου");
+    let problem = assert_problem(
+        patch(json!({ "email": "no", "phone": "12" }))
+            .await
+            .unwrap(),
+        422,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["email", "phone"]);
+}
+
+#[tokio::test]
+async fn r_bk_03_every_invalid_field_is_named() {
+    let app = spawn_app().await;
+    let token = app.sign_in(MARIA).await;
+    let body = json!({
+        "slot_id": "x", "full_name": "1", "email": "a@", "phone": "abc",
+        "special_requirements": "x".repeat(501),
+        "legal_entity": { "name": "", "afm": "123" }
+    });
+    let response = app
+        .post_as(&token, "/v1/reservations")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    let fields: HashSet<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+    let expected: HashSet<&str> = [
+        "slot_id",
+        "full_name",
+        "email",
+        "phone",
+        "special_requirements",
+        "legal_entity.name",
+        "legal_entity.afm",
+    ]
+    .into();
+    assert_eq!(fields, expected);
+
+    let unknown = book(&app, &token, &uuid::Uuid::now_v7().to_string()).await;
+    let problem = assert_problem(unknown, 422, "validation_failed").await;
+    assert_eq!(problem.errors[0].code, "unknown_slot");
+    assert_problem(
+        app.post("/v1/reservations", &booking_body("x")).await,
+        401,
+        "unauthenticated",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
+    let app = spawn_app().await;
+    let token = app.sign_in(MARIA).await;
+    let entity = json!({ "name": "Σύλλογος Φίλων του Δάσους", "afm": "094019245" });
+
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let mut body = booking_body(slot);
+    body["legal_entity"] = entity.clone();
+    let refused = app
+        .post_as(&token, "/v1/reservations")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(refused, 422, "validation_failed").await;
+    assert_eq!(problem.errors[0].field, "legal_entity");
+
+    let associations = service(&app, "Support for Charitable Associations").await;
+    let slot = &slots(&app, &associations.id.to_string(), &[30], 1).await[0];
+    let mut body = booking_body(slot);
+    body["legal_entity"] = entity;
+    let created: Value = app
+        .post_as(&token, "/v1/reservations")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["legal_entity"]["afm"], "094019245");
+    assert_eq!(
+        created["legal_entity_documents"].as_array().unwrap().len(),
+        2
+    );
+    let email = app.next_message_to("maria@example.gr", 0).await;
+    assert!(
+        email.contains("pronoia@kalamata.example") && email.contains("Καταστατικό"),
+        "{email}"
+    );
+}
+
+#[tokio::test]
+async fn past_slots_are_unavailable() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[-1], 1).await[0];
+    let token = app.sign_in(MARIA).await;
+    assert_problem(book(&app, &token, slot).await, 409, "slot_unavailable").await;
+}
