@@ -87,6 +87,14 @@ impl Db {
         {
             std::fs::create_dir_all(dir).map_err(|e| fail(e.into()))?;
         }
+        if let DatabaseUrl::Postgres(_) = url {
+            // libpq uses OpenSSL for TLS. Initialized by libpq, OpenSSL
+            // registers an exit handler that frees its state while pool
+            // threads may still use it, which crashed processes at exit now
+            // and then. Initialized first, by openssl-sys, it skips that
+            // handler (OPENSSL_INIT_NO_ATEXIT).
+            openssl_sys::init();
+        }
         let manager = Manager {
             url: url.clone(),
             sqlite_busy_timeout,

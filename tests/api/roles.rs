@@ -216,7 +216,14 @@ async fn the_cli_bootstraps_a_platform_admin() {
         json!([{ "role": "platform_admin", "scope_id": null }])
     );
 
-    assert!(run("revoke").status.success());
+    let revoked = run("revoke");
+    assert!(
+        revoked.status.success(),
+        "{:?} {} {}",
+        revoked.status,
+        String::from_utf8_lossy(&revoked.stdout),
+        String::from_utf8_lossy(&revoked.stderr)
+    );
     let refused = std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
         .args(["admin", "grant", "123"])
         .env("DATABASE_URL", &app.database_url)
