@@ -26,6 +26,7 @@ use crate::http::{FieldProblem, Problem, problem_docs};
             they end after 30 minutes without activity or 12 hours in all."),
         (name = "reservations", description = "A citizen's appointments: book, list, rectify, cancel, reschedule (R-BK-02 .. R-BK-06, R-BK-11). \
             Times are in the municipality's zone (Europe/Athens: `+02:00` in winter, `+03:00` in summer)."),
+        (name = "desk", description = "The serving department's staff: the day's reservations, identity check, completion, no-shows (R-BK-06, R-BK-08). Every access is audited (R-BK-10)."),
         (name = "schedules", description = "Opening hours, booking windows, Greek public holidays and slot generation (R-BK-09)."),
         (name = "administration", description = "Municipality administrators and department staff (R-BK-08, R-BK-09)."),
         (name = "operations", description = "Health, readiness and metrics, for operators."),

@@ -78,3 +78,9 @@ role_extractor!(
     Role::MunicipalityAdmin,
     scoped
 );
+role_extractor!(
+    /// An employee of one or more departments (R-BK-08), for those departments.
+    Staff,
+    Role::Staff,
+    scoped
+);

@@ -18,6 +18,6 @@ mod userinfo;
 
 pub use context::{AuthContext, DEVELOPMENT_PROVIDER_PATH};
 pub use dev_routes::dev_routes;
-pub use extractors::{MunicipalityAdmin, PlatformAdmin};
+pub use extractors::{MunicipalityAdmin, PlatformAdmin, Staff};
 pub use routes::{LoginAnswer, Me, OtpSent, routes};
 pub use session::CurrentSession;

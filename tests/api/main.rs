@@ -4,6 +4,7 @@
 mod auth;
 mod booking_support;
 mod catalogue;
+mod desk;
 mod errors;
 mod helpers;
 mod notify;

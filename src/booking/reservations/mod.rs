@@ -2,10 +2,14 @@
 //! reservations, and the serving department's desk.
 
 mod booking;
+mod desk;
 mod ics;
 mod routes;
 pub mod store;
 mod view;
 
-pub use routes::routes;
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    routes::routes(cfg);
+    desk::routes(cfg);
+}
 pub use view::{Reservation, ReservationStatus, local, local_midnight, zone as zone_of};

@@ -1,0 +1,347 @@
+//! The serving department's desk (R-BK-06 c-e, R-BK-08, R-BK-10): staff see
+//! only their own department's reservations, check the visitor's identity
+//! document, and close the visit. Every read or change of personal data
+//! here leaves an audit row in the same transaction.
+
+use actix_web::{get, post, web};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::store::{self, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
+use super::view::{Reservation, ReservationStatus, Views, local_midnight};
+use crate::audit::{self, Actor};
+use crate::auth::Staff;
+use crate::booking::catalogue::store::department_municipality;
+use crate::clock::SharedClock;
+use crate::db::{Db, DbConn, write_transaction};
+use crate::domain::ids::DepartmentId;
+use crate::http::problem_docs::{
+    Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
+};
+use crate::http::{ApiError, ErrorCode, Page, PageParams, Text, Validation, parse_path_id};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(department_reservations)
+        .service(check_in)
+        .service(complete)
+        .service(no_show);
+}
+
+fn actor<'a>(staff: &'a Staff, department: &'a str) -> Actor<'a> {
+    Actor {
+        afm: staff.session.afm.as_str(),
+        role: "staff",
+        scope_id: department,
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeskQuery {
+    /// The day, `YYYY-MM-DD` in the municipality's zone; default today.
+    #[param(value_type = Option<String>, format = Date, example = "2026-12-01")]
+    date: Option<String>,
+    /// Only this status.
+    #[param(value_type = Option<ReservationStatus>)]
+    status: Option<String>,
+}
+
+/// A department's reservations for one day, by start time (staff of that
+/// department only). Each one listed is recorded in the audit trail.
+#[utoipa::path(
+    tag = "desk",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("department_id" = String, Path, format = Uuid), DeskQuery, PageParams),
+    responses(
+        (status = 200, description = "A page of reservations.", body = Page<Reservation>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/departments/{department_id}/reservations")]
+async fn department_reservations(
+    staff: Staff,
+    path: web::Path<String>,
+    query: web::Query<DeskQuery>,
+    page: web::Query<PageParams>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Page<Reservation>>, ApiError> {
+    let department: DepartmentId = parse_path_id(&path, "department_id")?;
+    let department = department.to_string();
+    staff.require(&department)?;
+    let mut v = Validation::default();
+    let date = match query
+        .date
+        .as_deref()
+        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+    {
+        None => None,
+        Some(Ok(date)) => Some(date),
+        Some(Err(_)) => {
+            v.fail(
+                "date",
+                "invalid_date",
+                Text::new("Ημερομηνία ΕΕΕΕ-ΜΜ-ΗΗ.", "A date as YYYY-MM-DD."),
+            );
+            None
+        }
+    };
+    let status = query.status.clone();
+    let known = [CONFIRMED, CHECKED_IN, COMPLETED, store::CANCELLED, NO_SHOW];
+    if status.as_deref().is_some_and(|s| !known.contains(&s)) {
+        v.fail(
+            "status",
+            "invalid_status",
+            Text::new("Άγνωστη κατάσταση.", "Unknown status."),
+        );
+    }
+    let request = page.parse::<(NaiveDateTime, String)>();
+    v.finish()?;
+    let request = request?;
+    let now = clock.now();
+    let rows = db
+        .run(move |conn| {
+            write_transaction(conn, |tx| {
+                department_municipality(tx, &department)?.ok_or_else(ApiError::not_found)?;
+                let zone = chrono_tz::Europe::Athens;
+                let day = date.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
+                let (from, to) = (
+                    local_midnight(day, zone),
+                    local_midnight(day + Duration::days(1), zone),
+                );
+                let rows = store::list_for_department(
+                    tx,
+                    &department,
+                    from,
+                    to,
+                    status.as_deref(),
+                    request.after.as_ref(),
+                    request.limit,
+                )?;
+                let listed = rows
+                    .iter()
+                    .take(request.limit as usize)
+                    .map(|r| ("reservation", r.id.as_str()));
+                audit::record_many(
+                    tx,
+                    &actor(&staff, &department),
+                    "reservation.list",
+                    listed,
+                    now.naive_utc(),
+                )?;
+                let keys: Vec<_> = rows.iter().map(|r| (r.starts_at, r.id.clone())).collect();
+                let mut views = Views::default();
+                let items = rows
+                    .into_iter()
+                    .map(|r| views.view(tx, r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(items.into_iter().zip(keys).collect::<Vec<_>>())
+            })
+        })
+        .await?;
+    let page = Page::from_rows(rows, request.limit, |(_, key)| key.clone());
+    Ok(web::Json(Page {
+        items: page.items.into_iter().map(|(view, _)| view).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// The kinds of document that prove identity at the visit (R-BK-06 d).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentityDocument {
+    IdCard,
+    Passport,
+    DrivingLicence,
+    ResidencePermit,
+}
+
+impl IdentityDocument {
+    fn as_str(self) -> &'static str {
+        match self {
+            IdentityDocument::IdCard => "id_card",
+            IdentityDocument::Passport => "passport",
+            IdentityDocument::DrivingLicence => "driving_licence",
+            IdentityDocument::ResidencePermit => "residence_permit",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CheckIn {
+    pub identity_document: IdentityDocument,
+    /// The employee saw the document and it matches the booking's name.
+    pub verified: bool,
+}
+
+/// Loads a reservation for staff: `404` if missing, `403` if another
+/// department's (R-BK-08).
+fn for_staff(
+    conn: &mut DbConn,
+    staff: &Staff,
+    id: &str,
+) -> Result<store::ReservationRow, ApiError> {
+    let row = store::find(conn, id)?.ok_or_else(ApiError::not_found)?;
+    staff.require(&row.department_id)?;
+    Ok(row)
+}
+
+/// One staff step, audited: from `from` to `to`.
+async fn step(
+    staff: Staff,
+    id: String,
+    db: &Db,
+    now: NaiveDateTime,
+    (from, to, action): (&'static str, &'static str, &'static str),
+    identity_document: Option<&'static str>,
+) -> Result<web::Json<Reservation>, ApiError> {
+    let view = db
+        .run(move |conn| {
+            write_transaction(conn, |tx| {
+                let row = for_staff(tx, &staff, &id)?;
+                // A no-show can only be told once the time has come.
+                if to == NO_SHOW && row.starts_at > now {
+                    return Err(ApiError::new(ErrorCode::InvalidTransition));
+                }
+                if !store::transition(tx, &id, from, to, identity_document, now)? {
+                    return Err(ApiError::new(ErrorCode::InvalidTransition));
+                }
+                audit::record(
+                    tx,
+                    &actor(&staff, &row.department_id),
+                    action,
+                    ("reservation", &id),
+                    now,
+                )?;
+                let row = store::find(tx, &id)?.ok_or_else(ApiError::not_found)?;
+                Views::default().view(tx, row)
+            })
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+fn reservation_id(raw: &str) -> Result<String, ApiError> {
+    parse_path_id::<uuid::Uuid>(raw, "reservation_id").map(|id| id.to_string())
+}
+
+/// The visitor came and showed an identity document (R-BK-06 c, d).
+#[utoipa::path(
+    tag = "desk",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("reservation_id" = String, Path, format = Uuid)),
+    request_body = CheckIn,
+    responses(
+        (status = 200, description = "Checked in.", body = Reservation),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = StateConflict),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/reservations/{reservation_id}/check-in")]
+async fn check_in(
+    staff: Staff,
+    path: web::Path<String>,
+    body: web::Json<CheckIn>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Reservation>, ApiError> {
+    let id = reservation_id(&path)?;
+    if !body.verified {
+        let mut v = Validation::default();
+        v.fail(
+            "verified",
+            "not_verified",
+            Text::new(
+                "Ο έλεγχος ταυτότητας πρέπει να έχει γίνει.",
+                "The identity document must have been checked.",
+            ),
+        );
+        v.finish()?;
+    }
+    let document = body.identity_document.as_str();
+    let now = clock.now().naive_utc();
+    step(
+        staff,
+        id,
+        &db,
+        now,
+        (CONFIRMED, CHECKED_IN, "reservation.check_in"),
+        Some(document),
+    )
+    .await
+}
+
+/// The visitor was served (R-BK-06 e).
+#[utoipa::path(
+    tag = "desk",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("reservation_id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "Completed.", body = Reservation),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = StateConflict),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/reservations/{reservation_id}/complete")]
+async fn complete(
+    staff: Staff,
+    path: web::Path<String>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Reservation>, ApiError> {
+    let id = reservation_id(&path)?;
+    let now = clock.now().naive_utc();
+    step(
+        staff,
+        id,
+        &db,
+        now,
+        (CHECKED_IN, COMPLETED, "reservation.complete"),
+        None,
+    )
+    .await
+}
+
+/// The visitor did not come (only once the appointment has started).
+#[utoipa::path(
+    tag = "desk",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("reservation_id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "Marked as no-show.", body = Reservation),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = StateConflict),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/reservations/{reservation_id}/no-show")]
+async fn no_show(
+    staff: Staff,
+    path: web::Path<String>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Reservation>, ApiError> {
+    let id = reservation_id(&path)?;
+    let now = clock.now().naive_utc();
+    step(
+        staff,
+        id,
+        &db,
+        now,
+        (CONFIRMED, NO_SHOW, "reservation.no_show"),
+        None,
+    )
+    .await
+}
