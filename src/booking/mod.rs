@@ -6,6 +6,7 @@ pub mod reservations;
 mod roles;
 pub mod schedule;
 mod slots;
+mod statistics;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     catalogue::routes(cfg);
@@ -13,4 +14,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     reservations::routes(cfg);
     slots::routes(cfg);
     schedule::routes(cfg);
+    statistics::routes(cfg);
 }

@@ -174,6 +174,9 @@ error_codes! {
         title("Μη επιτρεπτή αλλαγή", "Invalid transition"),
         detail("Το ραντεβού δεν βρίσκεται σε κατάσταση που επιτρέπει αυτή την ενέργεια.",
                "The appointment is not in a state that allows this action.");
+    AlreadyExists = "already_exists", CONFLICT,
+        title("Υπάρχει ήδη", "Already exists"),
+        detail("Υπάρχει ήδη εγγραφή με αυτό το όνομα.", "Something with this name already exists.");
     InternalError = "internal_error", INTERNAL_SERVER_ERROR,
         title("Εσωτερικό σφάλμα", "Internal error"),
         detail("Παρουσιάστηκε απρόσμενο σφάλμα. Δοκιμάστε ξανά αργότερα.",

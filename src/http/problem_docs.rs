@@ -53,6 +53,7 @@ problem_responses! {
     ContactRegistryUnavailable => "`contact_registry_unavailable`: the National Registry of Communication could not be asked.";
     BookingConflict => "`slot_full`: no seat left; `slot_unavailable`: past, outside the booking window or withdrawn; `already_booked`: the citizen already holds an upcoming reservation for this service; `invalid_transition`: the reservation is no longer upcoming.";
     StateConflict => "`invalid_transition`: the reservation is not in a state that allows this (e.g. already cancelled, or started).";
+    AlreadyExists => "`already_exists`: something with this name already exists here.";
     OtpRejected => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after 5 minutes), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";
     InternalError => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
     ServiceUnavailable => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";

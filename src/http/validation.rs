@@ -49,6 +49,23 @@ impl Validation {
         Some(text.to_owned())
     }
 
+    /// Required text of `min..=max` characters, trimmed, without control characters.
+    pub fn text(&mut self, field: &'static str, text: &str, min: usize, max: usize) -> String {
+        let text = text.trim();
+        let count = text.chars().count();
+        if count < min || count > max || text.chars().any(char::is_control) {
+            self.fail(
+                field,
+                "invalid_text",
+                Text::new(
+                    format!("Από {min} έως {max} χαρακτήρες, χωρίς χαρακτήρες ελέγχου."),
+                    format!("From {min} to {max} characters, without control characters."),
+                ),
+            );
+        }
+        text.to_owned()
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
             Ok(())

@@ -22,6 +22,13 @@ pub enum Template {
     /// A booking's confirmation, with its link and what to send or bring
     /// (R-BK-04, R-BK-05, R-BK-06 a, b).
     ReservationConfirmed(Box<Confirmation>),
+    /// The service withdrew the slot and cancelled the booking.
+    ReservationCancelled {
+        service: String,
+        department: String,
+        municipality: String,
+        when: String,
+    },
 }
 
 /// The variables of a booking confirmation, in the message's language.
@@ -84,6 +91,22 @@ const SOURCES: &[(&str, &str)] = &[
         "email/reservation_confirmed.en",
         include_str!("../../templates/email/reservation_confirmed.en.txt"),
     ),
+    (
+        "email/reservation_cancelled.subject.el",
+        include_str!("../../templates/email/reservation_cancelled.subject.el.txt"),
+    ),
+    (
+        "email/reservation_cancelled.subject.en",
+        include_str!("../../templates/email/reservation_cancelled.subject.en.txt"),
+    ),
+    (
+        "email/reservation_cancelled.el",
+        include_str!("../../templates/email/reservation_cancelled.el.txt"),
+    ),
+    (
+        "email/reservation_cancelled.en",
+        include_str!("../../templates/email/reservation_cancelled.en.txt"),
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -103,6 +126,7 @@ impl Template {
         match self {
             Template::Otp { .. } => "otp",
             Template::ReservationConfirmed(_) => "reservation_confirmed",
+            Template::ReservationCancelled { .. } => "reservation_cancelled",
         }
     }
 

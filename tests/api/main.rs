@@ -1,6 +1,7 @@
 //! Black-box HTTP tests: one binary, each test against its own real server
 //! and database (see `helpers`).
 
+mod administration;
 mod auth;
 mod booking_support;
 mod catalogue;

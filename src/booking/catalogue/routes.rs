@@ -152,7 +152,7 @@ fn parse_stored_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
         .map_err(|_| ApiError::internal(format!("stored id {raw:?} is not a UUID")))
 }
 
-fn municipality_view(row: MunicipalityRow) -> Result<Municipality, ApiError> {
+pub(super) fn municipality_view(row: MunicipalityRow) -> Result<Municipality, ApiError> {
     Ok(Municipality {
         id: parse_stored_id(&row.id)?,
         name: LocalizedText {
@@ -164,7 +164,7 @@ fn municipality_view(row: MunicipalityRow) -> Result<Municipality, ApiError> {
     })
 }
 
-fn service_view(
+pub(super) fn service_view(
     service: ServiceRow,
     department: DepartmentRow,
     documents: Vec<DocumentRow>,

@@ -189,3 +189,10 @@ pub fn duration_minutes(conn: &mut DbConn, service: &str) -> QueryResult<u32> {
         .first(conn)?;
     Ok(u32::try_from(minutes).unwrap_or_default())
 }
+
+pub fn department(conn: &mut DbConn, id: &str) -> QueryResult<DepartmentRow> {
+    departments::table
+        .find(id)
+        .select(DepartmentRow::as_select())
+        .first(conn)
+}

@@ -1,25 +1,30 @@
 //! Administrators set a service's schedule and materialize its slots
 //! (R-BK-09); anyone may read a schedule (opening hours are public).
 
-use actix_web::{get, post, put, web};
+use actix_web::{delete, get, post, put, web};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::store::{self, ScheduleRow};
 use super::weekly::Schedule;
+use crate::audit::{self, Actor};
 use crate::auth::MunicipalityAdmin;
-use crate::booking::reservations::store::service_context;
+use crate::booking::reservations::store::{self as reservations, service_context};
+use crate::booking::reservations::{local, zone_of};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn, write_transaction};
 use crate::domain::ids::ServiceId;
+use crate::http::problem_docs::StateConflict;
 use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
-use crate::http::{ApiError, FieldError, Text, Validation, parse_path_id};
+use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text, Validation, parse_path_id};
+use crate::notify::{self, Channel, NewMessage, Template};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(read_schedule)
         .service(put_schedule)
-        .service(generate_slots);
+        .service(generate_slots)
+        .service(withdraw_slot);
 }
 
 /// The municipality of a service, or `404`.
@@ -184,4 +189,91 @@ async fn generate_slots(
         })
         .await?;
     Ok(web::Json(generated))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Withdrawn {
+    /// Reservations the withdrawal cancelled; each citizen was e-mailed.
+    pub cancelled_reservations: usize,
+}
+
+/// Withdraws a future slot: no one can book it any more, its reservations
+/// are cancelled and their citizens told by e-mail, all in one transaction.
+#[utoipa::path(
+    tag = "schedules",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("slot_id" = String, Path, format = Uuid)),
+    responses(
+        (status = 200, description = "Withdrawn.", body = Withdrawn),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = StateConflict),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[delete("/v1/slots/{slot_id}")]
+async fn withdraw_slot(
+    admin: MunicipalityAdmin,
+    path: web::Path<String>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Withdrawn>, ApiError> {
+    let slot_id = parse_path_id::<uuid::Uuid>(&path, "slot_id")?.to_string();
+    let now = clock.now();
+    let withdrawn = db
+        .run(move |conn| {
+            write_transaction(conn, |tx| {
+                let slot = reservations::slot(tx, &slot_id)?.ok_or_else(ApiError::not_found)?;
+                let context = service_context(tx, &slot.service_id)?;
+                admin.require(&context.municipality_id)?;
+                if slot.starts_at <= now.naive_utc() {
+                    return Err(ApiError::new(ErrorCode::InvalidTransition));
+                }
+                let ids = store::withdraw_slot(tx, &slot_id, now.naive_utc())?
+                    .ok_or_else(|| ApiError::new(ErrorCode::InvalidTransition))?;
+                let actor = Actor {
+                    afm: admin.session.afm.as_str(),
+                    role: "municipality_admin",
+                    scope_id: &context.municipality_id,
+                };
+                let when = local(slot.starts_at, zone_of(&context))
+                    .format("%d/%m/%Y %H:%M")
+                    .to_string();
+                for id in &ids {
+                    let row = reservations::find(tx, id)?.ok_or_else(ApiError::not_found)?;
+                    if !reservations::cancel(tx, id, Some("slot_withdrawn"), now.naive_utc())? {
+                        continue;
+                    }
+                    reservations::release_seat(tx, &slot_id)?;
+                    audit::record(
+                        tx,
+                        &actor,
+                        "reservation.cancel_withdrawn",
+                        ("reservation", id),
+                        now.naive_utc(),
+                    )?;
+                    if let Some(email) = row.email {
+                        let message = NewMessage {
+                            channel: Channel::Email,
+                            to: email,
+                            language: Lang::El,
+                            template: Template::ReservationCancelled {
+                                service: context.service_el.clone(),
+                                department: context.department_el.clone(),
+                                municipality: context.municipality_el.clone(),
+                                when: when.clone(),
+                            },
+                            attachments: Vec::new(),
+                        };
+                        notify::enqueue(tx, &message, now)?;
+                    }
+                }
+                Ok(Withdrawn {
+                    cancelled_reservations: ids.len(),
+                })
+            })
+        })
+        .await?;
+    Ok(web::Json(withdrawn))
 }

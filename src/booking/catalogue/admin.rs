@@ -1,0 +1,338 @@
+//! Growing the catalogue: platform admins add municipalities; a
+//! municipality's administrators add its departments and service
+//! categories (R-BK-09). Creation honours `Idempotency-Key`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::routes::{
+    Department, LocalizedText, Municipality, Service, municipality_view, service_view,
+};
+use super::store::{
+    self, DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
+    ServiceRow,
+};
+use crate::auth::{MunicipalityAdmin, PlatformAdmin};
+use crate::clock::SharedClock;
+use crate::db::Db;
+use crate::domain::Email;
+use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
+use crate::http::idempotency::{IdempotencyKey, request_hash, run_once};
+use crate::http::problem_docs::{
+    AlreadyExists, Forbidden, NotFound, Unauthenticated, ValidationFailed,
+};
+use crate::http::{ApiError, ErrorCode, Text, Validation, parse_path_id};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_municipality)
+        .service(create_department)
+        .service(create_service);
+}
+
+/// A name already taken is a conflict, not a failure.
+fn unique<T>(result: diesel::QueryResult<T>) -> Result<T, ApiError> {
+    result.map_err(|e| match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            ApiError::new(ErrorCode::AlreadyExists)
+        }
+        other => other.into(),
+    })
+}
+
+fn names(v: &mut Validation, el: &str, en: &str) -> (String, String) {
+    (v.text("name_el", el, 2, 200), v.text("name_en", en, 2, 200))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewMunicipality {
+    #[schema(example = "Δήμος Τρίπολης")]
+    pub name_el: String,
+    #[schema(example = "Municipality of Tripoli")]
+    pub name_en: String,
+    #[schema(example = "info@tripoli.example")]
+    pub contact_email: String,
+}
+
+/// Adds a municipality (platform admins).
+#[utoipa::path(
+    tag = "administration",
+    security(("session_cookie" = []), ("bearer" = [])),
+    request_body = NewMunicipality,
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 201, description = "Created.", body = Municipality),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, response = AlreadyExists),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/municipalities")]
+async fn create_municipality(
+    req: HttpRequest,
+    admin: PlatformAdmin,
+    body: web::Json<NewMunicipality>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, ApiError> {
+    let key = IdempotencyKey::from_headers(req.headers())?;
+    let hash = request_hash(&*body);
+    let mut v = Validation::default();
+    let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
+    let email = v.check("contact_email", Email::parse(&body.contact_email));
+    v.finish()?;
+    let now = clock.now().naive_utc();
+    let row = MunicipalityRow {
+        id: MunicipalityId::generate().to_string(),
+        name_el,
+        name_en,
+        contact_email: email.expect("checked").to_string(),
+        time_zone: "Europe/Athens".into(),
+        created_at: now,
+    };
+    run_once(
+        &db,
+        admin.0.afm.to_string(),
+        key,
+        hash,
+        StatusCode::CREATED,
+        now,
+        move |tx| {
+            unique(store::insert_municipality(tx, &row))?;
+            municipality_view(row)
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewDepartment {
+    #[schema(example = "Κοινωνική Πρόνοια")]
+    pub name_el: String,
+    #[schema(example = "Social Welfare")]
+    pub name_en: String,
+    /// Where citizens send documents before their visit (R-BK-04, R-BK-05).
+    #[schema(example = "pronoia@tripoli.example")]
+    pub email: String,
+}
+
+/// Adds a department to a municipality (its administrators).
+#[utoipa::path(
+    tag = "administration",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("municipality_id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = NewDepartment,
+    responses(
+        (status = 201, description = "Created.", body = Department),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 409, response = AlreadyExists),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/municipalities/{municipality_id}/departments")]
+async fn create_department(
+    req: HttpRequest,
+    admin: MunicipalityAdmin,
+    path: web::Path<String>,
+    body: web::Json<NewDepartment>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, ApiError> {
+    let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
+    admin.require(&municipality.to_string())?;
+    let key = IdempotencyKey::from_headers(req.headers())?;
+    let hash = request_hash(&*body);
+    let mut v = Validation::default();
+    let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
+    let email = v.check("email", Email::parse(&body.email));
+    v.finish()?;
+    let now = clock.now().naive_utc();
+    let row = DepartmentRow {
+        id: DepartmentId::generate().to_string(),
+        municipality_id: municipality.to_string(),
+        name_el,
+        name_en,
+        email: email.expect("checked").to_string(),
+        created_at: now,
+    };
+    run_once(
+        &db,
+        admin.session.afm.to_string(),
+        key,
+        hash,
+        StatusCode::CREATED,
+        now,
+        move |tx| {
+            unique(store::insert_department(tx, &row))?;
+            Ok(Department {
+                id: row.id.parse().map_err(ApiError::internal)?,
+                name: LocalizedText {
+                    el: row.name_el,
+                    en: row.name_en,
+                },
+                email: row.email,
+            })
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NewService {
+    #[schema(example = "Επίδομα Στέγασης")]
+    pub name_el: String,
+    #[schema(example = "Housing Allowance")]
+    pub name_en: String,
+    #[serde(default)]
+    pub description_el: String,
+    #[serde(default)]
+    pub description_en: String,
+    /// Length of one appointment, 5 to 480 minutes in steps of 5.
+    #[schema(example = 20)]
+    pub duration_minutes: i32,
+    /// Whether representatives may book for companies and associations (R-BK-04).
+    #[serde(default)]
+    pub serves_legal_entities: bool,
+    /// What representatives of legal entities must e-mail first (R-BK-04).
+    #[serde(default)]
+    pub legal_entity_documents: Vec<LocalizedText>,
+    /// What every visitor must send or bring (R-BK-05).
+    #[serde(default)]
+    pub required_documents: Vec<LocalizedText>,
+}
+
+/// Adds a service category to a department (its municipality's administrators).
+#[utoipa::path(
+    tag = "administration",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("department_id" = String, Path, format = Uuid), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = NewService,
+    responses(
+        (status = 201, description = "Created.", body = Service),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = AlreadyExists),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[post("/v1/departments/{department_id}/services")]
+async fn create_service(
+    req: HttpRequest,
+    admin: MunicipalityAdmin,
+    path: web::Path<String>,
+    body: web::Json<NewService>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<HttpResponse, ApiError> {
+    let department: DepartmentId = parse_path_id(&path, "department_id")?;
+    let key = IdempotencyKey::from_headers(req.headers())?;
+    let hash = request_hash(&*body);
+    let body = body.into_inner();
+    let mut v = Validation::default();
+    let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
+    let description_el = v
+        .free_text("description_el", Some(&body.description_el), 1000)
+        .unwrap_or_default();
+    let description_en = v
+        .free_text("description_en", Some(&body.description_en), 1000)
+        .unwrap_or_default();
+    if !(5..=480).contains(&body.duration_minutes) || body.duration_minutes % 5 != 0 {
+        v.fail(
+            "duration_minutes",
+            "out_of_range",
+            Text::new(
+                "Από 5 έως 480 λεπτά, ανά 5.",
+                "From 5 to 480 minutes, in steps of 5.",
+            ),
+        );
+    }
+    if !body.serves_legal_entities && !body.legal_entity_documents.is_empty() {
+        v.fail(
+            "legal_entity_documents",
+            "not_accepted",
+            Text::new(
+                "Μόνο για υπηρεσίες που εξυπηρετούν νομικά πρόσωπα.",
+                "Only for services that serve legal entities.",
+            ),
+        );
+    }
+    let mut documents = |field: &'static str,
+                         purpose: &'static str,
+                         list: &[LocalizedText]|
+     -> Vec<(String, String, &'static str)> {
+        if list.len() > 20 {
+            v.fail(
+                field,
+                "too_many",
+                Text::new("Έως 20 έγγραφα.", "At most 20 documents."),
+            );
+        }
+        list.iter()
+            .map(|d| {
+                (
+                    v.text(field, &d.el, 2, 300),
+                    v.text(field, &d.en, 2, 300),
+                    purpose,
+                )
+            })
+            .collect()
+    };
+    let mut all = documents(
+        "legal_entity_documents",
+        PURPOSE_LEGAL_ENTITY,
+        &body.legal_entity_documents,
+    );
+    all.extend(documents(
+        "required_documents",
+        PURPOSE_BEFORE_VISIT,
+        &body.required_documents,
+    ));
+    v.finish()?;
+    let now = clock.now().naive_utc();
+    let service_id = ServiceId::generate().to_string();
+    let rows: Vec<DocumentRow> = all
+        .into_iter()
+        .enumerate()
+        .map(|(position, (name_el, name_en, purpose))| DocumentRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            service_id: service_id.clone(),
+            purpose: purpose.into(),
+            position: i32::try_from(position).unwrap_or_default(),
+            name_el,
+            name_en,
+        })
+        .collect();
+    let row = ServiceRow {
+        id: service_id,
+        department_id: department.to_string(),
+        name_el,
+        name_en,
+        description_el,
+        description_en,
+        duration_minutes: body.duration_minutes,
+        serves_legal_entities: body.serves_legal_entities,
+        created_at: now,
+    };
+    run_once(
+        &db,
+        admin.session.afm.to_string(),
+        key,
+        hash,
+        StatusCode::CREATED,
+        now,
+        move |tx| {
+            let municipality = store::department_municipality(tx, &row.department_id)?
+                .ok_or_else(ApiError::not_found)?;
+            admin.require(&municipality)?;
+            unique(store::insert_service(tx, &row, &rows))?;
+            let department = store::department(tx, &row.department_id)?;
+            service_view(row, department, rows)
+        },
+    )
+    .await
+}

@@ -1,0 +1,236 @@
+//! Usage statistics for a municipality's administrators (R-BK-09): counts
+//! of reservations by service, department, day and status, counted from
+//! live and anonymized rows alike, since anonymizing keeps exactly what
+//! statistics need (R-BK-07).
+
+use std::collections::BTreeMap;
+
+use actix_web::{get, web};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::catalogue::LocalizedText;
+use super::reservations::local_midnight;
+use super::reservations::store::{CANCELLED, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
+use crate::auth::MunicipalityAdmin;
+use crate::clock::SharedClock;
+use crate::db::schema::{departments, reservations, service_categories};
+use crate::db::{Db, DbConn};
+use crate::domain::ids::MunicipalityId;
+use crate::http::problem_docs::{Forbidden, Unauthenticated, ValidationFailed};
+use crate::http::{ApiError, Text, Validation, parse_path_id};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(statistics);
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatusCounts {
+    pub total: u64,
+    pub confirmed: u64,
+    pub checked_in: u64,
+    pub completed: u64,
+    pub cancelled: u64,
+    pub no_show: u64,
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: &str) {
+        self.total += 1;
+        match status {
+            CONFIRMED => self.confirmed += 1,
+            CHECKED_IN => self.checked_in += 1,
+            COMPLETED => self.completed += 1,
+            CANCELLED => self.cancelled += 1,
+            NO_SHOW => self.no_show += 1,
+            _ => {}
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct NamedCounts {
+    pub id: String,
+    pub name: LocalizedText,
+    pub counts: StatusCounts,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DayCounts {
+    #[schema(value_type = String, format = Date)]
+    pub date: NaiveDate,
+    pub counts: StatusCounts,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Statistics {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    pub counts: StatusCounts,
+    pub by_service: Vec<NamedCounts>,
+    pub by_department: Vec<NamedCounts>,
+    pub by_day: Vec<DayCounts>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatisticsQuery {
+    /// First day of appointments counted, `YYYY-MM-DD`; default 30 days before `to`.
+    #[param(value_type = Option<String>, format = Date)]
+    from: Option<String>,
+    /// Last day, inclusive; default today; at most 366 days after `from`.
+    #[param(value_type = Option<String>, format = Date)]
+    to: Option<String>,
+}
+
+type Row = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    NaiveDateTime,
+    String,
+);
+
+fn rows(
+    conn: &mut DbConn,
+    municipality: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Row>> {
+    reservations::table
+        .inner_join(
+            service_categories::table.on(service_categories::id.eq(reservations::service_id)),
+        )
+        .inner_join(departments::table.on(departments::id.eq(reservations::department_id)))
+        .filter(reservations::municipality_id.eq(municipality))
+        .filter(reservations::starts_at.ge(from))
+        .filter(reservations::starts_at.lt(to))
+        .select((
+            service_categories::id,
+            service_categories::name_el,
+            service_categories::name_en,
+            departments::id,
+            departments::name_el,
+            departments::name_en,
+            reservations::starts_at,
+            reservations::status,
+        ))
+        .load(conn)
+}
+
+fn parse_date(v: &mut Validation, field: &'static str, raw: Option<&str>) -> Option<NaiveDate> {
+    let raw = raw?;
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| {
+            v.fail(
+                field,
+                "invalid_date",
+                Text::new("Ημερομηνία ΕΕΕΕ-ΜΜ-ΗΗ.", "A date as YYYY-MM-DD."),
+            )
+        })
+        .ok()
+}
+
+/// Counts of the municipality's reservations by service, department, day
+/// (in Europe/Athens) and status, for appointments between two dates.
+#[utoipa::path(
+    tag = "administration",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("municipality_id" = String, Path, format = Uuid), StatisticsQuery),
+    responses(
+        (status = 200, description = "The counts.", body = Statistics),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/municipalities/{municipality_id}/statistics")]
+async fn statistics(
+    admin: MunicipalityAdmin,
+    path: web::Path<String>,
+    query: web::Query<StatisticsQuery>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Statistics>, ApiError> {
+    let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
+    admin.require(&municipality.to_string())?;
+    let zone = chrono_tz::Europe::Athens;
+    let mut v = Validation::default();
+    let from = parse_date(&mut v, "from", query.from.as_deref());
+    let to = parse_date(&mut v, "to", query.to.as_deref());
+    v.finish()?;
+    let to = to.unwrap_or_else(|| clock.now().with_timezone(&zone).date_naive());
+    let from = from.unwrap_or(to - Duration::days(30));
+    if to < from || to - from > Duration::days(366) {
+        let mut v = Validation::default();
+        v.fail(
+            "to",
+            "invalid_range",
+            Text::new(
+                "Έως 366 ημέρες μετά το from.",
+                "Up to 366 days after `from`.",
+            ),
+        );
+        v.finish()?;
+    }
+    let (start, end) = (
+        local_midnight(from, zone),
+        local_midnight(to + Duration::days(1), zone),
+    );
+    let rows = db
+        .run(move |conn| Ok(rows(conn, &municipality.to_string(), start, end)?))
+        .await?;
+
+    let mut counts = StatusCounts::default();
+    let mut by_service: BTreeMap<String, NamedCounts> = BTreeMap::new();
+    let mut by_department: BTreeMap<String, NamedCounts> = BTreeMap::new();
+    let mut by_day: BTreeMap<NaiveDate, StatusCounts> = BTreeMap::new();
+    for (
+        service,
+        service_el,
+        service_en,
+        department,
+        department_el,
+        department_en,
+        starts_at,
+        status,
+    ) in rows
+    {
+        counts.add(&status);
+        let named = |id: String, el: String, en: String| NamedCounts {
+            id,
+            name: LocalizedText { el, en },
+            counts: StatusCounts::default(),
+        };
+        by_service
+            .entry(service.clone())
+            .or_insert_with(|| named(service, service_el, service_en))
+            .counts
+            .add(&status);
+        by_department
+            .entry(department.clone())
+            .or_insert_with(|| named(department, department_el, department_en))
+            .counts
+            .add(&status);
+        let day = starts_at.and_utc().with_timezone(&zone).date_naive();
+        by_day.entry(day).or_default().add(&status);
+    }
+    Ok(web::Json(Statistics {
+        from,
+        to,
+        counts,
+        by_service: by_service.into_values().collect(),
+        by_department: by_department.into_values().collect(),
+        by_day: by_day
+            .into_iter()
+            .map(|(date, counts)| DayCounts { date, counts })
+            .collect(),
+    }))
+}

@@ -1,0 +1,442 @@
+//! Municipality administration (R-BK-07, R-BK-09): departments, services,
+//! schedules with Greek public holidays, slot generation and withdrawal,
+//! and statistics.
+
+use chrono::{Datelike, Duration, Utc, Weekday};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app_with};
+
+const PLATFORM_ADMIN: &str = "090000045";
+const KALAMATA_ADMIN: &str = "094019245";
+const MARIA: &str = "123456783";
+
+async fn app() -> TestApp {
+    spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await
+}
+
+async fn kalamata_id(app: &TestApp) -> String {
+    let page: Value = app.get_json("/v1/municipalities").await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"]["en"] == "Municipality of Kalamata")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn send(
+    app: &TestApp,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> reqwest::Response {
+    app.client
+        .request(method, app.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A new department and a 30-minute service in Kalamata; answers the service id.
+async fn new_service(app: &TestApp, admin: &str) -> String {
+    let kalamata = kalamata_id(app).await;
+    let department: Value = send(
+        app,
+        admin,
+        reqwest::Method::POST,
+        &format!("/v1/municipalities/{kalamata}/departments"),
+        json!({ "name_el": "Τμήμα Αδειών", "name_en": "Permits Office", "email": "adeies@kalamata.example" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let response = send(
+        app,
+        admin,
+        reqwest::Method::POST,
+        &format!(
+            "/v1/departments/{}/services",
+            department["id"].as_str().unwrap()
+        ),
+        json!({
+            "name_el": "Άδεια Κατάληψης Πεζοδρομίου", "name_en": "Pavement Use Permit",
+            "duration_minutes": 30, "serves_legal_entities": true,
+            "legal_entity_documents": [{ "el": "Καταστατικό", "en": "Statutes" }],
+            "required_documents": [{ "el": "Τοπογραφικό", "en": "Site plan" }]
+        }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let service: Value = response.json().await.unwrap();
+    assert_eq!(service["department"]["name"]["en"], "Permits Office");
+    assert_eq!(service["legal_entity_documents"][0]["en"], "Statutes");
+    service["id"].as_str().unwrap().to_owned()
+}
+
+fn schedule(extra: Value) -> Value {
+    let weekly: Vec<Value> = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        .iter()
+        .map(|d| json!({ "weekday": d, "from": "09:00", "to": "11:00" }))
+        .collect();
+    let mut schedule = json!({
+        "weekly_hours": weekly,
+        "seats_per_slot": 3,
+        "min_notice_minutes": 0,
+        "max_advance_days": 120,
+    });
+    schedule
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    schedule
+}
+
+async fn generate(app: &TestApp, admin: &str, service: &str, from: &str, to: &str) -> Value {
+    let response = send(
+        app,
+        admin,
+        reqwest::Method::POST,
+        &format!("/v1/services/{service}/slots/generate"),
+        json!({ "from": from, "to": to }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn r_bk_09_greek_public_holidays_are_closed_unless_opened_and_generation_is_idempotent() {
+    let app = app().await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let service = new_service(&app, &admin).await;
+    let put = send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &format!("/v1/services/{service}/schedule"),
+        schedule(json!({})),
+    )
+    .await;
+    assert_eq!(put.status(), StatusCode::OK);
+    // 21-27 December 2026: Monday to Thursday open, Friday 25th is Christmas.
+    let first = generate(&app, &admin, &service, "2026-12-21", "2026-12-27").await;
+    assert_eq!(first, json!({ "slots_in_range": 16, "created": 16 }));
+    let again = generate(&app, &admin, &service, "2026-12-21", "2026-12-27").await;
+    assert_eq!(again, json!({ "slots_in_range": 16, "created": 0 }));
+
+    let opened = schedule(json!({ "open_dates": ["2026-12-25"], "closed_dates": ["2026-12-21"] }));
+    send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &format!("/v1/services/{service}/schedule"),
+        opened,
+    )
+    .await;
+    let after = generate(&app, &admin, &service, "2026-12-21", "2026-12-27").await;
+    assert_eq!(
+        after,
+        json!({ "slots_in_range": 16, "created": 4 }),
+        "Christmas opened, the 21st closed"
+    );
+    // Clean Monday 2027 (15 March) is closed too.
+    let clean_monday = generate(&app, &admin, &service, "2027-03-15", "2027-03-15").await;
+    assert_eq!(clean_monday["slots_in_range"], 0);
+
+    let stored: Value = app
+        .get_json(&format!("/v1/services/{service}/schedule"))
+        .await;
+    assert_eq!(stored["open_dates"], json!(["2026-12-25"]));
+}
+
+#[tokio::test]
+async fn generated_slots_are_listed_in_athens_time_within_the_booking_window() {
+    let app = app().await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let service = new_service(&app, &admin).await;
+    send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &format!("/v1/services/{service}/schedule"),
+        schedule(json!({})),
+    )
+    .await;
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Athens)
+        .date_naive();
+    let monday = (1..=14)
+        .map(|d| today + Duration::days(d))
+        .find(|d| d.weekday() == Weekday::Mon && *d > today + Duration::days(7))
+        .unwrap();
+    let (from, to) = (monday.to_string(), (monday + Duration::days(1)).to_string());
+    generate(&app, &admin, &service, &from, &to).await;
+    let page: Value = app
+        .get_json(&format!("/v1/services/{service}/slots?from={from}&to={to}"))
+        .await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 8);
+    let first = items[0]["starts_at"].as_str().unwrap();
+    assert!(first.starts_with(&format!("{from}T09:00:00+0")), "{first}");
+    assert_eq!(items[0]["remaining"], 3);
+}
+
+#[tokio::test]
+async fn invalid_schedules_name_every_bad_field() {
+    let app = app().await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let service = new_service(&app, &admin).await;
+    let bad = json!({
+        "weekly_hours": [
+            { "weekday": "monday", "from": "09:00", "to": "12:00" },
+            { "weekday": "monday", "from": "11:00", "to": "13:00" },
+            { "weekday": "tuesday", "from": "14:00", "to": "10:00" }
+        ],
+        "seats_per_slot": 0, "min_notice_minutes": 0, "max_advance_days": 30,
+        "open_dates": ["2026-12-01"]
+    });
+    let response = send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &format!("/v1/services/{service}/schedule"),
+        bad,
+    )
+    .await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    let codes: Vec<(&str, &str)> = problem
+        .errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.code.as_str()))
+        .collect();
+    for expected in [
+        ("weekly_hours[1]", "ranges_overlap"),
+        ("weekly_hours[2].to", "range_empty"),
+        ("seats_per_slot", "out_of_range"),
+        ("open_dates[0]", "not_a_holiday"),
+    ] {
+        assert!(
+            codes
+                .iter()
+                .any(|c| c.1 == expected.1 && c.0.starts_with(expected.0)),
+            "{expected:?} in {codes:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn only_the_municipalitys_administrators_manage_it() {
+    let app = app().await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let service = new_service(&app, &admin).await;
+    let kalamata = kalamata_id(&app).await;
+    let citizen = app.sign_in(MARIA).await;
+    // A platform admin names Maria administrator of Sparta: still not Kalamata's.
+    let page: Value = app.get_json("/v1/municipalities").await;
+    let sparta = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"]["en"] == "Municipality of Sparta")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let platform = app.sign_in(PLATFORM_ADMIN).await;
+    send(
+        &app,
+        &platform,
+        reqwest::Method::PUT,
+        &format!("/v1/municipalities/{sparta}/admins/{MARIA}"),
+        json!({}),
+    )
+    .await;
+    let attempts = [
+        (
+            reqwest::Method::PUT,
+            format!("/v1/services/{service}/schedule"),
+            schedule(json!({})),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/v1/services/{service}/slots/generate"),
+            json!({ "from": "2026-12-21", "to": "2026-12-22" }),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/v1/municipalities/{kalamata}/departments"),
+            json!({ "name_el": "Χ Χ", "name_en": "X X", "email": "x@kalamata.example" }),
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/v1/municipalities/{kalamata}/statistics"),
+            json!({}),
+        ),
+    ];
+    for (method, path, body) in attempts {
+        let response = send(&app, &citizen, method.clone(), &path, body).await;
+        assert_problem(response, 403, "forbidden").await;
+    }
+}
+
+#[tokio::test]
+async fn withdrawing_a_slot_cancels_its_bookings_and_tells_the_citizens() {
+    let app = app().await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let service = new_service(&app, &admin).await;
+    send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &format!("/v1/services/{service}/schedule"),
+        schedule(json!({})),
+    )
+    .await;
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Athens)
+        .date_naive();
+    let day = (8..=14)
+        .map(|d| today + Duration::days(d))
+        .find(|d| d.weekday() == Weekday::Wed)
+        .unwrap()
+        .to_string();
+    generate(&app, &admin, &service, &day, &day).await;
+    let page: Value = app
+        .get_json(&format!("/v1/services/{service}/slots?from={day}&to={day}"))
+        .await;
+    let slot = page["items"][0]["id"].as_str().unwrap().to_owned();
+    let citizen = app.sign_in(MARIA).await;
+    let body = json!({ "slot_id": slot, "full_name": "Μαρία Παπαδοπούλου", "email": "maria@example.gr", "phone": "6912345678" });
+    let booked: Value = app
+        .post_as(&citizen, "/v1/reservations")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let known = app.messages_to("maria@example.gr").await.len();
+
+    let withdrawn = app
+        .client
+        .delete(app.url(&format!("/v1/slots/{slot}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        withdrawn.json::<Value>().await.unwrap(),
+        json!({ "cancelled_reservations": 1 })
+    );
+    let own: Value = app
+        .get_as(
+            &citizen,
+            &format!("/v1/reservations/{}", booked["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (own["status"].as_str(), own["cancel_reason"].as_str()),
+        (Some("cancelled"), Some("slot_withdrawn"))
+    );
+    let email = app.next_message_to("maria@example.gr", known).await;
+    assert!(email.contains("ακυρώθηκε"), "{email}");
+    let listed: Value = app
+        .get_json(&format!(
+            "/v1/services/{service}/slots?from={day}&to={day}&include_full=true"
+        ))
+        .await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["id"] != slot.as_str())
+    );
+    assert_problem(
+        app.post_as(&citizen, "/v1/reservations")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+        409,
+        "slot_unavailable",
+    )
+    .await;
+    let again = app
+        .client
+        .delete(app.url(&format!("/v1/slots/{slot}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(again, 409, "invalid_transition").await;
+
+    let stats: Value = app
+        .client
+        .get(app.url(&format!(
+            "/v1/municipalities/{}/statistics?from={day}&to={day}",
+            kalamata_id(&app).await
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["counts"]["total"], 1);
+    assert_eq!(stats["counts"]["cancelled"], 1);
+    assert_eq!(stats["by_service"][0]["name"]["en"], "Pavement Use Permit");
+    assert_eq!(stats["by_day"][0]["date"], day);
+}
+
+#[tokio::test]
+async fn platform_admins_add_municipalities_once() {
+    let app = app().await;
+    let platform = app.sign_in(PLATFORM_ADMIN).await;
+    let body = json!({ "name_el": "Δήμος Τρίπολης", "name_en": "Municipality of Tripoli", "contact_email": "info@tripoli.example" });
+    let create = |key: &'static str| {
+        app.post_as(&platform, "/v1/municipalities")
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    let first = create("m-1").await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let first: Value = first.json().await.unwrap();
+    let replay: Value = create("m-1").await.unwrap().json().await.unwrap();
+    assert_eq!(first, replay);
+    assert_problem(create("m-2").await.unwrap(), 409, "already_exists").await;
+    let citizen = app.sign_in(MARIA).await;
+    let refused = app
+        .post_as(&citizen, "/v1/municipalities")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(refused, 403, "forbidden").await;
+    let invalid = app
+        .post_as(&platform, "/v1/municipalities")
+        .json(&json!({ "name_el": "", "name_en": "x", "contact_email": "no" }))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(invalid, 422, "validation_failed").await;
+    let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["name_el", "name_en", "contact_email"]);
+}
