@@ -8,6 +8,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::routes::reservation_id;
 use super::store::{self, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
 use super::view::{Reservation, ReservationStatus, Views, local_midnight};
 use crate::audit::{self, Actor};
@@ -103,7 +104,7 @@ async fn department_reservations(
     v.finish()?;
     let request = request?;
     let now = clock.now();
-    let rows = db
+    let page = db
         .run(move |conn| {
             write_transaction(conn, |tx| {
                 department_municipality(tx, &department)?.ok_or_else(ApiError::not_found)?;
@@ -133,21 +134,11 @@ async fn department_reservations(
                     listed,
                     now.naive_utc(),
                 )?;
-                let keys: Vec<_> = rows.iter().map(|r| (r.starts_at, r.id.clone())).collect();
-                let mut views = Views::default();
-                let items = rows
-                    .into_iter()
-                    .map(|r| views.view(tx, r))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(items.into_iter().zip(keys).collect::<Vec<_>>())
+                Views::page(tx, rows, request.limit, |r| (r.starts_at, r.id.clone()))
             })
         })
         .await?;
-    let page = Page::from_rows(rows, request.limit, |(_, key)| key.clone());
-    Ok(web::Json(Page {
-        items: page.items.into_iter().map(|(view, _)| view).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(web::Json(page))
 }
 
 /// The kinds of document that prove identity at the visit (R-BK-06 d).
@@ -223,10 +214,6 @@ async fn step(
         })
         .await?;
     Ok(web::Json(view))
-}
-
-fn reservation_id(raw: &str) -> Result<String, ApiError> {
-    parse_path_id::<uuid::Uuid>(raw, "reservation_id").map(|id| id.to_string())
 }
 
 /// The visitor came and showed an identity document (R-BK-06 c, d).

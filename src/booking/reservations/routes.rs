@@ -180,7 +180,7 @@ async fn list(
     db: web::Data<Db>,
 ) -> Result<web::Json<Page<Reservation>>, ApiError> {
     let request = page.parse::<(NaiveDateTime, String)>()?;
-    let rows = db
+    let page = db
         .run(move |conn| {
             let rows = store::list_for_citizen(
                 conn,
@@ -188,24 +188,13 @@ async fn list(
                 request.after.as_ref(),
                 request.limit,
             )?;
-            let keys: Vec<(NaiveDateTime, String)> =
-                rows.iter().map(|r| (r.created_at, r.id.clone())).collect();
-            let mut views = Views::default();
-            let items = rows
-                .into_iter()
-                .map(|r| views.view(conn, r))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(items.into_iter().zip(keys).collect::<Vec<_>>())
+            Views::page(conn, rows, request.limit, |r| (r.created_at, r.id.clone()))
         })
         .await?;
-    let page = Page::from_rows(rows, request.limit, |(_, key)| key.clone());
-    Ok(web::Json(Page {
-        items: page.items.into_iter().map(|(view, _)| view).collect(),
-        next_cursor: page.next_cursor,
-    }))
+    Ok(web::Json(page))
 }
 
-fn reservation_id(raw: &str) -> Result<String, ApiError> {
+pub(super) fn reservation_id(raw: &str) -> Result<String, ApiError> {
     crate::http::parse_path_id::<uuid::Uuid>(raw, "reservation_id").map(|id| id.to_string())
 }
 

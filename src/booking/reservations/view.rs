@@ -12,7 +12,7 @@ use super::store::{self, ReservationRow, ServiceContext};
 use crate::booking::catalogue::store::documents_for;
 use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
-use crate::http::ApiError;
+use crate::http::{ApiError, Page};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -140,6 +140,26 @@ pub struct Views {
 }
 
 impl Views {
+    /// A page of views from up to `limit + 1` rows in keyset order.
+    pub fn page(
+        conn: &mut DbConn,
+        rows: Vec<ReservationRow>,
+        limit: u32,
+        key: impl Fn(&ReservationRow) -> (NaiveDateTime, String),
+    ) -> Result<Page<Reservation>, ApiError> {
+        let page = Page::from_rows(rows, limit, key);
+        let mut views = Views::default();
+        let items = page
+            .items
+            .into_iter()
+            .map(|row| views.view(conn, row))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
+    }
+
     pub fn view(
         &mut self,
         conn: &mut DbConn,
