@@ -536,6 +536,9 @@ async fn drive(
     seconds: u64,
     work: Arc<dyn Fn() -> Work + Send + Sync>,
 ) -> f64 {
+    if seconds == 0 {
+        return 0.0;
+    }
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let exhausted = Arc::new(AtomicBool::new(false));
@@ -845,7 +848,9 @@ async fn baseline(
             run_pgbench(&pgbench, &url, file.path(), &vars, clients, seconds)
         }
         None => {
-            run_direct(&url, &steps, &vars, clients, warmup)?;
+            if warmup > 0 {
+                run_direct(&url, &steps, &vars, clients, warmup)?;
+            }
             run_direct(&url, &steps, &vars, clients, seconds)
         }
     })
