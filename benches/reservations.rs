@@ -1,0 +1,1050 @@
+//! Reservations and slot listing through the API against the same SQL run
+//! directly, on PostgreSQL, at the same concurrency. See docs/benchmarks.md.
+//!
+//! `cargo bench --bench reservations`; `BENCH_DATABASE_URL` names a server
+//! on which a fresh database is created and dropped again.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{Duration as Span, SubsecRound, Utc};
+use citizen_api::Application;
+use citizen_api::booking::reservations::local_midnight;
+use citizen_api::booking::schedule::store::{ScheduleRow, insert_slots, save_schedule};
+use citizen_api::clock::SystemClock;
+use citizen_api::config::Settings;
+use citizen_api::db::Db;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// Seats per slot: the most a schedule allows.
+const CAPACITY: i32 = 100;
+const RESERVATIONS_TARGET: f64 = 0.75;
+const SLOTS_TARGET: f64 = 0.5;
+
+struct Config {
+    admin_url: String,
+    seconds: u64,
+    warmup: u64,
+    clients: usize,
+    citizens: u32,
+    slots_per_service: i64,
+    pgbench: Option<String>,
+}
+
+impl Config {
+    fn from_env() -> Config {
+        let number = |name: &str, default: u64| {
+            std::env::var(name)
+                .ok()
+                .map(|v| {
+                    v.parse()
+                        .unwrap_or_else(|_| panic!("{name} must be a number, got {v}"))
+                })
+                .unwrap_or(default)
+        };
+        let forced_direct = std::env::var("BENCH_BASELINE").is_ok_and(|v| v == "direct");
+        let pgbench = std::env::var("BENCH_PGBENCH").unwrap_or_else(|_| "pgbench".into());
+        let pgbench_works = std::process::Command::new(&pgbench)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        Config {
+            admin_url: std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.into()),
+            seconds: number("BENCH_SECONDS", 10),
+            warmup: number("BENCH_WARMUP_SECONDS", 2),
+            clients: usize::try_from(number("BENCH_CLIENTS", 16)).expect("a small number"),
+            citizens: u32::try_from(number("BENCH_CITIZENS", 2000)).expect("a small number"),
+            slots_per_service: i64::try_from(number("BENCH_SLOTS_PER_SERVICE", 1000))
+                .expect("a small number"),
+            pgbench: (pgbench_works && !forced_direct).then_some(pgbench),
+        }
+    }
+}
+
+fn main() {
+    // `cargo test --benches` runs this binary without `--bench`: nothing to
+    // check there, and no database to assume.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("reservations: a benchmark; run it with `cargo bench --bench reservations`");
+        return;
+    }
+    let config = Config::from_env();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let database = BenchDatabase::create(&config.admin_url);
+    let outcome = runtime.block_on(run(&config, &database.url));
+    drop(runtime);
+    drop(database);
+    if let Err(error) = outcome {
+        eprintln!("benchmark failed: {error:#}");
+    }
+    // A benchmark reports; it does not gate.
+}
+
+/// A database that lives as long as the run.
+struct BenchDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl BenchDatabase {
+    fn create(admin_url: &str) -> BenchDatabase {
+        let name = format!("citizen_bench_{}", uuid::Uuid::now_v7().simple());
+        let mut admin =
+            PgConnection::establish(admin_url).expect("BENCH_DATABASE_URL is reachable");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("can create the bench database");
+        let base = admin_url.split('?').next().unwrap_or(admin_url);
+        let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+        BenchDatabase {
+            admin_url: admin_url.to_owned(),
+            url: format!("{server}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for BenchDatabase {
+    fn drop(&mut self) {
+        let dropped = PgConnection::establish(&self.admin_url).and_then(|mut admin| {
+            diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin)
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))
+        });
+        match dropped {
+            Ok(_) => println!("dropped database {}", self.name),
+            Err(e) => eprintln!("could not drop database {}: {e}", self.name),
+        }
+    }
+}
+
+struct Row {
+    metric: &'static str,
+    api: f64,
+    baseline: f64,
+    target: Option<f64>,
+}
+
+async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
+    let data_dir = tempfile::tempdir()?;
+    let mut settings = Settings {
+        bind: "127.0.0.1:0".parse()?,
+        data_dir: data_dir.path().to_owned(),
+        ..Settings::default()
+    };
+    settings.database.url = Some(url.to_owned());
+    settings.database.pool_size = u32::try_from(config.clients * 2)?;
+    settings.http.workers = 2;
+    settings.demo_slot_days = 0;
+    settings.auth.rate_limit_per_minute = 10_000_000;
+    let application = Application::build_with_clock(settings, Arc::new(SystemClock)).await?;
+    let base = format!("http://{}", application.address());
+    let db = application.db();
+    tokio::spawn(application.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(config.clients * 2)
+        .build()?;
+
+    println!("{}", machine(url));
+    let baseline_kind = match &config.pgbench {
+        Some(path) => format!("pgbench ({path}, -M prepared)"),
+        None => "in-process direct SQL (pgbench not found or BENCH_BASELINE=direct)".into(),
+    };
+    println!(
+        "{} clients, {} s measured after {} s warm-up, baseline: {baseline_kind}",
+        config.clients, config.seconds, config.warmup
+    );
+
+    // Arrange: every demo service gets a schedule and slots; citizens sign in.
+    let services = arrange_slots(&db, config.slots_per_service).await?;
+    println!(
+        "arranged {} services × {} slots × {CAPACITY} seats",
+        services.len(),
+        config.slots_per_service
+    );
+    let started = Instant::now();
+    let tokens = sign_in_all(&client, &base, config.citizens, config.clients).await?;
+    println!(
+        "signed in {} citizens in {:.1} s (not measured)",
+        tokens.len(),
+        started.elapsed().as_secs_f64()
+    );
+    prepare_baseline_tables(&db).await?;
+
+    // A: reservations. Service-major, so a citizen's next booking comes
+    // after its session went quiet, as a real one does.
+    let items: Arc<Vec<(String, String)>> = Arc::new(
+        services
+            .iter()
+            .flat_map(|(_, slots)| {
+                tokens
+                    .iter()
+                    .enumerate()
+                    .map(|(c, token)| (token.clone(), slots[c % slots.len()].clone()))
+            })
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let book = {
+        let (client, base, items, next) = (client.clone(), base.clone(), items.clone(), next);
+        Arc::new(move || -> Work {
+            let (client, base, items) = (client.clone(), base.clone(), items.clone());
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            Box::pin(async move {
+                let Some((token, slot)) = items.get(i) else {
+                    return Err(Failure::Exhausted);
+                };
+                let response = client
+                    .post(format!("{base}/v1/reservations"))
+                    .bearer_auth(token)
+                    .json(&booking_body(slot))
+                    .send()
+                    .await
+                    .map_err(|e| Failure::Other(e.to_string()))?;
+                let status = response.status();
+                let body = response.bytes().await.unwrap_or_default();
+                if status == reqwest::StatusCode::CREATED {
+                    Ok(())
+                } else {
+                    Err(Failure::Other(format!(
+                        "POST /v1/reservations answered {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    )))
+                }
+            })
+        })
+    };
+    drive(
+        "reservations warm-up",
+        config.clients,
+        config.warmup,
+        book.clone(),
+    )
+    .await;
+    let api_reservations = drive("reservations", config.clients, config.seconds, book).await;
+
+    let vars = booking_variables(&db).await?;
+    let slot_count = i64::try_from(services.len())? * config.slots_per_service;
+    let session_count = i64::try_from(tokens.len())?;
+    let booking_tx = booking_steps(slot_count);
+    // Everything the API sends: each `Db::run` checks its pooled connection
+    // out with r2d2's `SELECT 1` first.
+    let mut booking_full = vec![CHECKOUT];
+    booking_full.extend(session_steps(session_count));
+    booking_full.push(CHECKOUT);
+    booking_full.extend(booking_tx.iter().cloned());
+    let base_reservations =
+        baseline(config, url, "booking transaction", &booking_tx, &vars).await?;
+    let full_reservations = baseline(
+        config,
+        url,
+        "all booking SQL (checkouts, session, tx)",
+        &booking_full,
+        &vars,
+    )
+    .await?;
+
+    // B: slot listing.
+    let (service_id, _) = &services[0];
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Athens)
+        .date_naive();
+    let to = today + Span::days(14);
+    let path = format!("{base}/v1/services/{service_id}/slots?from={today}&to={to}");
+    let list = {
+        let (client, path) = (client.clone(), path.clone());
+        Arc::new(move || -> Work {
+            let (client, path) = (client.clone(), path.clone());
+            Box::pin(async move {
+                let response = client
+                    .get(&path)
+                    .send()
+                    .await
+                    .map_err(|e| Failure::Other(e.to_string()))?;
+                let status = response.status();
+                let body = response.bytes().await.unwrap_or_default();
+                if status == reqwest::StatusCode::OK {
+                    Ok(())
+                } else {
+                    Err(Failure::Other(format!(
+                        "GET slots answered {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    )))
+                }
+            })
+        })
+    };
+    drive(
+        "slot listing warm-up",
+        config.clients,
+        config.warmup,
+        list.clone(),
+    )
+    .await;
+    let api_slots = drive("slot listing", config.clients, config.seconds, list).await;
+
+    let zone = chrono_tz::Europe::Athens;
+    let now = Utc::now();
+    let earliest = now.naive_utc().max(local_midnight(today, zone));
+    let latest = (now + Span::days(60))
+        .naive_utc()
+        .min(local_midnight(to + Span::days(1), zone));
+    let mut slot_vars = HashMap::new();
+    slot_vars.insert("service_id".to_owned(), Some(service_id.clone()));
+    slot_vars.insert(
+        "earliest".to_owned(),
+        Some(earliest.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+    );
+    slot_vars.insert(
+        "latest".to_owned(),
+        Some(latest.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
+    );
+    let base_slots = baseline(config, url, "slot SELECT", &slot_select(), &slot_vars).await?;
+    let full_slots = baseline(
+        config,
+        url,
+        "all slot listing SQL (checkout, 4 queries)",
+        &slot_listing_steps(),
+        &slot_vars,
+    )
+    .await?;
+
+    check_consistency(&db).await?;
+
+    let rows = [
+        Row {
+            metric: "reservations / booking tx",
+            api: api_reservations,
+            baseline: base_reservations,
+            target: Some(RESERVATIONS_TARGET),
+        },
+        Row {
+            metric: "slot listing / slot SELECT",
+            api: api_slots,
+            baseline: base_slots,
+            target: Some(SLOTS_TARGET),
+        },
+        Row {
+            metric: "reservations / all its SQL",
+            api: api_reservations,
+            baseline: full_reservations,
+            target: None,
+        },
+        Row {
+            metric: "slot listing / all its SQL",
+            api: api_slots,
+            baseline: full_slots,
+            target: None,
+        },
+    ];
+    println!();
+    println!(
+        "{:<32} {:>9} {:>11} {:>6} {:>7}  result",
+        "metric", "API/s", "baseline/s", "ratio", "target"
+    );
+    for row in rows {
+        let ratio = row.api / row.baseline;
+        let (target, result) = match row.target {
+            Some(t) if ratio >= t => (format!("{t:.2}"), "PASS"),
+            Some(t) => (format!("{t:.2}"), "BELOW"),
+            None => ("-".into(), "(information)"),
+        };
+        println!(
+            "{:<32} {:>9.1} {:>11.1} {:>6.2} {:>7}  {result}",
+            row.metric, row.api, row.baseline, ratio, target
+        );
+    }
+    println!();
+    Ok(())
+}
+
+fn machine(url: &str) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).to_owned())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    #[derive(QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = Text)]
+        version: String,
+    }
+    let server = PgConnection::establish(url)
+        .ok()
+        .and_then(|mut c| {
+            diesel::sql_query("SELECT version() AS version")
+                .get_result::<Version>(&mut c)
+                .ok()
+        })
+        .map_or_else(|| "unknown server".into(), |v| v.version);
+    format!("machine: {model}, {cores} cores; {server}")
+}
+
+/// A schedule (no notice, 60 days ahead) and hourly slots from the next
+/// hour on, for every service; answers (service id, slot ids) per service.
+async fn arrange_slots(db: &Db, per_service: i64) -> anyhow::Result<Vec<(String, Vec<String>)>> {
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || {
+        db.run_blocking(|conn| {
+            use citizen_api::db::schema::{service_categories, slots};
+            let services: Vec<String> = service_categories::table
+                .order(service_categories::id)
+                .select(service_categories::id)
+                .load(conn)?;
+            anyhow::ensure!(!services.is_empty(), "the demo catalogue has no services");
+            let now = Utc::now().trunc_subsecs(0);
+            let mut arranged = Vec::new();
+            for service in services {
+                save_schedule(
+                    conn,
+                    &ScheduleRow {
+                        service_id: service.clone(),
+                        weekly_hours: "[]".into(),
+                        seats_per_slot: CAPACITY,
+                        min_notice_minutes: 0,
+                        max_advance_days: 60,
+                        closed_dates: "[]".into(),
+                        open_dates: "[]".into(),
+                        updated_at: now.naive_utc(),
+                    },
+                )?;
+                let times: Vec<_> = (1..=per_service)
+                    .map(|h| {
+                        let start = now + Span::hours(h);
+                        (start, start + Span::minutes(20))
+                    })
+                    .collect();
+                insert_slots(conn, &service, &times, CAPACITY, now.naive_utc())?;
+                let ids: Vec<String> = slots::table
+                    .filter(slots::service_id.eq(&service))
+                    .order(slots::starts_at)
+                    .select(slots::id)
+                    .load(conn)?;
+                arranged.push((service, ids));
+            }
+            Ok(arranged)
+        })
+    })
+    .await?
+}
+
+/// A valid AFM for any number: eight digits and the check digit.
+fn afm(n: u32) -> String {
+    let digits = format!("{:08}", n % 100_000_000 + 10_000_000);
+    let sum: u32 = digits
+        .bytes()
+        .enumerate()
+        .map(|(i, d)| u32::from(d - b'0') << (8 - i))
+        .sum();
+    format!("{digits}{}", sum % 11 % 10)
+}
+
+/// The browser's way through the development TAXISnet provider.
+async fn sign_in(client: &reqwest::Client, base: &str, afm: &str) -> anyhow::Result<String> {
+    let location = |response: &reqwest::Response| -> anyhow::Result<String> {
+        anyhow::ensure!(
+            response.status() == reqwest::StatusCode::FOUND,
+            "expected a redirect, got {}",
+            response.status()
+        );
+        Ok(response.headers()["location"].to_str()?.to_owned())
+    };
+    let login = client.get(format!("{base}/v1/auth/login")).send().await?;
+    let mut authorize = reqwest::Url::parse(&location(&login)?)?;
+    authorize.query_pairs_mut().append_pair("login_hint", afm);
+    let approved = client.get(authorize).send().await?;
+    let callback = location(&approved)?;
+    let answer: serde_json::Value = client.get(callback).send().await?.json().await?;
+    answer["token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("the callback did not sign in: {answer}"))
+}
+
+async fn sign_in_all(
+    client: &reqwest::Client,
+    base: &str,
+    count: u32,
+    parallel: usize,
+) -> anyhow::Result<Vec<String>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let count = usize::try_from(count)?;
+    let mut tasks = Vec::new();
+    for _ in 0..parallel {
+        let (client, base, next) = (client.clone(), base.to_owned(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut signed = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= count {
+                    return anyhow::Ok(signed);
+                }
+                let afm = afm(1000 + u32::try_from(n)?);
+                signed.push((n, sign_in(&client, &base, &afm).await?));
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    all.sort();
+    Ok(all.into_iter().map(|(_, token)| token).collect())
+}
+
+fn booking_body(slot_id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "slot_id": slot_id,
+        "full_name": "Μαρία Παπαδοπούλου",
+        "email": "maria@example.gr",
+        "phone": "6912345678",
+        "special_requirements": "Πρόσβαση με αμαξίδιο"
+    })
+}
+
+type Work = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
+
+enum Failure {
+    /// No more prepared work (e.g. every citizen booked every service).
+    Exhausted,
+    Other(String),
+}
+
+/// Runs `work` from `clients` tasks for `seconds`; answers successes per
+/// second, over the time until the last task finished. Failures are printed.
+async fn drive(
+    name: &str,
+    clients: usize,
+    seconds: u64,
+    work: Arc<dyn Fn() -> Work + Send + Sync>,
+) -> f64 {
+    if seconds == 0 {
+        return 0.0;
+    }
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let exhausted = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (work, exhausted) = (work.clone(), exhausted.clone());
+        tasks.push(tokio::spawn(async move {
+            let (mut ok, mut failures) = (0u64, Vec::new());
+            while Instant::now() < deadline {
+                match work().await {
+                    Ok(()) => ok += 1,
+                    Err(Failure::Exhausted) => {
+                        exhausted.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                    Err(Failure::Other(e)) => failures.push(e),
+                }
+            }
+            (ok, failures)
+        }));
+    }
+    let (mut ok, mut failures) = (0, Vec::new());
+    for task in tasks {
+        let (n, f) = task.await.expect("a load task");
+        ok += n;
+        failures.extend(f);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let rate = ok as f64 / elapsed;
+    println!("{name}: {ok} in {elapsed:.2} s = {rate:.1}/s through the API");
+    if exhausted.load(Ordering::Relaxed) {
+        println!("  NOTE: ran out of prepared work early; raise BENCH_CITIZENS");
+    }
+    if !failures.is_empty() {
+        println!(
+            "  FAILURE: {} requests did not succeed, e.g.:",
+            failures.len()
+        );
+        for failure in failures.iter().take(5) {
+            println!("    {failure}");
+        }
+    }
+    rate
+}
+
+/// Lookup tables the baseline uses to pick a random slot or session by
+/// number inside its statements (pgbench has integers, not our text ids).
+async fn prepare_baseline_tables(db: &Db) -> anyhow::Result<()> {
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || {
+        db.run_blocking(|conn| {
+            conn.batch_execute(
+                "CREATE TABLE bench_slot_pick AS \
+                   SELECT row_number() OVER (ORDER BY id)::int AS n, id AS slot_id FROM slots; \
+                 ALTER TABLE bench_slot_pick ADD PRIMARY KEY (n); \
+                 CREATE TABLE bench_session_pick AS \
+                   SELECT row_number() OVER (ORDER BY id)::int AS n, token_hash FROM sessions; \
+                 ALTER TABLE bench_session_pick ADD PRIMARY KEY (n); \
+                 ANALYZE;",
+            )?;
+            Ok(())
+        })
+    })
+    .await?
+}
+
+/// What the baseline inserts: the bytes of a confirmation the API queued.
+async fn booking_variables(db: &Db) -> anyhow::Result<HashMap<String, Option<String>>> {
+    #[derive(QueryableByName)]
+    struct Sample {
+        #[diesel(sql_type = Text)]
+        full_name: String,
+        #[diesel(sql_type = Text)]
+        email: String,
+        #[diesel(sql_type = Text)]
+        phone: String,
+        #[diesel(sql_type = Text)]
+        special: String,
+        #[diesel(sql_type = Text)]
+        subject: String,
+        #[diesel(sql_type = Text)]
+        body: String,
+        #[diesel(sql_type = Text)]
+        lang: String,
+        #[diesel(sql_type = Text)]
+        filename: String,
+        #[diesel(sql_type = Text)]
+        ctype: String,
+        #[diesel(sql_type = Text)]
+        ics: String,
+    }
+    let db = db.clone();
+    let sample = tokio::task::spawn_blocking(move || {
+        db.run_blocking(|conn| {
+            let citizen_api::db::DbConn::Postgres(pg) = conn else {
+                anyhow::bail!("the bench runs on PostgreSQL");
+            };
+            Ok(diesel::sql_query(
+                "SELECT r.full_name, r.email, r.phone, r.special_requirements AS special, \
+                        m.subject, m.body, m.language AS lang, a.filename, \
+                        a.content_type AS ctype, encode(a.content, 'hex') AS ics \
+                 FROM reservations r, outbox_messages m \
+                 JOIN outbox_attachments a ON a.message_id = m.id \
+                 WHERE m.channel = 'email' LIMIT 1",
+            )
+            .get_result::<Sample>(pg)?)
+        })
+    })
+    .await??;
+    Ok([
+        ("full_name", sample.full_name),
+        ("email", sample.email),
+        ("phone", sample.phone),
+        ("special", sample.special),
+        ("subject", sample.subject),
+        ("body", sample.body),
+        ("lang", sample.lang),
+        ("filename", sample.filename),
+        ("ctype", sample.ctype),
+        ("ics", sample.ics),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), Some(v)))
+    .collect())
+}
+
+/// One step of a baseline script: pgbench's `\set name random(lo, hi)`, or
+/// a statement, optionally with `\gset` (its one row's columns become
+/// variables). `:name` is a variable.
+#[derive(Clone)]
+enum Step {
+    Random(&'static str, i64, i64),
+    Sql(&'static str, bool),
+}
+
+use Step::{Random, Sql};
+
+/// r2d2 tests a connection on every checkout (`test_on_check_out`), with
+/// the pool's `is_valid`.
+const CHECKOUT: Step = Sql("SELECT 1", false);
+
+/// The statements of `booking::book` and the response's view, in order,
+/// as diesel sends them (bind parameters here are pgbench variables).
+fn booking_steps(slots: i64) -> Vec<Step> {
+    vec![
+        Random("n", 1, slots),
+        Random("k", 1, 1_000_000_000_000_000_000),
+        Random("afm", 100_000_000, 999_999_999),
+        Sql("BEGIN", false),
+        // store::take_seat
+        Sql(
+            "UPDATE slots SET booked = booked + 1 \
+             WHERE id = (SELECT slot_id FROM bench_slot_pick WHERE n = :n) \
+             AND booked < capacity AND withdrawn_at IS NULL \
+             AND starts_at > (now() AT TIME ZONE 'UTC') \
+             AND starts_at <= (now() AT TIME ZONE 'UTC') + interval '366 days'",
+            false,
+        ),
+        // store::slot
+        Sql(
+            "SELECT id AS slot_id, service_id, starts_at, ends_at, capacity, booked, withdrawn_at \
+             FROM slots WHERE id = (SELECT slot_id FROM bench_slot_pick WHERE n = :n) LIMIT 1",
+            true,
+        ),
+        // store::booking_window
+        Sql(
+            "SELECT min_notice_minutes, max_advance_days FROM service_schedules \
+             WHERE service_id = :service_id LIMIT 1",
+            false,
+        ),
+        // store::service_context
+        Sql(SERVICE_CONTEXT, true),
+        // store::release_past_upcoming
+        Sql(
+            "UPDATE reservations SET upcoming_key = NULL \
+             WHERE upcoming_key = CAST(:k AS text) || ':' || :service_id \
+             AND starts_at <= (now() AT TIME ZONE 'UTC')",
+            false,
+        ),
+        // store::insert
+        Sql(
+            "INSERT INTO reservations (id, slot_id, service_id, department_id, municipality_id, \
+               starts_at, ends_at, status, citizen_afm, full_name, email, phone, \
+               special_requirements, legal_entity_name, legal_entity_afm, upcoming_key, \
+               identity_document, cancel_reason, checked_in_at, closed_at, anonymized_at, \
+               created_at, updated_at) \
+             VALUES (gen_random_uuid()::text, :slot_id, :service_id, :department_id, \
+               :municipality_id, CAST(:starts_at AS timestamp), CAST(:ends_at AS timestamp), \
+               'confirmed', CAST(:afm AS text), :full_name, :email, :phone, :special, \
+               DEFAULT, DEFAULT, CAST(:k AS text) || ':' || :service_id, DEFAULT, DEFAULT, \
+               DEFAULT, DEFAULT, DEFAULT, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'))",
+            false,
+        ),
+        // queue_confirmation: documents_for, then notify::enqueue
+        Sql(DOCUMENTS, false),
+        Sql(
+            "INSERT INTO outbox_messages (id, channel, recipient, subject, body, language, \
+               status, attempts, next_attempt_at, created_at) \
+             VALUES (gen_random_uuid()::text, 'email', :email, :subject, :body, :lang, \
+               'pending', 0, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC')) \
+             RETURNING id AS message_id",
+            true,
+        ),
+        Sql(
+            "INSERT INTO outbox_attachments (message_id, position, filename, content_type, content) \
+             VALUES (:message_id, 0, :filename, :ctype, decode(:ics, 'hex'))",
+            false,
+        ),
+        // Views::view for the 201's body
+        Sql(SERVICE_CONTEXT, true),
+        Sql(DOCUMENTS, false),
+        Sql("COMMIT", false),
+    ]
+}
+
+const SERVICE_CONTEXT: &str = "SELECT service_categories.id, service_categories.name_el, \
+       service_categories.name_en, service_categories.serves_legal_entities, \
+       departments.id AS department_id, departments.name_el, departments.name_en, \
+       departments.email, municipalities.id AS municipality_id, municipalities.name_el, \
+       municipalities.name_en, municipalities.time_zone \
+     FROM service_categories INNER JOIN (departments INNER JOIN municipalities \
+       ON departments.municipality_id = municipalities.id) \
+       ON service_categories.department_id = departments.id \
+     WHERE service_categories.id = :service_id LIMIT 1";
+
+const DOCUMENTS: &str = "SELECT id, service_id, purpose, position, name_el, name_en \
+     FROM service_documents WHERE service_id = ANY(ARRAY[:service_id]) \
+     ORDER BY purpose, position";
+
+/// `CurrentSession`: the session by its token's hash, the idle-time touch,
+/// the role grants.
+fn session_steps(sessions: i64) -> Vec<Step> {
+    vec![
+        Random("session", 1, sessions),
+        Sql(
+            "SELECT id AS session_id, token_hash, afm AS session_afm, first_name, last_name, \
+               father_name, created_at, last_seen_at, expires_at, strong_at FROM sessions \
+             WHERE token_hash = \
+               (SELECT token_hash FROM bench_session_pick WHERE n = :session) LIMIT 1",
+            true,
+        ),
+        Sql(
+            "UPDATE sessions SET last_seen_at = (now() AT TIME ZONE 'UTC') \
+             WHERE id = :session_id",
+            false,
+        ),
+        Sql(
+            "SELECT role, scope_id FROM role_grants WHERE afm = :session_afm \
+             ORDER BY role, scope_id",
+            false,
+        ),
+    ]
+}
+
+/// `slots_between`, the query that lists a page (the default 50, plus one
+/// to know whether there is a next page).
+fn slot_select() -> Vec<Step> {
+    vec![Sql(
+        "SELECT id, service_id, starts_at, ends_at, capacity, booked, withdrawn_at FROM slots \
+         WHERE service_id = :service_id AND withdrawn_at IS NULL \
+         AND starts_at > CAST(:earliest AS timestamp) AND starts_at <= CAST(:latest AS timestamp) \
+         AND booked < capacity ORDER BY starts_at, id LIMIT 51",
+        false,
+    )]
+}
+
+/// Every statement `GET /v1/services/{id}/slots` runs.
+fn slot_listing_steps() -> Vec<Step> {
+    let mut steps = vec![
+        CHECKOUT,
+        Sql(
+            "SELECT EXISTS (SELECT service_categories.id FROM service_categories \
+             WHERE service_categories.id = :service_id)",
+            false,
+        ),
+        Sql(SERVICE_CONTEXT, false),
+        Sql(
+            "SELECT min_notice_minutes, max_advance_days FROM service_schedules \
+             WHERE service_id = :service_id LIMIT 1",
+            false,
+        ),
+    ];
+    steps.extend(slot_select());
+    steps
+}
+
+/// Runs a baseline at the bench's concurrency: a warm-up, then the
+/// measured run; answers transactions per second.
+async fn baseline(
+    config: &Config,
+    url: &str,
+    name: &str,
+    steps: &[Step],
+    vars: &HashMap<String, Option<String>>,
+) -> anyhow::Result<f64> {
+    let (url, steps, vars) = (url.to_owned(), steps.to_vec(), vars.clone());
+    let (clients, warmup, seconds) = (config.clients, config.warmup, config.seconds);
+    let pgbench = config.pgbench.clone();
+    let tps = tokio::task::spawn_blocking(move || match pgbench {
+        Some(pgbench) => {
+            let script = pgbench_script(&steps);
+            let file = tempfile::Builder::new().suffix(".sql").tempfile()?;
+            std::fs::write(file.path(), script)?;
+            if warmup > 0 {
+                run_pgbench(&pgbench, &url, file.path(), &vars, clients, warmup)?;
+            }
+            run_pgbench(&pgbench, &url, file.path(), &vars, clients, seconds)
+        }
+        None => {
+            if warmup > 0 {
+                run_direct(&url, &steps, &vars, clients, warmup)?;
+            }
+            run_direct(&url, &steps, &vars, clients, seconds)
+        }
+    })
+    .await??;
+    println!("{name}: {tps:.1}/s directly");
+    Ok(tps)
+}
+
+fn pgbench_script(steps: &[Step]) -> String {
+    steps
+        .iter()
+        .map(|step| match step {
+            Random(name, lo, hi) => format!("\\set {name} random({lo}, {hi})\n"),
+            Sql(sql, true) => format!("{sql} \\gset\n"),
+            Sql(sql, false) => format!("{sql};\n"),
+        })
+        .collect()
+}
+
+fn run_pgbench(
+    pgbench: &str,
+    url: &str,
+    script: &std::path::Path,
+    vars: &HashMap<String, Option<String>>,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    let mut command = std::process::Command::new(pgbench);
+    command
+        .args(["-n", "-M", "prepared", "-c", &clients.to_string()])
+        .args(["-j", "2", "-T", &seconds.to_string(), "-f"])
+        .arg(script);
+    for (name, value) in vars {
+        command
+            .arg("-D")
+            .arg(format!("{name}={}", value.as_deref().unwrap_or("")));
+    }
+    let output = command.arg(url).output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let failed = stdout
+        .lines()
+        .find(|l| l.starts_with("number of failed transactions"))
+        .is_some_and(|l| !l.contains(": 0 "));
+    if !output.status.success() || failed {
+        anyhow::bail!("pgbench failed ({}):\n{stdout}\n{stderr}", output.status);
+    }
+    stdout
+        .lines()
+        .find(|l| l.starts_with("tps = ") && l.contains("without initial connection time"))
+        .and_then(|l| l["tps = ".len()..].split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no tps line in pgbench's output:\n{stdout}"))
+}
+
+/// The fallback when pgbench is missing: the same steps on `clients`
+/// threads, each with its own connection. Variables are substituted as
+/// quoted literals (pgbench's simple protocol), and a `\gset` statement is
+/// wrapped to answer its row as JSON, so it is a little slower than
+/// pgbench's prepared statements.
+fn run_direct(
+    url: &str,
+    steps: &[Step],
+    vars: &HashMap<String, Option<String>>,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<f64> {
+    #[derive(QueryableByName)]
+    struct Json {
+        #[diesel(sql_type = Text)]
+        j: String,
+    }
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let done = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..clients)
+            .map(|_| {
+                scope.spawn(|| -> anyhow::Result<u64> {
+                    let mut conn = PgConnection::establish(url)?;
+                    let mut vars = vars.clone();
+                    let mut done = 0;
+                    while Instant::now() < deadline {
+                        for step in steps {
+                            match step {
+                                Random(name, lo, hi) => {
+                                    let n = fastrand::i64(*lo..=*hi);
+                                    vars.insert((*name).to_owned(), Some(n.to_string()));
+                                }
+                                Sql(sql, false) => conn.batch_execute(&substitute(sql, &vars))?,
+                                Sql(sql, true) => {
+                                    let wrapped = format!(
+                                        "WITH q AS ({}) SELECT row_to_json(q)::text AS j FROM q",
+                                        substitute(sql, &vars)
+                                    );
+                                    let row: Json =
+                                        diesel::sql_query(wrapped).get_result(&mut conn)?;
+                                    let object: serde_json::Map<String, serde_json::Value> =
+                                        serde_json::from_str(&row.j)?;
+                                    for (name, value) in object {
+                                        let value = match value {
+                                            serde_json::Value::Null => None,
+                                            serde_json::Value::String(s) => Some(s),
+                                            other => Some(other.to_string()),
+                                        };
+                                        vars.insert(name, value);
+                                    }
+                                }
+                            }
+                        }
+                        done += 1;
+                    }
+                    Ok(done)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("a baseline thread"))
+            .sum::<anyhow::Result<u64>>()
+    })?;
+    Ok(done as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Replaces `:name` by the variable as a quoted literal (or NULL); leaves
+/// `::` casts and unknown names alone.
+fn substitute(sql: &str, vars: &HashMap<String, Option<String>>) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(':') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..len];
+        match vars.get(name) {
+            Some(value) if !name.is_empty() && !out.ends_with(':') => {
+                match value {
+                    Some(v) => {
+                        out.push('\'');
+                        out.push_str(&v.replace('\'', "''"));
+                        out.push('\'');
+                    }
+                    None => out.push_str("NULL"),
+                }
+                rest = &after[len..];
+            }
+            _ => {
+                out.push(':');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Seats taken equal reservations made, and no slot filled up: otherwise a
+/// baseline's seat UPDATE may have found nothing and done less work.
+async fn check_consistency(db: &Db) -> anyhow::Result<()> {
+    #[derive(QueryableByName)]
+    struct Counts {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        seats: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        reservations: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        full_slots: i64,
+    }
+    let db = db.clone();
+    let counts = tokio::task::spawn_blocking(move || {
+        db.run_blocking(|conn| {
+            let citizen_api::db::DbConn::Postgres(pg) = conn else {
+                anyhow::bail!("the bench runs on PostgreSQL");
+            };
+            Ok(diesel::sql_query(
+                "SELECT (SELECT coalesce(sum(booked), 0) FROM slots)::bigint AS seats, \
+                        (SELECT count(*) FROM reservations) AS reservations, \
+                        (SELECT count(*) FROM slots WHERE booked >= capacity) AS full_slots",
+            )
+            .get_result::<Counts>(pg)?)
+        })
+    })
+    .await??;
+    println!(
+        "check: {} seats taken, {} reservations, {} full slots{}",
+        counts.seats,
+        counts.reservations,
+        counts.full_slots,
+        if counts.seats == counts.reservations && counts.full_slots == 0 {
+            " (consistent)"
+        } else {
+            "  INCONSISTENT: a baseline did less work than a booking"
+        }
+    );
+    Ok(())
+}
