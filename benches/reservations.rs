@@ -703,13 +703,7 @@ fn booking_steps(slots: i64) -> Vec<Step> {
              FROM slots WHERE id = (SELECT slot_id FROM bench_slot_pick WHERE n = :n) LIMIT 1",
             true,
         ),
-        // store::booking_window
-        Sql(
-            "SELECT min_notice_minutes, max_advance_days FROM service_schedules \
-             WHERE service_id = :service_id LIMIT 1",
-            false,
-        ),
-        // store::service_context
+        // store::service_context, which brings the booking window along
         Sql(SERVICE_CONTEXT, true),
         // store::release_past_upcoming
         Sql(
@@ -747,9 +741,7 @@ fn booking_steps(slots: i64) -> Vec<Step> {
              VALUES (:message_id, 0, :filename, :ctype, decode(:ics, 'hex'))",
             false,
         ),
-        // Views::view for the 201's body
-        Sql(SERVICE_CONTEXT, true),
-        Sql(DOCUMENTS, false),
+        // The 201's body is built from what is already loaded.
         Sql("COMMIT", false),
     ]
 }
@@ -758,10 +750,12 @@ const SERVICE_CONTEXT: &str = "SELECT service_categories.id, service_categories.
        service_categories.name_en, service_categories.serves_legal_entities, \
        departments.id AS department_id, departments.name_el, departments.name_en, \
        departments.email, municipalities.id AS municipality_id, municipalities.name_el, \
-       municipalities.name_en, municipalities.time_zone \
+       municipalities.name_en, municipalities.time_zone, \
+       service_schedules.min_notice_minutes, service_schedules.max_advance_days \
      FROM service_categories INNER JOIN (departments INNER JOIN municipalities \
        ON departments.municipality_id = municipalities.id) \
        ON service_categories.department_id = departments.id \
+       LEFT OUTER JOIN service_schedules ON service_schedules.service_id = service_categories.id \
      WHERE service_categories.id = :service_id LIMIT 1";
 
 const DOCUMENTS: &str = "SELECT id, service_id, purpose, position, name_el, name_en \
@@ -807,20 +801,7 @@ fn slot_select() -> Vec<Step> {
 
 /// Every statement `GET /v1/services/{id}/slots` runs.
 fn slot_listing_steps() -> Vec<Step> {
-    let mut steps = vec![
-        CHECKOUT,
-        Sql(
-            "SELECT EXISTS (SELECT service_categories.id FROM service_categories \
-             WHERE service_categories.id = :service_id)",
-            false,
-        ),
-        Sql(SERVICE_CONTEXT, false),
-        Sql(
-            "SELECT min_notice_minutes, max_advance_days FROM service_schedules \
-             WHERE service_id = :service_id LIMIT 1",
-            false,
-        ),
-    ];
+    let mut steps = vec![CHECKOUT, Sql(SERVICE_CONTEXT, false)];
     steps.extend(slot_select());
     steps
 }

@@ -8,9 +8,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::reservations::store::{SlotRow, booking_window, service_context};
+use super::reservations::store::{SlotRow, service_context};
 use crate::auth::AuthContext;
-use crate::db::schema::{service_categories, slots};
+use crate::db::schema::slots;
 use crate::db::{Db, DbConn};
 use crate::domain::ids::ServiceId;
 use crate::http::problem_docs::{NotFound, ValidationFailed};
@@ -131,12 +131,7 @@ async fn list_slots(
     let rows = db
         .run(move |conn| {
             let id = service.to_string();
-            let exists: bool =
-                diesel::select(diesel::dsl::exists(service_categories::table.find(&id)))
-                    .get_result(conn)?;
-            if !exists {
-                return Err(ApiError::not_found());
-            }
+            // An unknown service has no context: `404`.
             let context = service_context(conn, &id)?;
             let zone = super::reservations::zone_of(&context);
             let today = now.with_timezone(&zone).date_naive();
@@ -154,7 +149,7 @@ async fn list_slots(
                 );
                 v.finish()?;
             }
-            let Some((min_notice, max_advance)) = booking_window(conn, &id)? else {
+            let Some((min_notice, max_advance)) = context.booking_window() else {
                 return Ok((Vec::new(), zone));
             };
             let day_start = |d: NaiveDate| super::reservations::local_midnight(d, zone);

@@ -7,9 +7,9 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::ics::{Appointment, calendar};
 use super::store::{self, ReservationRow, ServiceContext, SlotRow};
-use super::view::{LegalEntity, local, zone};
-use crate::booking::catalogue::document_texts;
+use super::view::{LegalEntity, Reservation, Views, local, zone};
 use crate::booking::catalogue::store::documents_for;
+use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
 use crate::domain::{Afm, Email, FullName, Phone};
 use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text};
@@ -76,15 +76,14 @@ pub fn take_seat(
             ),
         )]));
     }
-    let (min_notice, max_advance) =
-        store::booking_window(conn, &slot.service_id)?.unwrap_or((0, 365));
+    let context = store::service_context(conn, &slot.service_id)?;
+    let (min_notice, max_advance) = context.booking_window().unwrap_or((0, 365));
     let earliest = now + Duration::minutes(i64::from(min_notice));
     let latest = now + Duration::days(i64::from(max_advance));
     if slot.starts_at <= earliest.naive_utc() || slot.starts_at > latest.naive_utc() {
         // Returning the error rolls the seat back with the transaction.
         return Err(ApiError::new(ErrorCode::SlotUnavailable));
     }
-    let context = store::service_context(conn, &slot.service_id)?;
     Ok((slot, context))
 }
 
@@ -100,7 +99,7 @@ pub fn book(
     language: Lang,
     link_base: &str,
     now: DateTime<Utc>,
-) -> Result<ReservationRow, ApiError> {
+) -> Result<Reservation, ApiError> {
     let (slot, context) = take_seat(conn, &booking.slot_id, None, now)?;
     if booking.legal_entity.is_some() && !context.serves_legal_entities {
         return Err(ApiError::validation(vec![FieldError::new(
@@ -145,8 +144,11 @@ pub fn book(
         }
         other => other?,
     }
-    queue_confirmation(conn, &row, &context, language, link_base, now)?;
-    Ok(row)
+    let documents = document_texts(documents_for(conn, &[row.service_id.as_str()])?);
+    queue_confirmation(conn, &row, &context, &documents, language, link_base, now)?;
+    // The view needs what was just loaded: no second round of queries
+    // while the seat's row lock is held.
+    Views::seeded(context, documents).view(conn, row)
 }
 
 /// R-BK-06 a, b (and R-BK-04, R-BK-05): the confirmation e-mail with a link
@@ -155,6 +157,7 @@ fn queue_confirmation(
     conn: &mut DbConn,
     row: &ReservationRow,
     context: &ServiceContext,
+    (legal_entity_documents, required_documents): &(Vec<LocalizedText>, Vec<LocalizedText>),
     language: Lang,
     link_base: &str,
     now: DateTime<Utc>,
@@ -163,11 +166,8 @@ fn queue_confirmation(
         Lang::El => el.to_owned(),
         Lang::En => en.to_owned(),
     };
-    let (legal_entity_documents, required_documents) =
-        document_texts(documents_for(conn, &[row.service_id.as_str()])?);
-    let texts = |documents: Vec<crate::booking::catalogue::LocalizedText>| {
-        documents.into_iter().map(|d| pick(&d.el, &d.en)).collect()
-    };
+    let texts =
+        |documents: &Vec<LocalizedText>| documents.iter().map(|d| pick(&d.el, &d.en)).collect();
     let service = pick(&context.service_el, &context.service_en);
     let municipality = pick(&context.municipality_el, &context.municipality_en);
     let department = pick(&context.department_el, &context.department_en);

@@ -147,10 +147,7 @@ async fn create(
         hash,
         StatusCode::CREATED,
         now.naive_utc(),
-        move |tx| {
-            let row = booking::book(tx, &citizen, booking, language, &link_base, now)?;
-            Views::default().view(tx, row)
-        },
+        move |tx| booking::book(tx, &citizen, booking, language, &link_base, now),
     )
     .await
 }

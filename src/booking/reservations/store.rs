@@ -45,6 +45,16 @@ pub struct ServiceContext {
     pub municipality_el: String,
     pub municipality_en: String,
     pub time_zone: String,
+    /// From the schedule: (minimum notice in minutes, maximum advance in
+    /// days). A service without a schedule has no bookable slots.
+    pub min_notice_minutes: Option<i32>,
+    pub max_advance_days: Option<i32>,
+}
+
+impl ServiceContext {
+    pub fn booking_window(&self) -> Option<(i32, i32)> {
+        self.min_notice_minutes.zip(self.max_advance_days)
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -73,19 +83,6 @@ pub struct ReservationRow {
     pub anonymized_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-/// The booking window of a service: (minimum notice in minutes, maximum
-/// advance in days). A service without a schedule has no bookable slots.
-pub fn booking_window(conn: &mut DbConn, service_id: &str) -> QueryResult<Option<(i32, i32)>> {
-    service_schedules::table
-        .find(service_id)
-        .select((
-            service_schedules::min_notice_minutes,
-            service_schedules::max_advance_days,
-        ))
-        .first(conn)
-        .optional()
 }
 
 /// Takes one seat if the slot has one, is not withdrawn and lies inside
@@ -127,6 +124,7 @@ pub fn slot(conn: &mut DbConn, slot_id: &str) -> QueryResult<Option<SlotRow>> {
 pub fn service_context(conn: &mut DbConn, service_id: &str) -> QueryResult<ServiceContext> {
     service_categories::table
         .inner_join(departments::table.inner_join(municipalities::table))
+        .left_join(service_schedules::table)
         .filter(service_categories::id.eq(service_id))
         .select((
             service_categories::id,
@@ -141,6 +139,8 @@ pub fn service_context(conn: &mut DbConn, service_id: &str) -> QueryResult<Servi
             municipalities::name_el,
             municipalities::name_en,
             municipalities::time_zone,
+            service_schedules::min_notice_minutes.nullable(),
+            service_schedules::max_advance_days.nullable(),
         ))
         .first(conn)
 }

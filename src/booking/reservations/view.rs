@@ -140,6 +140,18 @@ pub struct Views {
 }
 
 impl Views {
+    /// Views for one service whose context and documents are at hand.
+    pub fn seeded(
+        context: ServiceContext,
+        documents: (Vec<LocalizedText>, Vec<LocalizedText>),
+    ) -> Views {
+        let mut views = Views::default();
+        views
+            .services
+            .insert(context.service_id.clone(), (context, documents));
+        views
+    }
+
     /// A page of views from up to `limit + 1` rows in keyset order.
     pub fn page(
         conn: &mut DbConn,
