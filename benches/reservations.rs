@@ -762,8 +762,8 @@ const DOCUMENTS: &str = "SELECT id, service_id, purpose, position, name_el, name
      FROM service_documents WHERE service_id = ANY(ARRAY[:service_id]) \
      ORDER BY purpose, position";
 
-/// `CurrentSession`: the session by its token's hash, the idle-time touch,
-/// the role grants.
+/// `CurrentSession`: the session by its token's hash and the idle-time touch
+/// (roles are loaded only by the endpoints that need them).
 fn session_steps(sessions: i64) -> Vec<Step> {
     vec![
         Random("session", 1, sessions),
@@ -777,11 +777,6 @@ fn session_steps(sessions: i64) -> Vec<Step> {
         Sql(
             "UPDATE sessions SET last_seen_at = (now() AT TIME ZONE 'UTC') \
              WHERE id = :session_id",
-            false,
-        ),
-        Sql(
-            "SELECT role, scope_id FROM role_grants WHERE afm = :session_afm \
-             ORDER BY role, scope_id",
             false,
         ),
     ]

@@ -8,14 +8,14 @@ use actix_web::{FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
 use super::roles::Role;
-use super::session::CurrentSession;
+use super::session::{CurrentSession, WithRoles};
 use crate::http::{ApiError, ErrorCode};
 
 fn forbidden() -> ApiError {
     ApiError::new(ErrorCode::Forbidden)
 }
 
-impl CurrentSession {
+impl WithRoles {
     fn scopes_of(&self, role: Role) -> Vec<String> {
         self.roles
             .iter()
@@ -41,17 +41,17 @@ macro_rules! role_extractor {
             }
         }
 
-        role_extractor!(@from_request $name, |session: CurrentSession| {
-            let scopes = session.scopes_of($role);
-            if scopes.is_empty() { Err(forbidden()) } else { Ok($name { session, scopes }) }
+        role_extractor!(@from_request $name, |caller: WithRoles| {
+            let scopes = caller.scopes_of($role);
+            if scopes.is_empty() { Err(forbidden()) } else { Ok($name { session: caller.session, scopes }) }
         });
     };
     ($(#[$doc:meta])* $name:ident, $role:expr) => {
         $(#[$doc])*
         pub struct $name(pub CurrentSession);
 
-        role_extractor!(@from_request $name, |session: CurrentSession| {
-            if session.roles.iter().any(|g| g.role == $role) { Ok($name(session)) } else { Err(forbidden()) }
+        role_extractor!(@from_request $name, |caller: WithRoles| {
+            if caller.roles.iter().any(|g| g.role == $role) { Ok($name(caller.session)) } else { Err(forbidden()) }
         });
     };
     (@from_request $name:ident, $check:expr) => {
@@ -60,8 +60,8 @@ macro_rules! role_extractor {
             type Future = LocalBoxFuture<'static, Result<$name, ApiError>>;
 
             fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-                let session = CurrentSession::from_request(req, payload);
-                Box::pin(async move { ($check)(session.await?) })
+                let caller = WithRoles::from_request(req, payload);
+                Box::pin(async move { ($check)(caller.await?) })
             }
         }
     };

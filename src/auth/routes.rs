@@ -10,7 +10,7 @@ use super::context::AuthContext;
 use super::otp;
 use super::roles::RoleGrant;
 use super::secrets::{random_token, sha256_hex};
-use super::session::{CurrentSession, removal_cookie, session_cookie};
+use super::session::{CurrentSession, WithRoles, removal_cookie, session_cookie};
 use super::store::{self, LoginStateRow, SessionRow};
 use super::taxisnet::LoginError;
 use crate::db::Db;
@@ -54,14 +54,14 @@ pub struct Me {
     pub session_expires_at: DateTime<Utc>,
 }
 
-impl From<CurrentSession> for Me {
-    fn from(session: CurrentSession) -> Me {
+impl From<WithRoles> for Me {
+    fn from(WithRoles { session, roles }: WithRoles) -> Me {
         Me {
             afm: session.afm.to_string(),
             first_name: session.first_name,
             last_name: session.last_name,
             father_name: session.father_name,
-            roles: session.roles,
+            roles,
             strong: session.strong,
             session_expires_at: session.expires_at,
         }
@@ -221,7 +221,10 @@ async fn callback(
         })
         .await?;
     let cookie = session_cookie(&token, auth.cookie_secure, lifetime);
-    let user = Me::from(CurrentSession::from_row(session.0, session.1, idle)?);
+    let user = Me::from(WithRoles {
+        session: CurrentSession::from_row(session.0, idle)?,
+        roles: session.1,
+    });
     Ok(match pending.return_to {
         Some(url) => HttpResponse::SeeOther()
             .cookie(cookie)
@@ -248,8 +251,8 @@ async fn callback(
     )
 )]
 #[get("/v1/me")]
-async fn me(session: CurrentSession) -> web::Json<Me> {
-    web::Json(Me::from(session))
+async fn me(caller: WithRoles) -> web::Json<Me> {
+    web::Json(Me::from(caller))
 }
 
 /// Where the one-time code went.
@@ -332,7 +335,7 @@ pub struct OtpCode {
 )]
 #[post("/otp/verify")]
 async fn verify_otp(
-    session: CurrentSession,
+    caller: WithRoles,
     body: web::Json<OtpCode>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
@@ -347,7 +350,7 @@ async fn verify_otp(
     }
     let context = auth.clone();
     let now = auth.clock.now().naive_utc();
-    let session_id = session.id.clone();
+    let session_id = caller.session.id.clone();
     db.run(move |conn| {
         otp::verify(
             conn,
@@ -360,10 +363,9 @@ async fn verify_otp(
         Ok(store::mark_strong(conn, &session_id, now)?)
     })
     .await?;
-    Ok(web::Json(Me::from(CurrentSession {
-        strong: true,
-        ..session
-    })))
+    let mut caller = caller;
+    caller.session.strong = true;
+    Ok(web::Json(Me::from(caller)))
 }
 
 /// Ends the session and clears the cookie.

@@ -32,15 +32,18 @@ pub struct CurrentSession {
     pub strong: bool,
     /// The earlier of the idle and the absolute limit.
     pub expires_at: DateTime<Utc>,
+}
+
+/// A signed-in caller with their roles, for the endpoints that need them;
+/// the others spare the query.
+#[derive(Debug, Clone)]
+pub struct WithRoles {
+    pub session: CurrentSession,
     pub roles: Vec<RoleGrant>,
 }
 
 impl CurrentSession {
-    pub(super) fn from_row(
-        row: SessionRow,
-        roles: Vec<RoleGrant>,
-        idle: Duration,
-    ) -> Result<CurrentSession, ApiError> {
+    pub(super) fn from_row(row: SessionRow, idle: Duration) -> Result<CurrentSession, ApiError> {
         let idle_expiry = row.last_seen_at + idle;
         Ok(CurrentSession {
             afm: Afm::parse(&row.afm)
@@ -51,7 +54,6 @@ impl CurrentSession {
             father_name: row.father_name,
             strong: row.strong_at.is_some(),
             expires_at: row.expires_at.min(idle_expiry).and_utc(),
-            roles,
         })
     }
 }
@@ -116,37 +118,62 @@ fn origin_allowed(req: &HttpRequest, auth: &AuthContext) -> bool {
         })
 }
 
+/// Checks the credential and loads the session, and the roles if asked.
+fn authenticate(
+    req: &HttpRequest,
+    with_roles: bool,
+) -> LocalBoxFuture<'static, Result<WithRoles, ApiError>> {
+    let db = req.app_data::<web::Data<Db>>().cloned();
+    let auth = req.app_data::<web::Data<AuthContext>>().cloned();
+    let credential = credential(req);
+    let origin_ok = auth.as_ref().is_some_and(|auth| origin_allowed(req, auth));
+    Box::pin(async move {
+        let (db, auth) = db
+            .zip(auth)
+            .ok_or_else(|| ApiError::internal("authentication is not configured"))?;
+        let token = match credential {
+            None => return Err(unauthenticated()),
+            Some(Credential::Bearer(token)) => token,
+            Some(Credential::Cookie(_)) if !origin_ok => {
+                return Err(ApiError::new(ErrorCode::OriginNotAllowed));
+            }
+            Some(Credential::Cookie(token)) => token,
+        };
+        let now = auth.clock.now().naive_utc();
+        let idle = Duration::seconds(auth.settings.session_idle_timeout_secs);
+        let hash = sha256_hex(&token);
+        db.run(move |conn| {
+            let row = store::live_session(conn, &hash, now, now - idle, Duration::seconds(10))?
+                .ok_or_else(unauthenticated)?;
+            let roles = if with_roles {
+                roles::grants_for(conn, &row.afm)?
+            } else {
+                Vec::new()
+            };
+            Ok(WithRoles {
+                session: CurrentSession::from_row(row, idle)?,
+                roles,
+            })
+        })
+        .await
+    })
+}
+
 impl FromRequest for CurrentSession {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<CurrentSession, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let db = req.app_data::<web::Data<Db>>().cloned();
-        let auth = req.app_data::<web::Data<AuthContext>>().cloned();
-        let credential = credential(req);
-        let origin_ok = auth.as_ref().is_some_and(|auth| origin_allowed(req, auth));
-        Box::pin(async move {
-            let (db, auth) = db
-                .zip(auth)
-                .ok_or_else(|| ApiError::internal("authentication is not configured"))?;
-            let token = match credential {
-                None => return Err(unauthenticated()),
-                Some(Credential::Bearer(token)) => token,
-                Some(Credential::Cookie(_)) if !origin_ok => {
-                    return Err(ApiError::new(ErrorCode::OriginNotAllowed));
-                }
-                Some(Credential::Cookie(token)) => token,
-            };
-            let now = auth.clock.now().naive_utc();
-            let idle = Duration::seconds(auth.settings.session_idle_timeout_secs);
-            let hash = sha256_hex(&token);
-            db.run(move |conn| {
-                let row = store::live_session(conn, &hash, now, now - idle, Duration::seconds(10))?
-                    .ok_or_else(unauthenticated)?;
-                let roles = roles::grants_for(conn, &row.afm)?;
-                CurrentSession::from_row(row, roles, idle)
-            })
-            .await
-        })
+        let authenticated = authenticate(req, false);
+        Box::pin(async move { Ok(authenticated.await?.session) })
+    }
+}
+
+impl FromRequest for WithRoles {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<WithRoles, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        authenticate(req, true)
     }
 }
