@@ -319,7 +319,7 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
     let full_slots = baseline(
         config,
         url,
-        "all slot listing SQL (checkout, 4 queries)",
+        "all slot listing SQL (checkout, 2 queries)",
         &slot_listing_steps(),
         &slot_vars,
     )
