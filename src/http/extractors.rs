@@ -58,6 +58,17 @@ fn json_error(error: JsonPayloadError) -> ApiError {
     }
 }
 
+/// For a body read by hand (one that may be empty): the same answers as
+/// the JSON extractor's.
+pub fn parse_optional_json<T: serde::de::DeserializeOwned + Default>(
+    body: &[u8],
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| json_error(JsonPayloadError::Deserialize(e)))
+}
+
 fn query_error(error: QueryPayloadError) -> ApiError {
     ApiError::validation(vec![FieldError::new(
         "query",

@@ -12,7 +12,7 @@ pub mod rate_limit;
 mod validation;
 
 pub use error::{ApiError, ErrorCode, FieldError, FieldProblem, Problem, Text, render_problems};
-pub use extractors::{extractor_configs, parse_path_id};
+pub use extractors::{extractor_configs, parse_optional_json, parse_path_id};
 pub use fallback::{RouteTable, no_route};
 pub use language::Lang;
 pub use pagination::{Cursor, Page, PageParams, PageRequest};

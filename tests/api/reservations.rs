@@ -279,6 +279,14 @@ async fn cancelling_frees_the_seat_once() {
     assert_eq!(remaining(&app, &service_id, slot).await, 1);
     assert_problem(cancel().await.unwrap(), 409, "invalid_transition").await;
     assert_eq!(remaining(&app, &service_id, slot).await, 1);
+    let malformed = app
+        .post_as(&token, &format!("/v1/reservations/{id}/cancel"))
+        .header("content-type", "application/json")
+        .body("{\"reason\":")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(malformed, 400, "malformed_json").await;
     // And the citizen may book that service again.
     assert_eq!(book(&app, &token, slot).await.status(), StatusCode::CREATED);
 }

@@ -19,7 +19,9 @@ use crate::http::idempotency::{IdempotencyKey, request_hash, run_once};
 use crate::http::problem_docs::{
     BookingConflict, Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
 };
-use crate::http::{ApiError, ErrorCode, Lang, Page, PageParams, Text, Validation};
+use crate::http::{
+    ApiError, ErrorCode, Lang, Page, PageParams, Text, Validation, parse_optional_json,
+};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create)
@@ -325,17 +327,15 @@ pub struct Cancellation {
 async fn cancel(
     session: CurrentSession,
     path: web::Path<String>,
-    body: Option<web::Json<Cancellation>>,
+    body: web::Bytes,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<web::Json<Reservation>, ApiError> {
     let id = reservation_id(&path)?;
+    // The body is optional: none at all means no reason given.
+    let cancellation: Cancellation = parse_optional_json(&body)?;
     let mut v = Validation::default();
-    let reason = v.free_text(
-        "reason",
-        body.and_then(|b| b.into_inner().reason).as_deref(),
-        500,
-    );
+    let reason = v.free_text("reason", cancellation.reason.as_deref(), 500);
     v.finish()?;
     let now = auth.clock.now().naive_utc();
     let view = db
