@@ -243,6 +243,17 @@ pub struct ContactChange {
     pub updated_at: NaiveDateTime,
 }
 
+/// The reservation `id` while it is confirmed and has not started: the
+/// only state in which a citizen may change, cancel or move it.
+#[diesel::dsl::auto_type]
+fn upcoming<'a>(id: &'a str, now: NaiveDateTime) -> _ {
+    let confirmed: &'static str = CONFIRMED;
+    reservations::table
+        .find(id)
+        .filter(reservations::status.eq(confirmed))
+        .filter(reservations::starts_at.gt(now))
+}
+
 /// Applies a change to a confirmed, future reservation; answers whether it applied.
 pub fn rectify(
     conn: &mut DbConn,
@@ -250,14 +261,9 @@ pub fn rectify(
     change: &ContactChange,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(
-        reservations::table
-            .find(id)
-            .filter(reservations::status.eq(CONFIRMED))
-            .filter(reservations::starts_at.gt(now)),
-    )
-    .set(change)
-    .execute(conn)?;
+    let updated = diesel::update(upcoming(id, now))
+        .set(change)
+        .execute(conn)?;
     Ok(updated == 1)
 }
 
@@ -268,20 +274,15 @@ pub fn cancel(
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(
-        reservations::table
-            .find(id)
-            .filter(reservations::status.eq(CONFIRMED))
-            .filter(reservations::starts_at.gt(now)),
-    )
-    .set((
-        reservations::status.eq(CANCELLED),
-        reservations::cancel_reason.eq(reason),
-        reservations::upcoming_key.eq(None::<String>),
-        reservations::closed_at.eq(Some(now)),
-        reservations::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    let updated = diesel::update(upcoming(id, now))
+        .set((
+            reservations::status.eq(CANCELLED),
+            reservations::cancel_reason.eq(reason),
+            reservations::upcoming_key.eq(None::<String>),
+            reservations::closed_at.eq(Some(now)),
+            reservations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     Ok(updated == 1)
 }
 
@@ -292,19 +293,14 @@ pub fn move_to_slot(
     slot: &SlotRow,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(
-        reservations::table
-            .find(id)
-            .filter(reservations::status.eq(CONFIRMED))
-            .filter(reservations::starts_at.gt(now)),
-    )
-    .set((
-        reservations::slot_id.eq(&slot.id),
-        reservations::starts_at.eq(slot.starts_at),
-        reservations::ends_at.eq(slot.ends_at),
-        reservations::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    let updated = diesel::update(upcoming(id, now))
+        .set((
+            reservations::slot_id.eq(&slot.id),
+            reservations::starts_at.eq(slot.starts_at),
+            reservations::ends_at.eq(slot.ends_at),
+            reservations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
     Ok(updated == 1)
 }
 
