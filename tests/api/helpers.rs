@@ -128,6 +128,23 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// On PostgreSQL, ends every server process serving this app's
+    /// database, as a server restart would; answers whether it did.
+    pub fn drop_database_connections(&self) -> bool {
+        let Some(database) = &self._postgres else {
+            return false;
+        };
+        let mut admin = PgConnection::establish(&database.admin_url).unwrap();
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            database.name
+        ))
+        .execute(&mut admin)
+        .unwrap();
+        true
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -76,3 +76,19 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
         .unwrap();
     assert_ne!(replaced.headers()["x-request-id"], too_long.as_str());
 }
+
+/// Every checkout asks the server first, so connections the server dropped
+/// (a PostgreSQL restart) are replaced, never handed to a request.
+#[tokio::test]
+async fn connections_dropped_by_the_server_are_replaced_before_use() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/v1/municipalities").await.status(), 200);
+    let dropped = app.drop_database_connections();
+    for _ in 0..10 {
+        assert_eq!(
+            app.get("/v1/municipalities").await.status(),
+            200,
+            "dropped: {dropped}"
+        );
+    }
+}
