@@ -15,11 +15,12 @@ use super::catalogue::LocalizedText;
 use super::reservations::local_midnight;
 use super::reservations::store::{CANCELLED, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
 use crate::auth::MunicipalityAdmin;
+use crate::booking::catalogue::store::municipality_time_zone;
 use crate::clock::SharedClock;
 use crate::db::schema::{departments, reservations, service_categories};
 use crate::db::{Db, DbConn};
 use crate::domain::ids::MunicipalityId;
-use crate::http::problem_docs::{Forbidden, Unauthenticated, ValidationFailed};
+use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
 use crate::http::{ApiError, Text, Validation, parse_path_id};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -148,6 +149,7 @@ fn parse_date(v: &mut Validation, field: &'static str, raw: Option<&str>) -> Opt
         (status = 200, description = "The counts.", body = Statistics),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
         (status = 422, response = ValidationFailed),
     )
 )]
@@ -161,31 +163,38 @@ async fn statistics(
 ) -> Result<web::Json<Statistics>, ApiError> {
     let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
     admin.require(&municipality.to_string())?;
-    let zone = chrono_tz::Europe::Athens;
     let mut v = Validation::default();
     let from = parse_date(&mut v, "from", query.from.as_deref());
     let to = parse_date(&mut v, "to", query.to.as_deref());
     v.finish()?;
-    let to = to.unwrap_or_else(|| clock.now().with_timezone(&zone).date_naive());
-    let from = from.unwrap_or(to - Duration::days(30));
-    if to < from || to - from > Duration::days(366) {
-        let mut v = Validation::default();
-        v.fail(
-            "to",
-            "invalid_range",
-            Text::new(
-                "Έως 366 ημέρες μετά το from.",
-                "Up to 366 days after `from`.",
-            ),
-        );
-        v.finish()?;
-    }
-    let (start, end) = (
-        local_midnight(from, zone),
-        local_midnight(to + Duration::days(1), zone),
-    );
-    let rows = db
-        .run(move |conn| Ok(rows(conn, &municipality.to_string(), start, end)?))
+    let now = clock.now();
+    let (from, to, zone, rows) = db
+        .run(move |conn| {
+            let id = municipality.to_string();
+            let zone: chrono_tz::Tz = municipality_time_zone(conn, &id)?
+                .ok_or_else(ApiError::not_found)?
+                .parse()
+                .unwrap_or(chrono_tz::Europe::Athens);
+            let to = to.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
+            let from = from.unwrap_or(to - Duration::days(30));
+            if to < from || to - from > Duration::days(366) {
+                let mut v = Validation::default();
+                v.fail(
+                    "to",
+                    "invalid_range",
+                    Text::new(
+                        "Έως 366 ημέρες μετά το from.",
+                        "Up to 366 days after `from`.",
+                    ),
+                );
+                v.finish()?;
+            }
+            let (start, end) = (
+                local_midnight(from, zone),
+                local_midnight(to + Duration::days(1), zone),
+            );
+            Ok((from, to, zone, rows(conn, &id, start, end)?))
+        })
         .await?;
 
     let mut counts = StatusCounts::default();

@@ -196,3 +196,25 @@ pub fn department(conn: &mut DbConn, id: &str) -> QueryResult<DepartmentRow> {
         .select(DepartmentRow::as_select())
         .first(conn)
 }
+
+/// The zone a department's municipality shows its times in, if the department exists.
+pub fn department_time_zone(conn: &mut DbConn, department: &str) -> QueryResult<Option<String>> {
+    departments::table
+        .inner_join(municipalities::table)
+        .filter(departments::id.eq(department))
+        .select(municipalities::time_zone)
+        .first(conn)
+        .optional()
+}
+
+/// The zone a municipality shows its times in, if it exists.
+pub fn municipality_time_zone(
+    conn: &mut DbConn,
+    municipality: &str,
+) -> QueryResult<Option<String>> {
+    municipalities::table
+        .find(municipality)
+        .select(municipalities::time_zone)
+        .first(conn)
+        .optional()
+}

@@ -13,7 +13,7 @@ use super::store::{self, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
 use super::view::{Reservation, ReservationStatus, Views, local_midnight};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
-use crate::booking::catalogue::store::department_municipality;
+use crate::booking::catalogue::store::department_time_zone;
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn, write_transaction};
 use crate::domain::ids::DepartmentId;
@@ -107,8 +107,10 @@ async fn department_reservations(
     let page = db
         .run(move |conn| {
             write_transaction(conn, |tx| {
-                department_municipality(tx, &department)?.ok_or_else(ApiError::not_found)?;
-                let zone = chrono_tz::Europe::Athens;
+                let zone = department_time_zone(tx, &department)?
+                    .ok_or_else(ApiError::not_found)?
+                    .parse()
+                    .unwrap_or(chrono_tz::Europe::Athens);
                 let day = date.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
                 let (from, to) = (
                     local_midnight(day, zone),
