@@ -14,6 +14,16 @@ const MARIA_MOBILE: &str = "+306912345678";
 const NO_MOBILE: &str = "801234560";
 const ORIGIN: &str = "http://127.0.0.1:8080";
 
+async fn me_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> Value {
+    let response = app
+        .client
+        .get(app.url("/v1/me"))
+        .header("cookie", cookie)
+        .send()
+        .await;
+    response.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
     let app = spawn_app().await;
@@ -55,16 +65,7 @@ async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
     );
     let cookie = set_cookie.split(';').next().unwrap().to_owned();
 
-    let me: Value = app
-        .client
-        .get(app.url("/v1/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = me_with_cookie(&app, &cookie).await;
     assert_eq!(me["afm"], MARIA);
     assert_eq!(me["last_name"], "ΠΑΠΑΔΟΠΟΥΛΟΥ");
     assert_eq!(me["strong"], false);
@@ -97,16 +98,7 @@ async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
         .await
         .unwrap();
     assert_eq!(verified.status(), StatusCode::OK);
-    let me: Value = app
-        .client
-        .get(app.url("/v1/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = me_with_cookie(&app, &cookie).await;
     assert_eq!(me["strong"], true);
 }
 

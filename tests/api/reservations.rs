@@ -139,44 +139,28 @@ async fn race(app: &TestApp, slot: &str, tokens: &[String]) -> Vec<u16> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_slot_with_one_seat_takes_exactly_one_of_a_hundred_parallel_bookings() {
+/// A hundred citizens book one slot of `seats` at once: exactly `seats`
+/// succeed, the rest are `409`, and the slot ends full.
+async fn hundred_race_for(seats: i32) {
     let app = app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let slot = &slots(&app, &housing.id.to_string(), &[30], seats).await[0];
     let tokens = citizens(&app, 100).await;
     let statuses = race(&app, slot, &tokens).await;
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        99,
-        "{statuses:?}"
-    );
+    let count = |status: u16| statuses.iter().filter(|s| **s == status).count();
+    assert_eq!(count(201), seats as usize, "{statuses:?}");
+    assert_eq!(count(409), 100 - seats as usize, "{statuses:?}");
     assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 0);
 }
 
 #[tokio::test]
+async fn a_slot_with_one_seat_takes_exactly_one_of_a_hundred_parallel_bookings() {
+    hundred_race_for(1).await;
+}
+
+#[tokio::test]
 async fn a_slot_with_five_seats_takes_exactly_five_of_a_hundred_parallel_bookings() {
-    let app = app().await;
-    let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[30], 5).await[0];
-    let tokens = citizens(&app, 100).await;
-    let statuses = race(&app, slot, &tokens).await;
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        5,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        95,
-        "{statuses:?}"
-    );
-    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 0);
+    hundred_race_for(5).await;
 }
 
 #[tokio::test]
