@@ -14,6 +14,10 @@ const MARIA_MOBILE: &str = "+306912345678";
 const NO_MOBILE: &str = "801234560";
 const ORIGIN: &str = "http://127.0.0.1:8080";
 
+async fn me_status(app: &crate::helpers::TestApp, token: &str) -> StatusCode {
+    app.get_as(token, "/v1/me").send().await.unwrap().status()
+}
+
 async fn me_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> Value {
     let response = app
         .client
@@ -205,10 +209,7 @@ async fn r_ph_17_a_session_ends_after_thirty_idle_minutes_and_activity_extends_i
     let token = app.sign_in(MARIA).await;
     for _ in 0..3 {
         app.clock.advance(Duration::minutes(25));
-        assert_eq!(
-            app.get_as(&token, "/v1/me").send().await.unwrap().status(),
-            StatusCode::OK
-        );
+        assert_eq!(me_status(&app, &token).await, StatusCode::OK);
     }
     app.clock.advance(Duration::minutes(31));
     let response = app.get_as(&token, "/v1/me").send().await.unwrap();
@@ -227,10 +228,7 @@ async fn a_session_ends_after_twelve_hours_however_active() {
     let token = app.sign_in(MARIA).await;
     for _ in 0..28 {
         app.clock.advance(Duration::minutes(25));
-        assert_eq!(
-            app.get_as(&token, "/v1/me").send().await.unwrap().status(),
-            StatusCode::OK
-        );
+        assert_eq!(me_status(&app, &token).await, StatusCode::OK);
     }
     app.clock.advance(Duration::minutes(25));
     assert_problem(
