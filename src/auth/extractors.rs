@@ -29,6 +29,7 @@ impl WithRoles {
 macro_rules! role_extractor {
     ($(#[$doc:meta])* $name:ident, $role:expr, scoped) => {
         $(#[$doc])*
+        #[derive(Clone)]
         pub struct $name {
             pub session: CurrentSession,
             scopes: Vec<String>,
@@ -48,6 +49,7 @@ macro_rules! role_extractor {
     };
     ($(#[$doc:meta])* $name:ident, $role:expr) => {
         $(#[$doc])*
+        #[derive(Clone)]
         pub struct $name(pub CurrentSession);
 
         role_extractor!(@from_request $name, |caller: WithRoles| {

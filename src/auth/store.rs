@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::{login_states, sessions};
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = login_states)]
 pub struct LoginStateRow {
     pub state_hash: String,

@@ -342,8 +342,15 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> ApiError {
+        use diesel::result::{DatabaseErrorKind, Error};
         match error {
-            diesel::result::Error::NotFound => ApiError::not_found(),
+            Error::NotFound => ApiError::not_found(),
+            // The server went away under the request (a restart, a
+            // failover): nothing is wrong with the request, try later.
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                tracing::warn!(cause = info.message(), "the database closed the connection");
+                ApiError::database_unavailable()
+            }
             other => ApiError::internal(other),
         }
     }

@@ -26,6 +26,7 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// A validated key: 1 to 255 visible ASCII characters.
+#[derive(Clone)]
 pub struct IdempotencyKey(String);
 
 impl IdempotencyKey {
@@ -89,7 +90,7 @@ pub async fn run_once<T, F>(
 ) -> Result<HttpResponse, ApiError>
 where
     T: Serialize,
-    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Clone + Send + 'static,
 {
     let (status, body, replayed) = db
         .run(move |conn| {

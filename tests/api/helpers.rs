@@ -130,6 +130,10 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
 impl TestApp {
     /// On PostgreSQL, ends every server process serving this app's
     /// database, as a server restart would; answers whether it did.
+    pub fn is_postgres(&self) -> bool {
+        self._postgres.is_some()
+    }
+
     pub fn drop_database_connections(&self) -> bool {
         let Some(database) = &self._postgres else {
             return false;

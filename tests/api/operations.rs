@@ -77,8 +77,9 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
     assert_ne!(replaced.headers()["x-request-id"], too_long.as_str());
 }
 
-/// Every checkout asks the server first, so connections the server dropped
-/// (a PostgreSQL restart) are replaced, never handed to a request.
+/// Every checkout looks whether the server closed the connection while it
+/// sat in the pool (a PostgreSQL restart), so such connections are
+/// replaced, never handed to a request.
 #[tokio::test]
 async fn connections_dropped_by_the_server_are_replaced_before_use() {
     let app = spawn_app().await;
@@ -91,4 +92,64 @@ async fn connections_dropped_by_the_server_are_replaced_before_use() {
             "dropped: {dropped}"
         );
     }
+}
+
+/// A connection can still die between the checkout's look and the first
+/// statement. Work whose first statement found it closed ran nothing, so it
+/// runs again on a fresh connection; work that had completed a statement
+/// may have written, so it is not run again and answers `503`. Work that
+/// failed for any other reason runs once, on both databases.
+#[tokio::test]
+async fn work_is_run_again_only_when_the_connection_closed_before_its_first_statement() {
+    use citizen_api::http::{ApiError, ErrorCode};
+    use diesel::RunQueryDsl;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let app = spawn_app().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let failing = {
+        let calls = calls.clone();
+        move |_: &mut citizen_api::db::DbConn| -> Result<(), ApiError> {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(ApiError::new(ErrorCode::BadRequest))
+        }
+    };
+    let err = app.db.run(failing).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::BadRequest);
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
+    if !app.is_postgres() {
+        return;
+    }
+    let end_own_session = "SELECT pg_terminate_backend(pg_backend_pid())";
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let dies_first = {
+        let attempts = attempts.clone();
+        move |conn: &mut citizen_api::db::DbConn| -> Result<i32, ApiError> {
+            if attempts.fetch_add(1, Ordering::SeqCst) == 0 {
+                diesel::sql_query(end_own_session).execute(conn)?;
+            }
+            Ok(
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("7"))
+                    .get_result(conn)?,
+            )
+        }
+    };
+    assert_eq!(app.db.run(dies_first).await.unwrap(), 7);
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let dies_after_a_statement = {
+        let attempts = attempts.clone();
+        move |conn: &mut citizen_api::db::DbConn| -> Result<(), ApiError> {
+            attempts.fetch_add(1, Ordering::SeqCst);
+            diesel::sql_query("SELECT 1").execute(conn)?;
+            diesel::sql_query(end_own_session).execute(conn)?;
+            Ok(())
+        }
+    };
+    let err = app.db.run(dies_after_a_statement).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
 }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::{departments, municipalities, service_categories, service_documents};
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = municipalities)]
 pub struct MunicipalityRow {
     pub id: String,
@@ -18,7 +18,7 @@ pub struct MunicipalityRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = departments)]
 pub struct DepartmentRow {
     pub id: String,
@@ -29,7 +29,7 @@ pub struct DepartmentRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_categories)]
 pub struct ServiceRow {
     pub id: String,
@@ -48,7 +48,7 @@ pub struct ServiceRow {
 pub const PURPOSE_LEGAL_ENTITY: &str = "legal_entity";
 pub const PURPOSE_BEFORE_VISIT: &str = "before_visit";
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_documents)]
 pub struct DocumentRow {
     pub id: String,

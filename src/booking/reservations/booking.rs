@@ -16,6 +16,7 @@ use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text};
 use crate::notify::{self, Attachment, Channel, Confirmation, NewMessage, Template};
 
 /// A validated booking request.
+#[derive(Clone)]
 pub struct Booking {
     pub slot_id: String,
     pub full_name: FullName,

@@ -233,7 +233,7 @@ pub fn list_for_department(
 }
 
 /// Contact data a citizen may rectify (R-BK-11).
-#[derive(Debug, AsChangeset)]
+#[derive(Debug, Clone, AsChangeset)]
 #[diesel(table_name = reservations)]
 pub struct ContactChange {
     pub full_name: Option<String>,
