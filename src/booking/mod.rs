@@ -2,6 +2,7 @@
 //! departments and service categories that citizens book.
 
 pub mod catalogue;
+pub mod listing_windows;
 pub mod reservations;
 mod roles;
 pub mod schedule;

@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::reservations::store::{SlotRow, service_context};
+use super::listing_windows::{ListingWindow, ListingWindows};
+use super::reservations::store::SlotRow;
 use crate::auth::AuthContext;
 use crate::db::schema::slots;
 use crate::db::{Db, DbConn};
@@ -105,6 +106,7 @@ async fn list_slots(
     query: web::Query<SlotQuery>,
     page: web::Query<PageParams>,
     db: web::Data<Db>,
+    windows: web::Data<ListingWindows>,
     auth: web::Data<AuthContext>,
 ) -> Result<web::Json<Page<Slot>>, ApiError> {
     let service: ServiceId = parse_path_id(&path, "service_id")?;
@@ -131,9 +133,7 @@ async fn list_slots(
     let rows = db
         .run(move |conn| {
             let id = service.to_string();
-            // An unknown service has no context: `404`.
-            let context = service_context(conn, &id)?;
-            let zone = super::reservations::zone_of(&context);
+            let ListingWindow { zone, window } = windows.get(conn, &id)?;
             let today = now.with_timezone(&zone).date_naive();
             let from = from.unwrap_or(today);
             let to = to.unwrap_or(from + Duration::days(14));
@@ -149,7 +149,7 @@ async fn list_slots(
                 );
                 v.finish()?;
             }
-            let Some((min_notice, max_advance)) = context.booking_window() else {
+            let Some((min_notice, max_advance)) = window else {
                 return Ok((Vec::new(), zone));
             };
             let day_start = |d: NaiveDate| super::reservations::local_midnight(d, zone);

@@ -188,6 +188,22 @@ async fn generated_slots_are_listed_in_athens_time_within_the_booking_window() {
     let first = items[0]["starts_at"].as_str().unwrap();
     assert!(first.starts_with(&format!("{from}T09:00:00+0")), "{first}");
     assert_eq!(items[0]["remaining"], 3);
+
+    // The listing keeps each service's window in memory for a few seconds,
+    // but a schedule saved here applies to the very next page.
+    let put = send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &format!("/v1/services/{service}/schedule"),
+        schedule(json!({ "max_advance_days": 7 })),
+    )
+    .await;
+    assert_eq!(put.status(), StatusCode::OK);
+    let narrowed: Value = app
+        .get_json(&format!("/v1/services/{service}/slots?from={from}&to={to}"))
+        .await;
+    assert_eq!(narrowed["items"], json!([]), "{monday} is beyond 7 days");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Administrators set a service's schedule and materialize its slots
 //! (R-BK-09); anyone may read a schedule (opening hours are public).
 
+use crate::booking::listing_windows::ListingWindows;
 use actix_web::{delete, get, post, put, web};
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -78,6 +79,7 @@ async fn put_schedule(
     path: web::Path<String>,
     body: web::Json<Schedule>,
     db: web::Data<Db>,
+    windows: web::Data<ListingWindows>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Schedule>, ApiError> {
     let service: ServiceId = parse_path_id(&path, "service_id")?;
@@ -104,6 +106,7 @@ async fn put_schedule(
         })
     })
     .await?;
+    windows.forget(&service.to_string());
     Ok(web::Json(schedule))
 }
 
