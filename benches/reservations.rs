@@ -5,8 +5,7 @@
 //! on which a fresh database is created and dropped again.
 
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -21,6 +20,12 @@ use citizen_api::db::Db;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{Request, StatusCode, header};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
 
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Seats per slot: the most a schedule allows.
@@ -153,7 +158,8 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
     settings.demo_slot_days = 0;
     settings.auth.rate_limit_per_minute = 10_000_000;
     let application = Application::build_with_clock(settings, Arc::new(SystemClock)).await?;
-    let base = format!("http://{}", application.address());
+    let application_address = application.address();
+    let base = format!("http://{application_address}");
     let db = application.db();
     tokio::spawn(application.run_until_stopped());
     let client = reqwest::Client::builder()
@@ -201,60 +207,52 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
             .collect(),
     );
     let next = Arc::new(AtomicUsize::new(0));
-    let book = {
-        let (client, base, items, next) = (client.clone(), base.clone(), items.clone(), next);
-        Arc::new(move || -> Work {
-            let (client, base, items) = (client.clone(), base.clone(), items.clone());
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            Box::pin(async move {
-                let Some((token, slot)) = items.get(i) else {
-                    return Err(Failure::Exhausted);
-                };
-                let response = client
-                    .post(format!("{base}/v1/reservations"))
-                    .bearer_auth(token)
-                    .json(&booking_body(slot))
-                    .send()
-                    .await
-                    .map_err(|e| Failure::Other(e.to_string()))?;
-                let status = response.status();
-                let body = response.bytes().await.unwrap_or_default();
-                if status == reqwest::StatusCode::CREATED {
-                    Ok(())
-                } else {
-                    Err(Failure::Other(format!(
-                        "POST /v1/reservations answered {status}: {}",
-                        String::from_utf8_lossy(&body)
-                    )))
-                }
-            })
-        })
-    };
+    let book: MakeRequest = Arc::new(move || {
+        let (token, slot) = items.get(next.fetch_add(1, Ordering::Relaxed))?;
+        let body = serde_json::to_vec(&booking_body(slot)).expect("JSON");
+        Some(
+            Request::post("/v1/reservations")
+                .header(header::HOST, "bench")
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Full::new(Bytes::from(body)))
+                .expect("a request"),
+        )
+    });
+    let created = StatusCode::CREATED;
+    let (address, clients) = (application_address, config.clients);
     drive(
         "reservations warm-up",
-        config.clients,
+        address,
+        clients,
         config.warmup,
+        created,
         book.clone(),
     )
     .await;
-    let api_reservations = drive("reservations", config.clients, config.seconds, book).await;
+    let api_reservations = drive(
+        "reservations",
+        address,
+        clients,
+        config.seconds,
+        created,
+        book,
+    )
+    .await;
 
     let vars = booking_variables(&db).await?;
     let slot_count = i64::try_from(services.len())? * config.slots_per_service;
     let session_count = i64::try_from(tokens.len())?;
     let booking_tx = booking_steps(slot_count);
-    // Everything the API sends: each `Db::run` checks its pooled connection
-    // out with r2d2's `SELECT 1` first.
-    let mut booking_full = vec![CHECKOUT];
-    booking_full.extend(session_steps(session_count));
-    booking_full.push(CHECKOUT);
+    // Everything the API sends: the session, then the transaction.
+    let mut booking_full = session_steps(session_count);
     booking_full.extend(booking_tx.iter().cloned());
     let base_reservations =
         baseline(config, url, "booking transaction", &booking_tx, &vars).await?;
     let full_reservations = baseline(
         config,
         url,
-        "all booking SQL (checkouts, session, tx)",
+        "all booking SQL (session, tx)",
         &booking_full,
         &vars,
     )
@@ -266,38 +264,26 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
         .with_timezone(&chrono_tz::Europe::Athens)
         .date_naive();
     let to = today + Span::days(14);
-    let path = format!("{base}/v1/services/{service_id}/slots?from={today}&to={to}");
-    let list = {
-        let (client, path) = (client.clone(), path.clone());
-        Arc::new(move || -> Work {
-            let (client, path) = (client.clone(), path.clone());
-            Box::pin(async move {
-                let response = client
-                    .get(&path)
-                    .send()
-                    .await
-                    .map_err(|e| Failure::Other(e.to_string()))?;
-                let status = response.status();
-                let body = response.bytes().await.unwrap_or_default();
-                if status == reqwest::StatusCode::OK {
-                    Ok(())
-                } else {
-                    Err(Failure::Other(format!(
-                        "GET slots answered {status}: {}",
-                        String::from_utf8_lossy(&body)
-                    )))
-                }
-            })
-        })
-    };
+    let path = format!("/v1/services/{service_id}/slots?from={today}&to={to}");
+    let list: MakeRequest = Arc::new(move || {
+        Some(
+            Request::get(&path)
+                .header(header::HOST, "bench")
+                .body(Full::new(Bytes::new()))
+                .expect("a request"),
+        )
+    });
+    let ok = StatusCode::OK;
     drive(
         "slot listing warm-up",
-        config.clients,
+        address,
+        clients,
         config.warmup,
+        ok,
         list.clone(),
     )
     .await;
-    let api_slots = drive("slot listing", config.clients, config.seconds, list).await;
+    let api_slots = drive("slot listing", address, clients, config.seconds, ok, list).await;
 
     let zone = chrono_tz::Europe::Athens;
     let now = Utc::now();
@@ -316,14 +302,6 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
         Some(latest.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
     );
     let base_slots = baseline(config, url, "slot SELECT", &slot_select(), &slot_vars).await?;
-    let full_slots = baseline(
-        config,
-        url,
-        "all slot listing SQL (checkout, 2 queries)",
-        &slot_listing_steps(),
-        &slot_vars,
-    )
-    .await?;
 
     check_consistency(&db).await?;
 
@@ -344,12 +322,6 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
             metric: "reservations / all its SQL",
             api: api_reservations,
             baseline: full_reservations,
-            target: None,
-        },
-        Row {
-            metric: "slot listing / all its SQL",
-            api: api_slots,
-            baseline: full_slots,
             target: None,
         },
     ];
@@ -520,21 +492,30 @@ fn booking_body(slot_id: &str) -> serde_json::Value {
     })
 }
 
-type Work = Pin<Box<dyn Future<Output = Result<(), Failure>> + Send>>;
+/// The next request of a phase; `None` when the prepared work ran out
+/// (every citizen booked every service).
+type MakeRequest = Arc<dyn Fn() -> Option<Request<Full<Bytes>>> + Send + Sync>;
 
-enum Failure {
-    /// No more prepared work (e.g. every citizen booked every service).
-    Exhausted,
-    Other(String),
+/// One HTTP/1.1 keep-alive connection, as each pgbench client holds one
+/// database connection: no client pool, no URL parsing, no redirects.
+async fn connect(address: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(address).await?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
 }
 
-/// Runs `work` from `clients` tasks for `seconds`; answers successes per
-/// second, over the time until the last task finished. Failures are printed.
+/// Sends requests from `clients` tasks, each over its own connection, for
+/// `seconds`; answers the rate of `expected` answers, over the time until
+/// the last task finished. Anything else is printed.
 async fn drive(
     name: &str,
+    address: SocketAddr,
     clients: usize,
     seconds: u64,
-    work: Arc<dyn Fn() -> Work + Send + Sync>,
+    expected: StatusCode,
+    make: MakeRequest,
 ) -> f64 {
     if seconds == 0 {
         return 0.0;
@@ -544,17 +525,37 @@ async fn drive(
     let exhausted = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (work, exhausted) = (work.clone(), exhausted.clone());
+        let (make, exhausted) = (make.clone(), exhausted.clone());
         tasks.push(tokio::spawn(async move {
             let (mut ok, mut failures) = (0u64, Vec::new());
+            let mut sender = None;
             while Instant::now() < deadline {
-                match work().await {
+                let Some(request) = make() else {
+                    exhausted.store(true, Ordering::Relaxed);
+                    break;
+                };
+                let outcome = async {
+                    let connection = match &mut sender {
+                        Some(connection) => connection,
+                        empty => empty.insert(connect(address).await?),
+                    };
+                    let response = connection.send_request(request).await?;
+                    let status = response.status();
+                    let body = response.into_body().collect().await?.to_bytes();
+                    anyhow::ensure!(
+                        status == expected,
+                        "answered {status}: {}",
+                        String::from_utf8_lossy(&body)
+                    );
+                    anyhow::Ok(())
+                };
+                match outcome.await {
                     Ok(()) => ok += 1,
-                    Err(Failure::Exhausted) => {
-                        exhausted.store(true, Ordering::Relaxed);
-                        break;
+                    Err(e) => {
+                        // A broken connection is opened again.
+                        sender.take_if(|s| s.is_closed());
+                        failures.push(e.to_string());
                     }
-                    Err(Failure::Other(e)) => failures.push(e),
                 }
             }
             (ok, failures)
@@ -676,10 +677,6 @@ enum Step {
 
 use Step::{Random, Sql};
 
-/// r2d2 tests a connection on every checkout (`test_on_check_out`), with
-/// the pool's `is_valid`.
-const CHECKOUT: Step = Sql("SELECT 1", false);
-
 /// The statements of `booking::book` and the response's view, in order,
 /// as diesel sends them (bind parameters here are pgbench variables).
 fn booking_steps(slots: i64) -> Vec<Step> {
@@ -794,13 +791,6 @@ fn slot_select() -> Vec<Step> {
     )]
 }
 
-/// Every statement `GET /v1/services/{id}/slots` runs.
-fn slot_listing_steps() -> Vec<Step> {
-    let mut steps = vec![CHECKOUT, Sql(SERVICE_CONTEXT, false)];
-    steps.extend(slot_select());
-    steps
-}
-
 /// Runs a baseline at the bench's concurrency: a warm-up, then the
 /// measured run; answers transactions per second.
 async fn baseline(
@@ -856,7 +846,13 @@ fn run_pgbench(
 ) -> anyhow::Result<f64> {
     let mut command = std::process::Command::new(pgbench);
     command
-        .args(["-n", "-M", "prepared", "-c", &clients.to_string()])
+        .args([
+            "-n",
+            "-M",
+            &std::env::var("BENCH_PGBENCH_MODE").unwrap_or_else(|_| "prepared".into()),
+            "-c",
+            &clients.to_string(),
+        ])
         .args(["-j", "2", "-T", &seconds.to_string(), "-f"])
         .arg(script);
     for (name, value) in vars {

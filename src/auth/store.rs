@@ -4,8 +4,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConn;
+use diesel::sql_types::{Text, Timestamp};
+
 use crate::db::schema::{login_states, sessions};
+use crate::db::{DbConn, fixed_update};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = login_states)]
@@ -88,12 +90,19 @@ pub fn live_session(
         return Ok(None);
     }
     if now - session.last_seen_at >= touch_every {
-        diesel::update(sessions::table.find(&session.id))
-            .set(sessions::last_seen_at.eq(now))
-            .execute(conn)?;
+        TouchSession {
+            last_seen_at: &now,
+            id: &session.id,
+        }
+        .execute(conn)?;
         session.last_seen_at = now;
     }
     Ok(Some(session))
+}
+
+fixed_update! {
+    TouchSession { last_seen_at: NaiveDateTime as Timestamp, id: str as Text }
+    = "UPDATE sessions SET last_seen_at = ? WHERE id = ?"
 }
 
 pub fn mark_strong(conn: &mut DbConn, session_id: &str, now: NaiveDateTime) -> QueryResult<()> {

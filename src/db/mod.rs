@@ -1,6 +1,7 @@
 //! One connection type over SQLite and PostgreSQL, a bounded pool, and the
 //! one way handlers reach the database: [`Db::run`] on the blocking pool.
 
+mod fixed;
 mod migrations;
 mod pool;
 pub mod schema;
@@ -9,6 +10,7 @@ mod url;
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 
+pub(crate) use fixed::fixed_update;
 pub use migrations::{has_pending_migrations, run_migrations};
 pub use pool::{Db, PoolError};
 pub use url::DatabaseUrl;

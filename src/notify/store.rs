@@ -14,7 +14,7 @@ pub const STATUS_SENT: &str = "sent";
 pub const STATUS_DEAD: &str = "dead";
 
 #[derive(Debug, Insertable)]
-#[diesel(table_name = outbox_messages)]
+#[diesel(table_name = outbox_messages, treat_none_as_default_value = false)]
 struct NewMessageRow<'a> {
     id: String,
     channel: &'a str,
@@ -29,7 +29,7 @@ struct NewMessageRow<'a> {
 }
 
 #[derive(Debug, Insertable, Queryable, Selectable)]
-#[diesel(table_name = outbox_attachments)]
+#[diesel(table_name = outbox_attachments, treat_none_as_default_value = false)]
 struct AttachmentRow {
     message_id: String,
     position: i32,

@@ -7,10 +7,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConn;
+use diesel::sql_types::{Text, Timestamp};
+
 use crate::db::schema::{
     departments, municipalities, reservations, service_categories, service_schedules, slots,
 };
+use crate::db::{DbConn, fixed_update};
 
 pub const CONFIRMED: &str = "confirmed";
 pub const CHECKED_IN: &str = "checked_in";
@@ -58,7 +60,7 @@ impl ServiceContext {
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = reservations)]
+#[diesel(table_name = reservations, treat_none_as_default_value = false)]
 pub struct ReservationRow {
     pub id: String,
     pub slot_id: String,
@@ -93,17 +95,20 @@ pub fn take_seat(
     earliest: NaiveDateTime,
     latest: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let taken = diesel::update(
-        slots::table
-            .find(slot_id)
-            .filter(slots::booked.lt(slots::capacity))
-            .filter(slots::withdrawn_at.is_null())
-            .filter(slots::starts_at.gt(earliest))
-            .filter(slots::starts_at.le(latest)),
-    )
-    .set(slots::booked.eq(slots::booked + 1))
+    let taken = TakeSeat {
+        slot_id,
+        earliest: &earliest,
+        latest: &latest,
+    }
     .execute(conn)?;
     Ok(taken == 1)
+}
+
+fixed_update! {
+    /// The seat: the `UPDATE` whose row count decides a booking.
+    TakeSeat { slot_id: str as Text, earliest: NaiveDateTime as Timestamp, latest: NaiveDateTime as Timestamp }
+    = "UPDATE slots SET booked = booked + 1 WHERE id = ? AND booked < capacity \
+       AND withdrawn_at IS NULL AND starts_at > ? AND starts_at <= ?"
 }
 
 pub fn release_seat(conn: &mut DbConn, slot_id: &str) -> QueryResult<()> {
@@ -148,14 +153,14 @@ pub fn service_context(conn: &mut DbConn, service_id: &str) -> QueryResult<Servi
 /// Frees the "upcoming" mark of the citizen's past reservations for the
 /// service, so that a visit that has passed does not block the next booking.
 pub fn release_past_upcoming(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(
-        reservations::table
-            .filter(reservations::upcoming_key.eq(key))
-            .filter(reservations::starts_at.le(now)),
-    )
-    .set(reservations::upcoming_key.eq(None::<String>))
-    .execute(conn)
-    .map(drop)
+    ReleasePastUpcoming { key, now: &now }
+        .execute(conn)
+        .map(drop)
+}
+
+fixed_update! {
+    ReleasePastUpcoming { key: str as Text, now: NaiveDateTime as Timestamp }
+    = "UPDATE reservations SET upcoming_key = NULL WHERE upcoming_key = ? AND starts_at <= ?"
 }
 
 pub fn insert(conn: &mut DbConn, row: &ReservationRow) -> QueryResult<()> {

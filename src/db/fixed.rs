@@ -1,0 +1,61 @@
+//! Writes that stay prepared on each connection.
+//!
+//! diesel keeps a statement prepared only when it can tell from the query's
+//! type that the SQL text never changes. It never can for its `UPDATE` DSL
+//! (a changeset may skip columns), so every `UPDATE` is sent unnamed and
+//! PostgreSQL parses and plans it on every call. For the busiest ones that
+//! cost showed: the same booking transaction ran at 1780/s prepared and
+//! 1000/s unprepared through pgbench. [`fixed_update!`] writes such a
+//! statement out once, with a fixed text and a static query id, which
+//! diesel prepares once per connection and reuses.
+//!
+//! (`INSERT`s get the same by `#[diesel(treat_none_as_default_value =
+//! false)]` on their `Insertable`: an absent value is then bound as `NULL`
+//! instead of changing the text to `DEFAULT`.)
+
+/// Declares a statement type with a fixed SQL text, its parameters bound
+/// in order where the text has a `?` (written out as `$n` on PostgreSQL by
+/// diesel's query builder).
+macro_rules! fixed_update {
+    (
+        $(#[$doc:meta])*
+        $name:ident { $($field:ident: $ty:ty as $sql_type:ty),+ $(,)? }
+        = $sql:literal
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name<'a> {
+            $(pub $field: &'a $ty,)+
+        }
+
+        /// Static: the text never changes, so the type names the statement.
+        impl diesel::query_builder::QueryId for $name<'_> {
+            type QueryId = $name<'static>;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl<DB> diesel::query_builder::QueryFragment<DB> for $name<'_>
+        where
+            DB: diesel::backend::Backend
+                $(+ diesel::sql_types::HasSqlType<$sql_type>)+,
+            $($ty: diesel::serialize::ToSql<$sql_type, DB>,)+
+        {
+            fn walk_ast<'b>(
+                &'b self,
+                mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+            ) -> diesel::QueryResult<()> {
+                let mut parts = $sql.split('?');
+                out.push_sql(parts.next().unwrap_or_default());
+                $(
+                    out.push_bind_param::<$sql_type, $ty>(self.$field)?;
+                    out.push_sql(parts.next().unwrap_or_default());
+                )+
+                Ok(())
+            }
+        }
+
+        impl<Conn> diesel::query_dsl::RunQueryDsl<Conn> for $name<'_> {}
+    };
+}
+
+pub(crate) use fixed_update;
