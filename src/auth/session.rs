@@ -20,6 +20,12 @@ use crate::http::{ApiError, ErrorCode};
 
 pub const COOKIE_NAME: &str = "sid";
 
+/// How stale `last_seen_at` may get before a request writes it again. The
+/// idle limit is thirty minutes, so a minute's granularity costs nothing
+/// that matters, and it spares most requests a committed write of their
+/// own (one in six bookings in the benchmark touched with 10 s).
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+
 /// A signed-in caller.
 #[derive(Debug, Clone)]
 pub struct CurrentSession {
@@ -143,7 +149,7 @@ fn authenticate(
         let idle = Duration::seconds(auth.settings.session_idle_timeout_secs);
         let hash = sha256_hex(&token);
         db.run(move |conn| {
-            let row = store::live_session(conn, &hash, now, now - idle, Duration::seconds(10))?
+            let row = store::live_session(conn, &hash, now, now - idle, TOUCH_EVERY)?
                 .ok_or_else(unauthenticated)?;
             let roles = if with_roles {
                 roles::grants_for(conn, &row.afm)?

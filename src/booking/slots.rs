@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::listing_windows::{ListingWindow, ListingWindows};
-use super::reservations::store::SlotRow;
 use crate::auth::AuthContext;
 use crate::db::schema::slots;
 use crate::db::{Db, DbConn};
@@ -59,6 +58,18 @@ fn date(v: &mut Validation, field: &'static str, raw: Option<&str>) -> Option<Op
     }
 }
 
+/// The columns a listed slot shows; the service is the one asked for and
+/// a listed slot is never withdrawn, so those two are not read back.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = slots)]
+struct ListedRow {
+    id: String,
+    starts_at: NaiveDateTime,
+    ends_at: NaiveDateTime,
+    capacity: i32,
+    booked: i32,
+}
+
 fn slots_between(
     conn: &mut DbConn,
     service: &str,
@@ -67,7 +78,7 @@ fn slots_between(
     include_full: bool,
     after: Option<&(NaiveDateTime, String)>,
     limit: u32,
-) -> QueryResult<Vec<SlotRow>> {
+) -> QueryResult<Vec<ListedRow>> {
     let mut query = slots::table
         .filter(slots::service_id.eq(service))
         .filter(slots::withdrawn_at.is_null())
@@ -75,7 +86,7 @@ fn slots_between(
         .filter(slots::starts_at.le(to))
         .order((slots::starts_at, slots::id))
         .limit(i64::from(limit) + 1)
-        .select(SlotRow::as_select())
+        .select(ListedRow::as_select())
         .into_boxed();
     if !include_full {
         query = query.filter(slots::booked.lt(slots::capacity));
@@ -172,7 +183,7 @@ async fn list_slots(
         })
         .await?;
     let (rows, zone) = rows;
-    let page = Page::from_rows(rows, request.limit, |s: &SlotRow| {
+    let page = Page::from_rows(rows, request.limit, |s: &ListedRow| {
         (s.starts_at, s.id.clone())
     });
     Ok(web::Json(Page {
