@@ -288,15 +288,9 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
         .with_timezone(&chrono_tz::Europe::Athens)
         .date_naive();
     let to = today + Span::days(14);
-    let path = format!("/v1/services/{service_id}/slots?from={today}&to={to}");
-    let list: MakeRequest = Arc::new(move || {
-        Some(
-            Request::get(&path)
-                .header(header::HOST, "bench")
-                .body(Full::new(Bytes::new()))
-                .expect("a request"),
-        )
-    });
+    let list = get(format!(
+        "/v1/services/{service_id}/slots?from={today}&to={to}"
+    ));
     let ok = StatusCode::OK;
     drive(
         "slot listing warm-up",
@@ -341,6 +335,45 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
         base_slots.push(baseline(config, url, "slot SELECT", &slot_select(), &slot_vars).await?);
     }
 
+    // C, for information: the smallest page there is, one query for two
+    // rows, shows what any endpoint pays for HTTP and the hop to the
+    // blocking pool, whatever its query.
+    let small = get("/v1/municipalities".to_owned());
+    drive(
+        "municipalities warm-up",
+        address,
+        clients,
+        config.warmup,
+        ok,
+        small.clone(),
+    )
+    .await;
+    let (mut api_small, mut base_small) = (Vec::new(), Vec::new());
+    for round in 1..=config.rounds {
+        println!("round {round} of {}", config.rounds);
+        api_small.push(
+            drive(
+                "municipalities",
+                address,
+                clients,
+                config.seconds,
+                ok,
+                small.clone(),
+            )
+            .await,
+        );
+        base_small.push(
+            baseline(
+                config,
+                url,
+                "municipalities SELECT",
+                &municipalities_select(),
+                &HashMap::new(),
+            )
+            .await?,
+        );
+    }
+
     check_consistency(&db).await?;
 
     let rows = [
@@ -360,6 +393,12 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
             metric: "reservations / all its SQL",
             api: api_reservations.clone(),
             baseline: full_reservations,
+            target: None,
+        },
+        Row {
+            metric: "municipalities / its SELECT",
+            api: api_small,
+            baseline: base_small,
             target: None,
         },
     ];
@@ -538,6 +577,18 @@ fn booking_body(slot_id: &str) -> serde_json::Value {
 /// The next request of a phase; `None` when the prepared work ran out
 /// (every citizen booked every service).
 type MakeRequest = Arc<dyn Fn() -> Option<Request<Full<Bytes>>> + Send + Sync>;
+
+/// The same `GET` every time, public (no session).
+fn get(path: String) -> MakeRequest {
+    Arc::new(move || {
+        Some(
+            Request::get(&path)
+                .header(header::HOST, "bench")
+                .body(Full::new(Bytes::new()))
+                .expect("a request"),
+        )
+    })
+}
 
 /// One HTTP/1.1 keep-alive connection, as each pgbench client holds one
 /// database connection: no client pool, no URL parsing, no redirects.
@@ -827,6 +878,15 @@ fn slot_select() -> Vec<Step> {
          WHERE service_id = :service_id AND withdrawn_at IS NULL \
          AND starts_at > CAST(:earliest AS timestamp) AND starts_at <= CAST(:latest AS timestamp) \
          AND booked < capacity ORDER BY starts_at, id LIMIT 51",
+        false,
+    )]
+}
+
+/// `list_municipalities`' first page.
+fn municipalities_select() -> Vec<Step> {
+    vec![Sql(
+        "SELECT id, name_el, name_en, contact_email, time_zone, created_at FROM municipalities \
+         ORDER BY name_el, id LIMIT 51",
         false,
     )]
 }
