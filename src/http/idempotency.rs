@@ -15,12 +15,13 @@ use actix_web::http::header::{self, HeaderMap, HeaderName};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::Text as SqlText;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, ErrorCode, FieldError, Text};
 use crate::db::schema::idempotency_records;
-use crate::db::{Db, DbConn};
+use crate::db::{Db, DbConn, fixed_update};
 
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -77,6 +78,12 @@ impl From<ApiError> for Outcome {
     }
 }
 
+fixed_update! {
+    /// The first answer, kept for the key's repeats.
+    StoreAnswer { body: str as SqlText, caller: str as SqlText, key: str as SqlText }
+    = "UPDATE idempotency_records SET body = ? WHERE caller = ? AND key = ?"
+}
+
 /// Runs `work` in one transaction, under `key` when there is one, and
 /// answers `status` with its JSON.
 pub async fn run_once<T, F>(
@@ -116,9 +123,12 @@ where
                 }
                 let body = serde_json::to_string(&work(tx)?).map_err(ApiError::internal)?;
                 if let Some(key) = &key {
-                    diesel::update(idempotency_records::table.find((&caller, key)))
-                        .set(idempotency_records::body.eq(&body))
-                        .execute(tx)?;
+                    StoreAnswer {
+                        body: &body,
+                        caller: &caller,
+                        key,
+                    }
+                    .execute(tx)?;
                 }
                 Ok(body)
             });

@@ -341,7 +341,11 @@ async fn withdrawing_a_slot_cancels_its_bookings_and_tells_the_citizens() {
         .json()
         .await
         .unwrap();
-    let known = app.messages_to("maria@example.gr").await.len();
+    // The confirmation is delivered after the 201, by the outbox worker:
+    // wait for it, so that the next message is the withdrawal's.
+    let confirmation = app.next_message_to("maria@example.gr", 0).await;
+    assert!(confirmation.contains("επιβεβαιώθηκε"), "{confirmation}");
+    let known = 1;
 
     let withdrawn = app
         .client

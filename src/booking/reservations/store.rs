@@ -112,10 +112,12 @@ fixed_update! {
 }
 
 pub fn release_seat(conn: &mut DbConn, slot_id: &str) -> QueryResult<()> {
-    diesel::update(slots::table.find(slot_id).filter(slots::booked.gt(0)))
-        .set(slots::booked.eq(slots::booked - 1))
-        .execute(conn)
-        .map(drop)
+    ReleaseSeat { slot_id }.execute(conn).map(drop)
+}
+
+fixed_update! {
+    ReleaseSeat { slot_id: str as Text }
+    = "UPDATE slots SET booked = booked - 1 WHERE id = ? AND booked > 0"
 }
 
 pub fn slot(conn: &mut DbConn, slot_id: &str) -> QueryResult<Option<SlotRow>> {
