@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::auth::settings::{AuthSettings, ContactRegistryKind, DEVELOPMENT_CLIENT_SECRET};
 use crate::db::DatabaseUrl;
 use crate::notify::NotifySettings;
+use crate::notify::config::SmtpTls;
 use crate::notify::config::{EmailTransportKind, SmsTransportKind};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -212,7 +213,8 @@ impl Settings {
     /// Each development convenience that would be a hole in production.
     fn refuse_development_settings(&self) -> Result<(), ConfigError> {
         let auth = &self.auth;
-        let refusals: [(bool, &'static str, &'static str); 10] = [
+        let smtp = &self.notify.email.smtp;
+        let refusals: [(bool, &'static str, &'static str); 12] = [
             (
                 self.demo_data,
                 "demo_data (CITIZEN_API_DEMO_DATA)",
@@ -263,6 +265,16 @@ impl Settings {
                 self.notify.email.transport == EmailTransportKind::Development,
                 "the development e-mail transport (CITIZEN_API_NOTIFY__EMAIL__TRANSPORT)",
                 "it delivers no e-mail, so citizens would never get their confirmations; set it to smtp",
+            ),
+            (
+                smtp.username.is_some() != smtp.password.is_some(),
+                "notify.email.smtp.username and .password (CITIZEN_API_NOTIFY__EMAIL__SMTP__USERNAME, __PASSWORD)",
+                "give both or neither: one alone would send mail without signing in, and a relay that wants a login refuses it only at the first confirmation",
+            ),
+            (
+                smtp.username.is_some() && smtp.tls == SmtpTls::None,
+                "notify.email.smtp.tls (CITIZEN_API_NOTIFY__EMAIL__SMTP__TLS)",
+                "the SMTP login would cross the network in clear text; use starttls or tls",
             ),
             (
                 self.secrets.hmac_key.is_none(),
@@ -325,6 +337,8 @@ mod tests {
         settings.auth.contact_registry.url = Some("https://emep.example/api".into());
         settings.notify.sms.transport = SmsTransportKind::Http;
         settings.notify.email.transport = EmailTransportKind::Smtp;
+        settings.notify.email.smtp.username = Some("citizen-api".into());
+        settings.notify.email.smtp.password = Some("relay-password".into());
         settings.secrets.hmac_key = Some("c2VjcmV0LWtleS1vZi1hdC1sZWFzdC0zMi1ieXRlcyE=".into());
         settings
     }
@@ -337,7 +351,7 @@ mod tests {
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
         type BreakIt = fn(&mut Settings);
-        let cases: [(BreakIt, &str); 9] = [
+        let cases: [(BreakIt, &str); 11] = [
             (
                 |s| s.auth.development_provider = true,
                 "DEVELOPMENT_PROVIDER",
@@ -364,6 +378,14 @@ mod tests {
             (
                 |s| s.notify.email.transport = EmailTransportKind::Development,
                 "CITIZEN_API_NOTIFY__EMAIL__TRANSPORT",
+            ),
+            (
+                |s| s.notify.email.smtp.password = None,
+                "CITIZEN_API_NOTIFY__EMAIL__SMTP__USERNAME",
+            ),
+            (
+                |s| s.notify.email.smtp.tls = SmtpTls::None,
+                "CITIZEN_API_NOTIFY__EMAIL__SMTP__TLS",
             ),
         ];
         for (break_it, setting) in cases {
