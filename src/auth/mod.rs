@@ -20,4 +20,4 @@ pub use context::{AuthContext, DEVELOPMENT_PROVIDER_PATH};
 pub use dev_routes::dev_routes;
 pub use extractors::{MunicipalityAdmin, PlatformAdmin, Staff};
 pub use routes::{LoginAnswer, Me, OtpSent, routes};
-pub use session::CurrentSession;
+pub use session::{CurrentSession, SessionToken};

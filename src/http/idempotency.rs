@@ -99,72 +99,107 @@ where
     T: Serialize,
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Clone + Send + 'static,
 {
-    let (status, body, replayed) = db
-        .run(move |conn| {
-            let key = key.map(|k| k.0);
-            let result = crate::db::write_transaction(conn, |tx| -> Result<String, Outcome> {
-                if let Some(key) = &key {
-                    let inserted = diesel::insert_into(idempotency_records::table)
-                        .values((
-                            idempotency_records::caller.eq(&caller),
-                            idempotency_records::key.eq(key),
-                            idempotency_records::request_hash.eq(&request_hash),
-                            idempotency_records::status.eq(i32::from(status.as_u16())),
-                            idempotency_records::body.eq(""),
-                            idempotency_records::created_at.eq(now),
-                        ))
-                        .execute(tx);
-                    match inserted {
-                        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                            return Err(Outcome::Duplicate);
-                        }
-                        other => other?,
-                    };
+    db.run(move |conn| run_once_in(conn, caller, key, request_hash, status, now, work))
+        .await
+        .map(Answer::into_response)
+}
+
+/// An answer to send, first-time or replayed.
+pub struct Answer {
+    status: StatusCode,
+    body: String,
+    replayed: bool,
+}
+
+/// [`run_once`] on a connection the caller already holds, for handlers that
+/// do more in the same checkout (e.g. look the session up first).
+pub fn run_once_in<T, F>(
+    conn: &mut DbConn,
+    caller: String,
+    key: Option<IdempotencyKey>,
+    request_hash: String,
+    status: StatusCode,
+    now: NaiveDateTime,
+    work: F,
+) -> Result<Answer, ApiError>
+where
+    T: Serialize,
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
+{
+    let key = key.map(|k| k.0);
+    let result = crate::db::write_transaction(conn, |tx| -> Result<String, Outcome> {
+        if let Some(key) = &key {
+            let inserted = diesel::insert_into(idempotency_records::table)
+                .values((
+                    idempotency_records::caller.eq(&caller),
+                    idempotency_records::key.eq(key),
+                    idempotency_records::request_hash.eq(&request_hash),
+                    idempotency_records::status.eq(i32::from(status.as_u16())),
+                    idempotency_records::body.eq(""),
+                    idempotency_records::created_at.eq(now),
+                ))
+                .execute(tx);
+            match inserted {
+                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                    return Err(Outcome::Duplicate);
                 }
-                let body = serde_json::to_string(&work(tx)?).map_err(ApiError::internal)?;
-                if let Some(key) = &key {
-                    StoreAnswer {
-                        body: &body,
-                        caller: &caller,
-                        key,
-                    }
-                    .execute(tx)?;
-                }
-                Ok(body)
-            });
-            let (status, body, replayed) = match result.map(Outcome::Done).unwrap_or_else(|o| o) {
-                Outcome::Done(body) => (status, body, false),
-                Outcome::Failed(error) => return Err(error),
-                Outcome::Duplicate => {
-                    let key = key.expect("only a keyed request can be a duplicate");
-                    let (stored_hash, stored_status, body): (String, i32, String) =
-                        idempotency_records::table
-                            .find((&caller, &key))
-                            .select((
-                                idempotency_records::request_hash,
-                                idempotency_records::status,
-                                idempotency_records::body,
-                            ))
-                            .first(conn)?;
-                    if stored_hash != request_hash {
-                        return Err(ApiError::new(ErrorCode::IdempotencyKeyReused));
-                    }
-                    let status = u16::try_from(stored_status)
-                        .ok()
-                        .and_then(|s| StatusCode::from_u16(s).ok())
-                        .ok_or_else(|| {
-                            ApiError::internal("a stored idempotent status is not a status")
-                        })?;
-                    (status, body, true)
-                }
+                other => other?,
             };
-            Ok((status, body, replayed))
-        })
-        .await?;
-    let mut response = HttpResponse::build(status);
-    response.insert_header((header::CONTENT_TYPE, "application/json"));
-    if replayed {
-        response.insert_header((REPLAYED, "true"));
+        }
+        let body = serde_json::to_string(&work(tx)?).map_err(ApiError::internal)?;
+        if let Some(key) = &key {
+            StoreAnswer {
+                body: &body,
+                caller: &caller,
+                key,
+            }
+            .execute(tx)?;
+        }
+        Ok(body)
+    });
+    let (status, body, replayed) = match result.map(Outcome::Done).unwrap_or_else(|o| o) {
+        Outcome::Done(body) => (status, body, false),
+        Outcome::Failed(error) => return Err(error),
+        Outcome::Duplicate => {
+            let key = key.expect("only a keyed request can be a duplicate");
+            let (stored_hash, stored_status, body): (String, i32, String) =
+                idempotency_records::table
+                    .find((&caller, &key))
+                    .select((
+                        idempotency_records::request_hash,
+                        idempotency_records::status,
+                        idempotency_records::body,
+                    ))
+                    .first(conn)?;
+            if stored_hash != request_hash {
+                return Err(ApiError::new(ErrorCode::IdempotencyKeyReused));
+            }
+            let status = u16::try_from(stored_status)
+                .ok()
+                .and_then(|s| StatusCode::from_u16(s).ok())
+                .ok_or_else(|| ApiError::internal("a stored idempotent status is not a status"))?;
+            (status, body, true)
+        }
+    };
+    Ok(Answer {
+        status,
+        body,
+        replayed,
+    })
+}
+
+impl Answer {
+    pub fn into_response(self) -> HttpResponse {
+        let Answer {
+            status,
+            body,
+            replayed,
+        } = self;
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, "application/json"));
+        if replayed {
+            response.insert_header((REPLAYED, "true"));
+        }
+        response.body(body)
     }
-    Ok(response.body(body))
 }

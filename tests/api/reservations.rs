@@ -129,6 +129,42 @@ async fn a_full_slot_is_409_slot_full_and_another_citizens_booking_is_404() {
     assert_problem(theirs, 404, "not_found").await;
 }
 
+/// Booking looks the session up in its own transaction's checkout; the
+/// same refusals hold as everywhere, and none of them takes a seat.
+#[tokio::test]
+async fn booking_refuses_a_missing_or_ended_session_and_a_foreign_origin_without_taking_a_seat() {
+    let app = app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let token = app.sign_in(MARIA).await;
+
+    let anonymous = app
+        .client
+        .post(app.url("/v1/reservations"))
+        .json(&booking_body(slot))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(anonymous, 401, "unauthenticated").await;
+    let foreign = app
+        .client
+        .post(app.url("/v1/reservations"))
+        .header("cookie", format!("sid={token}"))
+        .header("origin", "https://evil.example")
+        .json(&booking_body(slot))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(foreign, 403, "origin_not_allowed").await;
+    let ended = app.sign_in(MARIA).await;
+    let logout = app.post_as(&ended, "/v1/auth/logout").send().await.unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_problem(book(&app, &ended, slot).await, 401, "unauthenticated").await;
+
+    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 1);
+    assert_eq!(book(&app, &token, slot).await.status(), StatusCode::CREATED);
+}
+
 /// Fires `n` bookings from `n` citizens at one slot at once; answers the statuses.
 async fn race(app: &TestApp, slot: &str, tokens: &[String]) -> Vec<u16> {
     let requests = tokens.iter().map(|token| book(app, token, slot));
