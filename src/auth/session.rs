@@ -128,8 +128,7 @@ fn origin_allowed(req: &HttpRequest, auth: &AuthContext) -> bool {
 /// origin, but not yet looked up. Handlers on hot paths take this instead
 /// of [`CurrentSession`] and [`SessionToken::resolve`] it in the same
 /// `Db::run` as their own work: one hop to the blocking pool and one
-/// checkout instead of two (about 8 % more bookings per second in the
-/// benchmark).
+/// checkout instead of two (`docs/benchmarks.md` has what it bought).
 #[derive(Debug, Clone)]
 pub struct SessionToken {
     hash: String,

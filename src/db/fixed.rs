@@ -15,7 +15,9 @@
 
 /// Declares a statement type with a fixed SQL text, its parameters bound
 /// in order where the text has a `?` (written out as `$n` on PostgreSQL by
-/// diesel's query builder).
+/// diesel's query builder). The text holds no other `?`, and one per
+/// parameter: a mismatch fails the statement on both databases, which the
+/// API tests run.
 macro_rules! fixed_update {
     (
         $(#[$doc:meta])*
