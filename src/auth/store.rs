@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
 
 use crate::db::schema::{login_states, sessions};
-use crate::db::{DbConn, fixed_update};
+use crate::db::{DbConn, fixed_update, on_backend};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = login_states)]
@@ -77,11 +77,11 @@ pub fn live_session(
     idle_since: NaiveDateTime,
     touch_every: chrono::Duration,
 ) -> QueryResult<Option<SessionRow>> {
-    let found: Option<SessionRow> = sessions::table
+    let found: Option<SessionRow> = on_backend!(conn, |c| sessions::table
         .filter(sessions::token_hash.eq(token_hash))
         .select(SessionRow::as_select())
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     let Some(mut session) = found else {
         return Ok(None);
     };
@@ -90,11 +90,11 @@ pub fn live_session(
         return Ok(None);
     }
     if now - session.last_seen_at >= touch_every {
-        TouchSession {
+        let touch = TouchSession {
             last_seen_at: &now,
             id: &session.id,
-        }
-        .execute(conn)?;
+        };
+        on_backend!(conn, |c| touch.execute(c))?;
         session.last_seen_at = now;
     }
     Ok(Some(session))

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::listing_windows::{ListingWindow, ListingWindows};
 use crate::auth::AuthContext;
 use crate::db::schema::slots;
-use crate::db::{Db, DbConn};
+use crate::db::{Db, DbConn, on_backend};
 use crate::domain::ids::ServiceId;
 use crate::http::problem_docs::{NotFound, ValidationFailed};
 use crate::http::{ApiError, Page, PageParams, Text, Validation, parse_path_id};
@@ -79,26 +79,28 @@ fn slots_between(
     after: Option<&(NaiveDateTime, String)>,
     limit: u32,
 ) -> QueryResult<Vec<ListedRow>> {
-    let mut query = slots::table
-        .filter(slots::service_id.eq(service))
-        .filter(slots::withdrawn_at.is_null())
-        .filter(slots::starts_at.gt(from))
-        .filter(slots::starts_at.le(to))
-        .order((slots::starts_at, slots::id))
-        .limit(i64::from(limit) + 1)
-        .select(ListedRow::as_select())
-        .into_boxed();
-    if !include_full {
-        query = query.filter(slots::booked.lt(slots::capacity));
-    }
-    if let Some((starts, id)) = after {
-        query = query.filter(
-            slots::starts_at
-                .gt(*starts)
-                .or(slots::starts_at.eq(*starts).and(slots::id.gt(id.clone()))),
-        );
-    }
-    query.load(conn)
+    on_backend!(conn, |c| {
+        let mut query = slots::table
+            .filter(slots::service_id.eq(service))
+            .filter(slots::withdrawn_at.is_null())
+            .filter(slots::starts_at.gt(from))
+            .filter(slots::starts_at.le(to))
+            .order((slots::starts_at, slots::id))
+            .limit(i64::from(limit) + 1)
+            .select(ListedRow::as_select())
+            .into_boxed();
+        if !include_full {
+            query = query.filter(slots::booked.lt(slots::capacity));
+        }
+        if let Some((starts, id)) = after {
+            query = query.filter(
+                slots::starts_at
+                    .gt(*starts)
+                    .or(slots::starts_at.eq(*starts).and(slots::id.gt(id.clone()))),
+            );
+        }
+        query.load(c)
+    })
 }
 
 /// Bookable slots of a service, by start time.

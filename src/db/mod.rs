@@ -10,7 +10,7 @@ mod url;
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 
-pub(crate) use fixed::fixed_update;
+pub(crate) use fixed::{fixed_update, on_backend};
 pub use migrations::{has_pending_migrations, run_migrations};
 pub use pool::{Db, PoolError};
 pub use url::DatabaseUrl;

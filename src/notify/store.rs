@@ -5,8 +5,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
 use super::{Attachment, NewMessage, Rendered};
-use crate::db::DbConn;
 use crate::db::schema::{outbox_attachments, outbox_messages};
+use crate::db::{DbConn, on_backend};
 use crate::domain::ids::MessageId;
 
 pub const STATUS_PENDING: &str = "pending";
@@ -46,30 +46,32 @@ pub(super) fn insert(
 ) -> QueryResult<MessageId> {
     let id = MessageId::generate();
     let now = now.naive_utc();
-    diesel::insert_into(outbox_messages::table)
-        .values(NewMessageRow {
-            id: id.to_string(),
-            channel: message.channel.as_str(),
-            recipient: &message.to,
-            subject: &rendered.subject,
-            body: &rendered.body,
-            language: message.language.tag(),
-            status: STATUS_PENDING,
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-        })
-        .execute(conn)?;
+    let row = NewMessageRow {
+        id: id.to_string(),
+        channel: message.channel.as_str(),
+        recipient: &message.to,
+        subject: &rendered.subject,
+        body: &rendered.body,
+        language: message.language.tag(),
+        status: STATUS_PENDING,
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+    };
+    on_backend!(conn, |c| diesel::insert_into(outbox_messages::table)
+        .values(&row)
+        .execute(c))?;
     for (position, attachment) in (0..).zip(&message.attachments) {
-        diesel::insert_into(outbox_attachments::table)
-            .values(AttachmentRow {
-                message_id: id.to_string(),
-                position,
-                filename: attachment.filename.clone(),
-                content_type: attachment.content_type.clone(),
-                content: attachment.content.clone(),
-            })
-            .execute(conn)?;
+        let row = AttachmentRow {
+            message_id: id.to_string(),
+            position,
+            filename: attachment.filename.clone(),
+            content_type: attachment.content_type.clone(),
+            content: attachment.content.clone(),
+        };
+        on_backend!(conn, |c| diesel::insert_into(outbox_attachments::table)
+            .values(&row)
+            .execute(c))?;
     }
     Ok(id)
 }

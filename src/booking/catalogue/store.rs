@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::schema::{departments, municipalities, service_categories, service_documents};
+use crate::db::{DbConn, on_backend};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = municipalities)]
@@ -175,11 +175,11 @@ pub fn department_municipality(conn: &mut DbConn, department: &str) -> QueryResu
 
 /// The documents of these services, by purpose and position.
 pub fn documents_for(conn: &mut DbConn, service_ids: &[&str]) -> QueryResult<Vec<DocumentRow>> {
-    service_documents::table
+    on_backend!(conn, |c| service_documents::table
         .filter(service_documents::service_id.eq_any(service_ids))
         .order((service_documents::purpose, service_documents::position))
         .select(DocumentRow::as_select())
-        .load(conn)
+        .load(c))
 }
 
 pub fn duration_minutes(conn: &mut DbConn, service: &str) -> QueryResult<u32> {

@@ -12,7 +12,7 @@ use diesel::sql_types::{Text, Timestamp};
 use crate::db::schema::{
     departments, municipalities, reservations, service_categories, service_schedules, slots,
 };
-use crate::db::{DbConn, fixed_update};
+use crate::db::{DbConn, fixed_update, on_backend};
 
 pub const CONFIRMED: &str = "confirmed";
 pub const CHECKED_IN: &str = "checked_in";
@@ -95,12 +95,12 @@ pub fn take_seat(
     earliest: NaiveDateTime,
     latest: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let taken = TakeSeat {
+    let seat = TakeSeat {
         slot_id,
         earliest: &earliest,
         latest: &latest,
-    }
-    .execute(conn)?;
+    };
+    let taken = on_backend!(conn, |c| seat.execute(c))?;
     Ok(taken == 1)
 }
 
@@ -121,15 +121,15 @@ fixed_update! {
 }
 
 pub fn slot(conn: &mut DbConn, slot_id: &str) -> QueryResult<Option<SlotRow>> {
-    slots::table
+    on_backend!(conn, |c| slots::table
         .find(slot_id)
         .select(SlotRow::as_select())
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn service_context(conn: &mut DbConn, service_id: &str) -> QueryResult<ServiceContext> {
-    service_categories::table
+    on_backend!(conn, |c| service_categories::table
         .inner_join(departments::table.inner_join(municipalities::table))
         .left_join(service_schedules::table)
         .filter(service_categories::id.eq(service_id))
@@ -149,15 +149,14 @@ pub fn service_context(conn: &mut DbConn, service_id: &str) -> QueryResult<Servi
             service_schedules::min_notice_minutes.nullable(),
             service_schedules::max_advance_days.nullable(),
         ))
-        .first(conn)
+        .first(c))
 }
 
 /// Frees the "upcoming" mark of the citizen's past reservations for the
 /// service, so that a visit that has passed does not block the next booking.
 pub fn release_past_upcoming(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> QueryResult<()> {
-    ReleasePastUpcoming { key, now: &now }
-        .execute(conn)
-        .map(drop)
+    let release = ReleasePastUpcoming { key, now: &now };
+    on_backend!(conn, |c| release.execute(c)).map(drop)
 }
 
 fixed_update! {
@@ -166,10 +165,10 @@ fixed_update! {
 }
 
 pub fn insert(conn: &mut DbConn, row: &ReservationRow) -> QueryResult<()> {
-    diesel::insert_into(reservations::table)
+    on_backend!(conn, |c| diesel::insert_into(reservations::table)
         .values(row)
-        .execute(conn)
-        .map(drop)
+        .execute(c))
+    .map(drop)
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ReservationRow>> {
