@@ -48,10 +48,17 @@ fn otp(channel: Channel, to: &str, language: Lang) -> NewMessage {
     }
 }
 
+/// Queues a message in a transaction of its own, as `enqueue` requires:
+/// outside one the worker could claim the message before its attachments
+/// are written (seen once in CI).
 async fn enqueue(app: &TestApp, message: NewMessage) -> String {
-    app.with_db(move |conn| Ok(notify::enqueue(conn, &message, chrono::Utc::now())?))
-        .await
-        .to_string()
+    app.with_db(move |conn| {
+        Ok(citizen_api::db::write_transaction(conn, |tx| {
+            notify::enqueue(tx, &message, chrono::Utc::now())
+        })?)
+    })
+    .await
+    .to_string()
 }
 
 /// Quick polling and retries, so that tests take milliseconds.
