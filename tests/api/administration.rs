@@ -100,6 +100,27 @@ fn schedule(extra: Value) -> Value {
     schedule
 }
 
+/// A new service with the default schedule saved.
+async fn scheduled_service(app: &TestApp, admin: &str) -> String {
+    let service = new_service(app, admin).await;
+    let put = send(
+        app,
+        admin,
+        reqwest::Method::PUT,
+        &format!("/v1/services/{service}/schedule"),
+        schedule(json!({})),
+    )
+    .await;
+    assert_eq!(put.status(), StatusCode::OK);
+    service
+}
+
+fn athens_today() -> chrono::NaiveDate {
+    Utc::now()
+        .with_timezone(&chrono_tz::Europe::Athens)
+        .date_naive()
+}
+
 async fn generate(app: &TestApp, admin: &str, service: &str, from: &str, to: &str) -> Value {
     let response = send(
         app,
@@ -117,16 +138,7 @@ async fn generate(app: &TestApp, admin: &str, service: &str, from: &str, to: &st
 async fn r_bk_09_greek_public_holidays_are_closed_unless_opened_and_generation_is_idempotent() {
     let app = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = new_service(&app, &admin).await;
-    let put = send(
-        &app,
-        &admin,
-        reqwest::Method::PUT,
-        &format!("/v1/services/{service}/schedule"),
-        schedule(json!({})),
-    )
-    .await;
-    assert_eq!(put.status(), StatusCode::OK);
+    let service = scheduled_service(&app, &admin).await;
     // 21-27 December 2026: Monday to Thursday open, Friday 25th is Christmas.
     let first = generate(&app, &admin, &service, "2026-12-21", "2026-12-27").await;
     assert_eq!(first, json!({ "slots_in_range": 16, "created": 16 }));
@@ -162,18 +174,8 @@ async fn r_bk_09_greek_public_holidays_are_closed_unless_opened_and_generation_i
 async fn generated_slots_are_listed_in_athens_time_within_the_booking_window() {
     let app = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = new_service(&app, &admin).await;
-    send(
-        &app,
-        &admin,
-        reqwest::Method::PUT,
-        &format!("/v1/services/{service}/schedule"),
-        schedule(json!({})),
-    )
-    .await;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Athens)
-        .date_naive();
+    let service = scheduled_service(&app, &admin).await;
+    let today = athens_today();
     let monday = (1..=14)
         .map(|d| today + Duration::days(d))
         .find(|d| d.weekday() == Weekday::Mon && *d > today + Duration::days(7))
@@ -308,18 +310,8 @@ async fn only_the_municipalitys_administrators_manage_it() {
 async fn withdrawing_a_slot_cancels_its_bookings_and_tells_the_citizens() {
     let app = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = new_service(&app, &admin).await;
-    send(
-        &app,
-        &admin,
-        reqwest::Method::PUT,
-        &format!("/v1/services/{service}/schedule"),
-        schedule(json!({})),
-    )
-    .await;
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Athens)
-        .date_naive();
+    let service = scheduled_service(&app, &admin).await;
+    let today = athens_today();
     let day = (8..=14)
         .map(|d| today + Duration::days(d))
         .find(|d| d.weekday() == Weekday::Wed)
