@@ -137,7 +137,8 @@ pub struct SessionToken {
 }
 
 impl SessionToken {
-    fn from_request(req: &HttpRequest) -> Result<SessionToken, ApiError> {
+    /// Reads the credential; no database work.
+    fn read(req: &HttpRequest) -> Result<SessionToken, ApiError> {
         let auth = req
             .app_data::<web::Data<AuthContext>>()
             .ok_or_else(|| ApiError::internal("authentication is not configured"))?;
@@ -170,7 +171,7 @@ impl FromRequest for SessionToken {
     type Future = std::future::Ready<Result<SessionToken, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(SessionToken::from_request(req))
+        std::future::ready(SessionToken::read(req))
     }
 }
 
@@ -180,7 +181,7 @@ fn authenticate(
     with_roles: bool,
 ) -> LocalBoxFuture<'static, Result<WithRoles, ApiError>> {
     let db = req.app_data::<web::Data<Db>>().cloned();
-    let token = SessionToken::from_request(req);
+    let token = SessionToken::read(req);
     Box::pin(async move {
         let db = db.ok_or_else(|| ApiError::internal("the database is not configured"))?;
         let token = token?;

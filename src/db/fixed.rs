@@ -1,4 +1,6 @@
-//! Writes that stay prepared on each connection.
+//! Keeping the hot paths' statements cheap: writes that stay prepared on
+//! each connection ([`fixed_update!`]), and queries run on the backend's
+//! own connection ([`on_backend!`]).
 //!
 //! diesel keeps a statement prepared only when it can tell from the query's
 //! type that the SQL text never changes. It never can for its `UPDATE` DSL
