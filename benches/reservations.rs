@@ -27,6 +27,9 @@ use hyper::{Request, StatusCode, header};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+/// pgbench variables by name (`:name`), `None` for SQL NULL.
+type Vars = HashMap<String, Option<String>>;
+
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Seats per slot: the most a schedule allows.
 const CAPACITY: i32 = 100;
@@ -67,7 +70,7 @@ impl Config {
             warmup: number("BENCH_WARMUP_SECONDS", 2),
             rounds: u32::try_from(number("BENCH_ROUNDS", 3)).expect("a small number"),
             clients: usize::try_from(number("BENCH_CLIENTS", 16)).expect("a small number"),
-            citizens: u32::try_from(number("BENCH_CITIZENS", 6000)).expect("a small number"),
+            citizens: u32::try_from(number("BENCH_CITIZENS", 12000)).expect("a small number"),
             slots_per_service: i64::try_from(number("BENCH_SLOTS_PER_SERVICE", 1000))
                 .expect("a small number"),
             pgbench: (pgbench_works && !forced_direct).then_some(pgbench),
@@ -85,6 +88,9 @@ fn main() {
     let config = Config::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Named, so a profile tells the load generator from the server's
+        // blocking pool (tokio's default name for both).
+        .thread_name("bench-client")
         .enable_all()
         .build()
         .expect("a tokio runtime");
@@ -159,6 +165,80 @@ fn median(values: impl IntoIterator<Item = f64>) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// What every metric needs: the settings, the running application and
+/// its database, and the services arranged for the run.
+struct Bench<'a> {
+    config: &'a Config,
+    url: &'a str,
+    address: SocketAddr,
+    db: Db,
+    services: Vec<(String, Vec<String>)>,
+}
+
+/// A metric's rounds: the API's rates, then each baseline's, per round.
+struct Rounds {
+    api: Vec<f64>,
+    baselines: Vec<Vec<f64>>,
+}
+
+impl Bench<'_> {
+    /// An unmeasured run through the API before a metric's rounds.
+    async fn warm_up(&self, name: &str, expected: StatusCode, make: &MakeRequest) {
+        let config = self.config;
+        let name = format!("{name} warm-up");
+        drive(
+            &name,
+            self.address,
+            config.clients,
+            config.warmup,
+            expected,
+            make.clone(),
+        )
+        .await;
+    }
+
+    /// `BENCH_ROUNDS` rounds of "API, then every baseline", so that
+    /// whatever the database goes through during the run (growing tables,
+    /// checkpoints) falls on both sides.
+    async fn rounds(
+        &self,
+        name: &str,
+        expected: StatusCode,
+        make: &MakeRequest,
+        baselines: &[(&str, &[Step], &Vars)],
+    ) -> anyhow::Result<Rounds> {
+        let (config, address) = (self.config, self.address);
+        let mut rounds = Rounds {
+            api: Vec::new(),
+            baselines: vec![Vec::new(); baselines.len()],
+        };
+        for round in 1..=config.rounds {
+            println!("round {round} of {}", config.rounds);
+            rounds.api.push(
+                drive(
+                    name,
+                    address,
+                    config.clients,
+                    config.seconds,
+                    expected,
+                    make.clone(),
+                )
+                .await,
+            );
+            for ((label, steps, vars), rates) in baselines.iter().zip(&mut rounds.baselines) {
+                rates.push(baseline(config, self.url, label, steps, vars).await?);
+            }
+        }
+        Ok(rounds)
+    }
+}
+
+/// Which metrics to run: `BENCH_METRICS`, a comma-separated subset of
+/// `reservations,slots,municipalities`; all of them by default.
+fn wanted(metric: &str) -> bool {
+    std::env::var("BENCH_METRICS").map_or(true, |list| list.split(',').any(|m| m.trim() == metric))
+}
+
 async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
     let data_dir = tempfile::tempdir()?;
     let mut settings = Settings {
@@ -172,14 +252,9 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
     settings.demo_slot_days = 0;
     settings.auth.rate_limit_per_minute = 10_000_000;
     let application = Application::build_with_clock(settings, Arc::new(SystemClock)).await?;
-    let application_address = application.address();
-    let base = format!("http://{application_address}");
+    let address = application.address();
     let db = application.db();
     tokio::spawn(application.run_until_stopped());
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(config.clients * 2)
-        .build()?;
 
     println!("{}", machine(url));
     let baseline_kind = match &config.pgbench {
@@ -191,13 +266,46 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
         config.clients, config.seconds, config.warmup
     );
 
-    // Arrange: every demo service gets a schedule and slots; citizens sign in.
+    // Arrange: every demo service gets a schedule and slots.
     let services = arrange_slots(&db, config.slots_per_service).await?;
     println!(
         "arranged {} services × {} slots × {CAPACITY} seats",
         services.len(),
         config.slots_per_service
     );
+    prepare_baseline_tables(&db).await?;
+    let bench = Bench {
+        config,
+        url,
+        address,
+        db,
+        services,
+    };
+
+    let mut rows = Vec::new();
+    if wanted("reservations") {
+        rows.extend(reservations(&bench).await?);
+    }
+    if wanted("slots") {
+        rows.push(slot_listing(&bench).await?);
+    }
+    if wanted("municipalities") {
+        rows.push(municipalities(&bench).await?);
+    }
+    check_consistency(&bench.db).await?;
+    report(config.rounds, rows);
+    Ok(())
+}
+
+/// A. Reservations, against the booking's transaction and, for
+/// information, against everything the request sends.
+async fn reservations(bench: &Bench<'_>) -> anyhow::Result<[Row; 2]> {
+    let config = bench.config;
+    let base = format!("http://{}", bench.address);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(config.clients * 2)
+        .build()?;
     let started = Instant::now();
     let tokens = sign_in_all(&client, &base, config.citizens, config.clients).await?;
     println!(
@@ -205,12 +313,11 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
         tokens.len(),
         started.elapsed().as_secs_f64()
     );
-    prepare_baseline_tables(&db).await?;
-
-    // A: reservations. Service-major, so a citizen's next booking comes
-    // after its session went quiet, as a real one does.
+    // Service-major, so a citizen's next booking comes after its session
+    // went quiet, as a real one does.
     let items: Arc<Vec<(String, String)>> = Arc::new(
-        services
+        bench
+            .services
             .iter()
             .flat_map(|(_, slots)| {
                 tokens
@@ -233,180 +340,111 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
                 .expect("a request"),
         )
     });
-    let created = StatusCode::CREATED;
-    let (address, clients) = (application_address, config.clients);
-    drive(
-        "reservations warm-up",
-        address,
-        clients,
-        config.warmup,
-        created,
-        book.clone(),
-    )
-    .await;
-    let vars = booking_variables(&db).await?;
-    let slot_count = i64::try_from(services.len())? * config.slots_per_service;
-    let session_count = i64::try_from(tokens.len())?;
+    // The baselines replay a confirmation the API queued, so the first
+    // bookings must be made before their variables are read.
+    bench
+        .warm_up("reservations", StatusCode::CREATED, &book)
+        .await;
+    let vars = booking_variables(&bench.db).await?;
+    let slot_count = i64::try_from(bench.services.len())? * config.slots_per_service;
     let booking_tx = booking_steps(slot_count);
     // Everything the API sends: the session, then the transaction.
-    let mut booking_full = session_steps(session_count);
+    let mut booking_full = session_steps(i64::try_from(tokens.len())?);
     booking_full.extend(booking_tx.iter().cloned());
-    // Rounds of API then baselines, so that whatever the database goes
-    // through during the run (growing tables, checkpoints) falls on both.
-    let (mut api_reservations, mut base_reservations, mut full_reservations) =
-        (Vec::new(), Vec::new(), Vec::new());
-    for round in 1..=config.rounds {
-        println!("round {round} of {}", config.rounds);
-        api_reservations.push(
-            drive(
-                "reservations",
-                address,
-                clients,
-                config.seconds,
-                created,
-                book.clone(),
-            )
-            .await,
-        );
-        base_reservations
-            .push(baseline(config, url, "booking transaction", &booking_tx, &vars).await?);
-        full_reservations.push(
-            baseline(
-                config,
-                url,
-                "all booking SQL (session, tx)",
-                &booking_full,
-                &vars,
-            )
-            .await?,
-        );
-    }
+    let rounds = bench
+        .rounds(
+            "reservations",
+            StatusCode::CREATED,
+            &book,
+            &[
+                ("booking transaction", &booking_tx, &vars),
+                ("all booking SQL (session, tx)", &booking_full, &vars),
+            ],
+        )
+        .await?;
+    let [transaction, full] = <[Vec<f64>; 2]>::try_from(rounds.baselines).expect("two baselines");
+    Ok([
+        Row {
+            metric: "reservations / booking tx",
+            api: rounds.api.clone(),
+            baseline: transaction,
+            target: Some(RESERVATIONS_TARGET),
+        },
+        Row {
+            metric: "reservations / all its SQL",
+            api: rounds.api,
+            baseline: full,
+            target: None,
+        },
+    ])
+}
 
-    // B: slot listing.
-    let (service_id, _) = &services[0];
-    let today = Utc::now()
-        .with_timezone(&chrono_tz::Europe::Athens)
-        .date_naive();
+/// B. A page of a service's slots against the page query.
+async fn slot_listing(bench: &Bench<'_>) -> anyhow::Result<Row> {
+    let (service_id, _) = &bench.services[0];
+    let zone = chrono_tz::Europe::Athens;
+    let today = Utc::now().with_timezone(&zone).date_naive();
     let to = today + Span::days(14);
     let list = get(format!(
         "/v1/services/{service_id}/slots?from={today}&to={to}"
     ));
-    let ok = StatusCode::OK;
-    drive(
-        "slot listing warm-up",
-        address,
-        clients,
-        config.warmup,
-        ok,
-        list.clone(),
-    )
-    .await;
-
-    let zone = chrono_tz::Europe::Athens;
     let now = Utc::now();
     let earliest = now.naive_utc().max(local_midnight(today, zone));
     let latest = (now + Span::days(60))
         .naive_utc()
         .min(local_midnight(to + Span::days(1), zone));
-    let mut slot_vars = HashMap::new();
-    slot_vars.insert("service_id".to_owned(), Some(service_id.clone()));
-    slot_vars.insert(
-        "earliest".to_owned(),
-        Some(earliest.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
-    );
-    slot_vars.insert(
-        "latest".to_owned(),
-        Some(latest.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
-    );
-    let (mut api_slots, mut base_slots) = (Vec::new(), Vec::new());
-    for round in 1..=config.rounds {
-        println!("round {round} of {}", config.rounds);
-        api_slots.push(
-            drive(
-                "slot listing",
-                address,
-                clients,
-                config.seconds,
-                ok,
-                list.clone(),
-            )
-            .await,
-        );
-        base_slots.push(baseline(config, url, "slot SELECT", &slot_select(), &slot_vars).await?);
-    }
+    let timestamp = |t: chrono::NaiveDateTime| Some(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
+    let vars = HashMap::from([
+        ("service_id".to_owned(), Some(service_id.clone())),
+        ("earliest".to_owned(), timestamp(earliest)),
+        ("latest".to_owned(), timestamp(latest)),
+    ]);
+    bench.warm_up("slot listing", StatusCode::OK, &list).await;
+    let rounds = bench
+        .rounds(
+            "slot listing",
+            StatusCode::OK,
+            &list,
+            &[("slot SELECT", &slot_select(), &vars)],
+        )
+        .await?;
+    Ok(Row {
+        metric: "slot listing / slot SELECT",
+        api: rounds.api,
+        baseline: rounds.baselines.concat(),
+        target: Some(SLOTS_TARGET),
+    })
+}
 
-    // C, for information: the smallest page there is, one query for two
-    // rows, shows what any endpoint pays for HTTP and the hop to the
-    // blocking pool, whatever its query.
-    let small = get("/v1/municipalities".to_owned());
-    drive(
-        "municipalities warm-up",
-        address,
-        clients,
-        config.warmup,
-        ok,
-        small.clone(),
-    )
-    .await;
-    let (mut api_small, mut base_small) = (Vec::new(), Vec::new());
-    for round in 1..=config.rounds {
-        println!("round {round} of {}", config.rounds);
-        api_small.push(
-            drive(
-                "municipalities",
-                address,
-                clients,
-                config.seconds,
-                ok,
-                small.clone(),
-            )
-            .await,
-        );
-        base_small.push(
-            baseline(
-                config,
-                url,
+/// C, for information: the smallest page there is, one query for two
+/// rows, shows what any endpoint pays for HTTP and the hop to the
+/// blocking pool, whatever its query.
+async fn municipalities(bench: &Bench<'_>) -> anyhow::Result<Row> {
+    let page = get("/v1/municipalities".to_owned());
+    bench.warm_up("municipalities", StatusCode::OK, &page).await;
+    let rounds = bench
+        .rounds(
+            "municipalities",
+            StatusCode::OK,
+            &page,
+            &[(
                 "municipalities SELECT",
                 &municipalities_select(),
                 &HashMap::new(),
-            )
-            .await?,
-        );
-    }
+            )],
+        )
+        .await?;
+    Ok(Row {
+        metric: "municipalities / its SELECT",
+        api: rounds.api,
+        baseline: rounds.baselines.concat(),
+        target: None,
+    })
+}
 
-    check_consistency(&db).await?;
-
-    let rows = [
-        Row {
-            metric: "reservations / booking tx",
-            api: api_reservations.clone(),
-            baseline: base_reservations,
-            target: Some(RESERVATIONS_TARGET),
-        },
-        Row {
-            metric: "slot listing / slot SELECT",
-            api: api_slots,
-            baseline: base_slots,
-            target: Some(SLOTS_TARGET),
-        },
-        Row {
-            metric: "reservations / all its SQL",
-            api: api_reservations.clone(),
-            baseline: full_reservations,
-            target: None,
-        },
-        Row {
-            metric: "municipalities / its SELECT",
-            api: api_small,
-            baseline: base_small,
-            target: None,
-        },
-    ];
+fn report(rounds: u32, rows: Vec<Row>) {
     println!();
-    println!(
-        "medians of {} rounds; ratio: the median of the rounds' ratios",
-        config.rounds
-    );
+    println!("medians of {rounds} rounds; ratio: the median of the rounds' ratios");
     println!(
         "{:<32} {:>9} {:>11} {:>6} {:>7}  result",
         "metric", "API/s", "baseline/s", "ratio", "target"
@@ -425,7 +463,6 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
         );
     }
     println!();
-    Ok(())
 }
 
 fn machine(url: &str) -> String {
@@ -701,7 +738,7 @@ async fn prepare_baseline_tables(db: &Db) -> anyhow::Result<()> {
 }
 
 /// What the baseline inserts: the bytes of a confirmation the API queued.
-async fn booking_variables(db: &Db) -> anyhow::Result<HashMap<String, Option<String>>> {
+async fn booking_variables(db: &Db) -> anyhow::Result<Vars> {
     #[derive(QueryableByName)]
     struct Sample {
         #[diesel(sql_type = Text)]
@@ -898,7 +935,7 @@ async fn baseline(
     url: &str,
     name: &str,
     steps: &[Step],
-    vars: &HashMap<String, Option<String>>,
+    vars: &Vars,
 ) -> anyhow::Result<f64> {
     let (url, steps, vars) = (url.to_owned(), steps.to_vec(), vars.clone());
     let (clients, warmup, seconds) = (config.clients, config.warmup, config.seconds);
@@ -940,7 +977,7 @@ fn run_pgbench(
     pgbench: &str,
     url: &str,
     script: &std::path::Path,
-    vars: &HashMap<String, Option<String>>,
+    vars: &Vars,
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<f64> {
@@ -986,7 +1023,7 @@ fn run_pgbench(
 fn run_direct(
     url: &str,
     steps: &[Step],
-    vars: &HashMap<String, Option<String>>,
+    vars: &Vars,
     clients: usize,
     seconds: u64,
 ) -> anyhow::Result<f64> {
@@ -1048,7 +1085,7 @@ fn run_direct(
 
 /// Replaces `:name` by the variable as a quoted literal (or NULL); leaves
 /// `::` casts and unknown names alone.
-fn substitute(sql: &str, vars: &HashMap<String, Option<String>>) -> String {
+fn substitute(sql: &str, vars: &Vars) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut rest = sql;
     while let Some(at) = rest.find(':') {

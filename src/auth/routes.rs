@@ -51,6 +51,7 @@ pub struct Me {
     /// Whether the SMS one-time code was verified in this session.
     pub strong: bool,
     /// When the session ends unless used again (30 minutes idle, 12 hours at most).
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub session_expires_at: DateTime<Utc>,
 }
 
@@ -144,6 +145,7 @@ pub struct CallbackQuery {
 pub struct LoginAnswer {
     /// The session token, for `Authorization: Bearer`; also set as the `sid` cookie.
     pub token: String,
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub expires_at: DateTime<Utc>,
     pub user: Me,
 }
@@ -261,6 +263,7 @@ pub struct OtpSent {
     /// The certified mobile, mostly hidden.
     #[schema(example = "+3069*****678")]
     pub masked_mobile: String,
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub expires_at: DateTime<Utc>,
 }
 

@@ -23,7 +23,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Slot {
     pub id: String,
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub starts_at: DateTime<FixedOffset>,
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub ends_at: DateTime<FixedOffset>,
     pub capacity: i32,
     pub remaining: i32,

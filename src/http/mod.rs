@@ -5,6 +5,7 @@ mod error;
 mod extractors;
 mod fallback;
 pub mod idempotency;
+pub mod json_time;
 mod language;
 mod pagination;
 pub mod problem_docs;

@@ -41,6 +41,7 @@ pub struct DevOutboxItem {
     pub to: String,
     pub subject: String,
     pub body: String,
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 

@@ -52,7 +52,9 @@ impl ReservationStatus {
 pub struct SlotTimes {
     pub id: String,
     /// In the municipality's zone (`+02:00` in winter, `+03:00` in summer).
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub starts_at: DateTime<FixedOffset>,
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub ends_at: DateTime<FixedOffset>,
 }
 
@@ -101,8 +103,11 @@ pub struct Reservation {
     /// The document checked at the visit (R-BK-06 d).
     pub identity_document: Option<String>,
     pub cancel_reason: Option<String>,
+    #[serde(serialize_with = "crate::http::json_time::optional_rfc3339")]
     pub checked_in_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     pub updated_at: DateTime<Utc>,
 }
 
