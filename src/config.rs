@@ -205,6 +205,14 @@ impl Settings {
                           CITIZEN_API_DATABASE__ALLOW_SQLITE_IN_PRODUCTION=true for a single-machine deployment",
                 });
             }
+            if !url.transfers_encrypted(|name| std::env::var(name).ok()) {
+                return Err(ConfigError::InsecureForProduction {
+                    setting: "DATABASE_URL (sslmode)",
+                    why: "personal data would cross the network in clear text (R-BK-12); add \
+                          sslmode=verify-full (or require) to the URL, or reach the server over a \
+                          Unix-domain socket",
+                });
+            }
             self.refuse_development_settings()?;
         }
         Ok(())
@@ -325,7 +333,7 @@ mod tests {
             demo_data: false,
             ..Settings::default()
         };
-        settings.database.url = Some("postgres://db.internal/citizen".into());
+        settings.database.url = Some("postgres://db.internal/citizen?sslmode=verify-full".into());
         let taxisnet = &mut settings.auth.taxisnet;
         taxisnet.authorize_url = Some("https://www1.gsis.gr/oauth2server/oauth/authorize".into());
         taxisnet.token_url = Some("https://www1.gsis.gr/oauth2server/oauth/token".into());
@@ -417,6 +425,16 @@ mod tests {
         allowed.database.url = None;
         allowed.database.allow_sqlite_in_production = true;
         allowed.validate().unwrap();
+    }
+
+    #[test]
+    fn production_refuses_a_database_reached_without_enforced_tls() {
+        let mut settings = production();
+        settings.database.url = Some("postgres://db.internal/citizen".into());
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("sslmode") && err.contains("R-BK-12"), "{err}");
+        settings.profile = Profile::Development;
+        settings.validate().unwrap();
     }
 
     #[test]

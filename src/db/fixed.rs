@@ -20,7 +20,25 @@
 /// diesel's query builder). The text holds no other `?`, and one per
 /// parameter: a mismatch fails the statement on both databases, which the
 /// API tests run.
+///
+/// With `-> SqlTypes` after the text, the statement's `RETURNING` clause
+/// yields rows of those SQL types, read with `get_result`; without it, it
+/// is run with `execute`.
 macro_rules! fixed_update {
+    (
+        $(#[$doc:meta])*
+        $name:ident { $($field:ident: $ty:ty as $sql_type:ty),+ $(,)? }
+        = $sql:literal -> $returning:ty
+    ) => {
+        $crate::db::fixed_update! {
+            $(#[$doc])*
+            $name { $($field: $ty as $sql_type),+ } = $sql
+        }
+
+        impl diesel::query_builder::Query for $name<'_> {
+            type SqlType = $returning;
+        }
+    };
     (
         $(#[$doc:meta])*
         $name:ident { $($field:ident: $ty:ty as $sql_type:ty),+ $(,)? }

@@ -54,6 +54,44 @@ impl DatabaseUrl {
     }
 }
 
+/// libpq's `sslmode` values that never fall back to clear text. Its
+/// default, `prefer`, quietly talks clear text to a server without TLS.
+const ENCRYPTING_SSLMODES: [&str; 3] = ["require", "verify-ca", "verify-full"];
+
+impl DatabaseUrl {
+    /// Whether nothing sent to the database can cross a network in clear
+    /// text (R-BK-12): a SQLite file, a PostgreSQL server reached over a
+    /// Unix-domain socket, or TLS that libpq may not skip. `env` reads the
+    /// variables libpq falls back on when the URL is silent (`PGHOST`,
+    /// `PGSSLMODE`).
+    pub fn transfers_encrypted(&self, env: impl Fn(&str) -> Option<String>) -> bool {
+        let DatabaseUrl::Postgres(raw) = self else {
+            return true;
+        };
+        let Ok(url) = url::Url::parse(raw) else {
+            return false;
+        };
+        let param = |name: &str| {
+            url.query_pairs()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.into_owned())
+        };
+        let host = param("host")
+            .or_else(|| url.host_str().filter(|h| !h.is_empty()).map(str::to_owned))
+            .or_else(|| env("PGHOST"));
+        // libpq's own rule: no host, or a path, means a Unix-domain socket;
+        // `hostaddr` always means TCP. A path may arrive percent-encoded.
+        let socket =
+            host.is_none_or(|h| h.starts_with('/') || h.to_ascii_lowercase().starts_with("%2f"));
+        if socket && param("hostaddr").is_none() {
+            return true;
+        }
+        param("sslmode")
+            .or_else(|| env("PGSSLMODE"))
+            .is_some_and(|mode| ENCRYPTING_SSLMODES.contains(&mode.as_str()))
+    }
+}
+
 fn is_scheme(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -92,6 +130,50 @@ mod tests {
         for url in ["mysql://h/d", "redis://h", "file:a.db", ""] {
             assert!(DatabaseUrl::parse(url).is_err(), "{url}");
         }
+    }
+
+    #[test]
+    fn r_bk_12_transfers_are_encrypted_only_with_tls_libpq_cannot_skip_or_a_local_socket() {
+        let no_env = |_: &str| None;
+        let encrypted = |raw: &str| DatabaseUrl::parse(raw).unwrap().transfers_encrypted(no_env);
+        for raw in [
+            "postgres://app@db.internal/citizen?sslmode=verify-full",
+            "postgres://app@db.internal/citizen?connect_timeout=5&sslmode=require",
+            "postgresql://app@10.0.0.5:5432/citizen?sslmode=verify-ca",
+            "postgres:///citizen",
+            "postgres:///citizen?host=/var/run/postgresql",
+            "postgresql://%2Fvar%2Frun%2Fpostgresql/citizen",
+            "sqlite://var/citizen.db",
+        ] {
+            assert!(encrypted(raw), "{raw}");
+        }
+        for raw in [
+            "postgres://app@db.internal/citizen",
+            "postgres://app@db.internal/citizen?sslmode=prefer",
+            "postgres://app@db.internal/citizen?sslmode=allow",
+            "postgres://app@db.internal/citizen?sslmode=disable",
+            "postgres:///citizen?host=/var/run/postgresql&hostaddr=10.0.0.5",
+            "postgres://app@127.0.0.1:5432/citizen",
+        ] {
+            assert!(!encrypted(raw), "{raw}");
+        }
+        // What libpq reads from the environment when the URL is silent.
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| (*value).to_owned())
+            }
+        };
+        let tcp = DatabaseUrl::parse("postgres://app@db.internal/citizen").unwrap();
+        assert!(tcp.transfers_encrypted(env(&[("PGSSLMODE", "verify-full")])));
+        assert!(!tcp.transfers_encrypted(env(&[("PGSSLMODE", "prefer")])));
+        let silent = DatabaseUrl::parse("postgres:///citizen").unwrap();
+        assert!(!silent.transfers_encrypted(env(&[("PGHOST", "db.internal")])));
+        let explicit =
+            DatabaseUrl::parse("postgres://app@db.internal/citizen?sslmode=disable").unwrap();
+        assert!(!explicit.transfers_encrypted(env(&[("PGSSLMODE", "require")])));
     }
 
     #[test]

@@ -63,10 +63,9 @@ pub fn take_seat(
         now.naive_utc(),
         (now + Duration::days(366)).naive_utc(),
     )?;
-    if !taken {
+    let Some(slot) = taken else {
         return Err(refusal(conn, slot_id, now)?);
-    }
-    let slot = store::slot(conn, slot_id)?.ok_or_else(ApiError::not_found)?;
+    };
     if service.is_some_and(|s| s != slot.service_id) {
         return Err(ApiError::validation(vec![FieldError::new(
             "slot_id",

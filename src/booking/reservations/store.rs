@@ -7,7 +7,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use diesel::sql_types::{Text, Timestamp};
+use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 
 use crate::db::schema::{
     departments, municipalities, reservations, service_categories, service_schedules, slots,
@@ -89,26 +89,32 @@ pub struct ReservationRow {
 
 /// Takes one seat if the slot has one, is not withdrawn and lies inside
 /// `[earliest, latest]`. The row count is the answer: 1 taken, 0 not.
+/// Takes a seat when the slot has one free, is not withdrawn and starts
+/// within `(earliest, latest]`, and answers the slot as the seat left it;
+/// `None` when no seat was taken. One statement: the row count decides,
+/// and the slot is read in the same round trip.
 pub fn take_seat(
     conn: &mut DbConn,
     slot_id: &str,
     earliest: NaiveDateTime,
     latest: NaiveDateTime,
-) -> QueryResult<bool> {
+) -> QueryResult<Option<SlotRow>> {
     let seat = TakeSeat {
         slot_id,
         earliest: &earliest,
         latest: &latest,
     };
-    let taken = on_backend!(conn, |c| seat.execute(c))?;
-    Ok(taken == 1)
+    on_backend!(conn, |c| seat.get_result::<SlotRow>(c).optional())
 }
 
 fixed_update! {
-    /// The seat: the `UPDATE` whose row count decides a booking.
+    /// The seat: the `UPDATE` whose row count decides a booking, returning
+    /// the slot's columns in [`SlotRow`]'s order.
     TakeSeat { slot_id: str as Text, earliest: NaiveDateTime as Timestamp, latest: NaiveDateTime as Timestamp }
     = "UPDATE slots SET booked = booked + 1 WHERE id = ? AND booked < capacity \
-       AND withdrawn_at IS NULL AND starts_at > ? AND starts_at <= ?"
+       AND withdrawn_at IS NULL AND starts_at > ? AND starts_at <= ? \
+       RETURNING id, service_id, starts_at, ends_at, capacity, booked, withdrawn_at"
+    -> (Text, Text, Timestamp, Timestamp, Integer, Integer, Nullable<Timestamp>)
 }
 
 pub fn release_seat(conn: &mut DbConn, slot_id: &str) -> QueryResult<()> {
