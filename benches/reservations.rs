@@ -68,7 +68,7 @@ impl Config {
             admin_url: std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.into()),
             seconds: number("BENCH_SECONDS", 8),
             warmup: number("BENCH_WARMUP_SECONDS", 2),
-            rounds: u32::try_from(number("BENCH_ROUNDS", 3)).expect("a small number"),
+            rounds: u32::try_from(number("BENCH_ROUNDS", 5)).expect("a small number"),
             clients: usize::try_from(number("BENCH_CLIENTS", 16)).expect("a small number"),
             citizens: u32::try_from(number("BENCH_CITIZENS", 12000)).expect("a small number"),
             slots_per_service: i64::try_from(number("BENCH_SLOTS_PER_SERVICE", 1000))
