@@ -22,9 +22,10 @@ use crate::db::{Db, run_migrations};
 use crate::http::rate_limit::ClientRateLimit;
 use crate::http::{RouteTable, extractor_configs, render_problems};
 use crate::notify::Transports;
-use crate::notify::worker::{self, WorkerHandle};
+use crate::notify::worker;
+use crate::ops::background::Background;
 use crate::ops::{Metrics, observe};
-use crate::{auth, booking, demo, notify, openapi, ops};
+use crate::{auth, booking, demo, notify, openapi, ops, retention};
 
 /// Every route of the API; the OpenAPI document is generated from the same
 /// registration.
@@ -38,7 +39,8 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     db: Db,
-    worker: WorkerHandle,
+    worker: Background,
+    retention: Background,
 }
 
 impl Application {
@@ -114,12 +116,19 @@ impl Application {
         if settings.http.workers > 0 {
             server = server.workers(settings.http.workers);
         }
-        let worker = worker::start(db.clone(), clock, transports, settings.notify.clone());
+        let worker = worker::start(
+            db.clone(),
+            clock.clone(),
+            transports,
+            settings.notify.clone(),
+        );
+        let retention = retention::schedule::start(db.clone(), clock, &settings.retention);
         Ok(Application {
             address,
             server: server.run(),
             db,
             worker,
+            retention,
         })
     }
 
@@ -137,10 +146,11 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish
-    /// and the outbox worker finish its round.
+    /// and the outbox worker and the retention pass finish their rounds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.worker.stop().await;
+        self.retention.stop().await;
         served
     }
 }

@@ -19,6 +19,7 @@ use crate::db::DatabaseUrl;
 use crate::notify::NotifySettings;
 use crate::notify::config::SmtpTls;
 use crate::notify::config::{EmailTransportKind, SmsTransportKind};
+use crate::retention::schedule::RetentionSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -53,6 +54,8 @@ pub struct Settings {
     pub secrets: SecretSettings,
     /// The outbox worker and the SMS and e-mail transports.
     pub notify: NotifySettings,
+    /// How often the server runs its retention pass (R-BK-07).
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -114,6 +117,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             secrets: SecretSettings::default(),
             notify: NotifySettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod http;
 pub mod notify;
 pub mod openapi;
 pub mod ops;
+pub mod retention;
 pub mod telemetry;
 
 pub use app::Application;

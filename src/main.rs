@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use citizen_api::auth::roles::{self, Role};
 use citizen_api::config::{Profile, Settings};
 use citizen_api::domain::Afm;
-use citizen_api::{Application, app, demo, openapi, telemetry};
+use citizen_api::{Application, app, demo, openapi, retention, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +45,29 @@ enum Command {
         #[command(subcommand)]
         action: AdminAction,
     },
+    /// Anonymize and purge what is past its keeping time (R-BK-07).
+    Retention {
+        #[command(subcommand)]
+        action: RetentionAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionAction {
+    /// Run one pass now and print what it did as JSON; the server also
+    /// runs one every `retention.interval_secs`.
+    Run {
+        /// The instant to count from, RFC 3339 (default: now), e.g. to
+        /// check what a pass will do on a given day.
+        #[arg(long, value_parser = parse_instant)]
+        now: Option<DateTime<Utc>>,
+    },
+}
+
+fn parse_instant(raw: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("an RFC 3339 instant such as 2027-06-01T00:00:00Z: {e}"))
 }
 
 #[derive(Subcommand)]
@@ -78,6 +101,9 @@ fn main() -> ExitCode {
             Command::Migrate => migrate(settings).await,
             Command::SeedDemo => seed_demo(settings).await,
             Command::Admin { action } => admin(settings, action).await,
+            Command::Retention {
+                action: RetentionAction::Run { now },
+            } => retention_run(settings, now.unwrap_or_else(Utc::now)).await,
             Command::Openapi => unreachable!("handled before settings are loaded"),
         }
     });
@@ -159,5 +185,15 @@ async fn admin(mut settings: Settings, action: AdminAction) -> anyhow::Result<()
         (false, false) => "was not a platform administrator",
     };
     println!("citizen-api: {shown} {what}");
+    Ok(())
+}
+
+async fn retention_run(mut settings: Settings, now: DateTime<Utc>) -> anyhow::Result<()> {
+    settings.demo_data = false;
+    let db = app::open_database(&settings).await?;
+    let report =
+        actix_web::web::block(move || db.run_blocking(|conn| Ok(retention::run(conn, now)?)))
+            .await??;
+    println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -7,32 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
-
 use super::store::{self, ClaimedRow, Retry};
 use super::{Channel, NotifySettings, OutboundMessage, Transport, Transports};
 use crate::clock::SharedClock;
 use crate::db::Db;
+use crate::ops::background::Background;
 
 /// Longest `last_error` kept; gateways can answer with whole pages.
 const MAX_ERROR_CHARS: usize = 500;
-
-/// The running worker; [`WorkerHandle::stop`] ends it after its current round.
-pub struct WorkerHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-}
-
-impl WorkerHandle {
-    pub async fn stop(self) {
-        // The receiver is gone only if the task already ended.
-        let _ = self.stop.send(true);
-        if let Err(e) = self.task.await {
-            tracing::error!(error = %e, "the outbox worker panicked");
-        }
-    }
-}
 
 struct Worker {
     db: Db,
@@ -41,38 +23,25 @@ struct Worker {
     settings: NotifySettings,
 }
 
-/// Starts the worker on the current tokio runtime.
+/// Starts the worker on the current tokio runtime; a full batch suggests
+/// more are due, so the next round follows at once.
 pub fn start(
     db: Db,
     clock: SharedClock,
     transports: Transports,
     settings: NotifySettings,
-) -> WorkerHandle {
-    let (stop, mut stopped) = watch::channel(false);
+) -> Background {
+    let interval = settings.poll_interval();
     let worker = Arc::new(Worker {
         db,
         clock,
         transports,
         settings,
     });
-    let task = tokio::spawn(async move {
-        let interval = worker.settings.poll_interval();
-        loop {
-            // A full batch suggests more are due: go again without waiting.
-            let full = worker.round().await;
-            if !full {
-                tokio::select! {
-                    _ = tokio::time::sleep(interval) => {}
-                    _ = stopped.changed() => {}
-                }
-            }
-            if *stopped.borrow() {
-                break;
-            }
-        }
-        tracing::info!("outbox worker stopped");
-    });
-    WorkerHandle { stop, task }
+    Background::start("outbox worker", interval, move || {
+        let worker = worker.clone();
+        async move { worker.round().await }
+    })
 }
 
 impl Worker {

@@ -12,5 +12,6 @@ mod notify;
 mod openapi;
 mod operations;
 mod reservations;
+mod retention;
 mod roles;
 mod support;

@@ -1,0 +1,129 @@
+//! The statements of a retention pass. Those over tables that grow with
+//! use change rows in batches of 1000, each batch its own short statement,
+//! so that a first pass over years of rows neither holds locks for long nor
+//! keeps SQLite's one writer from bookings. Each repeats its condition
+//! outside the batch's subquery: that is what PostgreSQL checks again on a
+//! row another pass changed meanwhile, so no row is counted twice.
+
+use chrono::NaiveDateTime;
+use diesel::RunQueryDsl;
+use diesel::sql_types::Timestamp;
+
+use crate::db::{DbConn, fixed_update};
+
+const BATCH: usize = 1000;
+
+/// Runs `batch` until it changes fewer rows than a full batch; answers the
+/// rows changed in all.
+fn in_batches(mut batch: impl FnMut() -> diesel::QueryResult<usize>) -> diesel::QueryResult<usize> {
+    let mut total = 0;
+    loop {
+        let changed = batch()?;
+        total += changed;
+        if changed < BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// R-BK-07: removes name, e-mail, phone, special requirements, AFM,
+/// legal-entity data and the free-text cancel reason (which may name
+/// anyone) from reservations that started at or before `started_by`; keeps
+/// municipality, department, service, slot time, status and timestamps,
+/// which the statistics count.
+pub fn anonymize_reservations(
+    conn: &mut DbConn,
+    started_by: NaiveDateTime,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<usize> {
+    in_batches(|| {
+        AnonymizeReservations {
+            now: &now,
+            started_by: &started_by,
+        }
+        .execute(conn)
+    })
+}
+
+fixed_update! {
+    AnonymizeReservations { now: NaiveDateTime as Timestamp, started_by: NaiveDateTime as Timestamp }
+    = "UPDATE reservations SET citizen_afm = NULL, full_name = NULL, email = NULL, \
+         phone = NULL, special_requirements = NULL, legal_entity_name = NULL, \
+         legal_entity_afm = NULL, cancel_reason = NULL, upcoming_key = NULL, anonymized_at = ? \
+       WHERE anonymized_at IS NULL AND id IN (SELECT id FROM reservations \
+         WHERE anonymized_at IS NULL AND starts_at <= ? ORDER BY starts_at LIMIT 1000)"
+}
+
+/// Sessions past their absolute end (idle ones are refused sooner, and go
+/// at their absolute end too), with their one-time codes (`ON DELETE
+/// CASCADE`).
+pub fn purge_ended_sessions(conn: &mut DbConn, now: NaiveDateTime) -> diesel::QueryResult<usize> {
+    in_batches(|| {
+        PurgeEndedSessions {
+            now: &now,
+            again: &now,
+        }
+        .execute(conn)
+    })
+}
+
+fixed_update! {
+    PurgeEndedSessions { now: NaiveDateTime as Timestamp, again: NaiveDateTime as Timestamp }
+    = "DELETE FROM sessions WHERE expires_at <= ? AND id IN \
+         (SELECT id FROM sessions WHERE expires_at <= ? LIMIT 1000)"
+}
+
+pub fn purge_otp_throttles(
+    conn: &mut DbConn,
+    last_sent_by: NaiveDateTime,
+) -> diesel::QueryResult<usize> {
+    PurgeOtpThrottles {
+        last_sent_by: &last_sent_by,
+    }
+    .execute(conn)
+}
+
+fixed_update! {
+    PurgeOtpThrottles { last_sent_by: NaiveDateTime as Timestamp }
+    = "DELETE FROM otp_throttle WHERE last_sent_at <= ?"
+}
+
+pub fn purge_idempotency_records(
+    conn: &mut DbConn,
+    created_by: NaiveDateTime,
+) -> diesel::QueryResult<usize> {
+    in_batches(|| {
+        PurgeIdempotencyRecords {
+            created_by: &created_by,
+            again: &created_by,
+        }
+        .execute(conn)
+    })
+}
+
+fixed_update! {
+    PurgeIdempotencyRecords { created_by: NaiveDateTime as Timestamp, again: NaiveDateTime as Timestamp }
+    = "DELETE FROM idempotency_records WHERE created_at <= ? AND (caller, key) IN \
+         (SELECT caller, key FROM idempotency_records WHERE created_at <= ? LIMIT 1000)"
+}
+
+/// Delivered and abandoned messages, with their attachments (`ON DELETE
+/// CASCADE`); pending ones are never touched, however old.
+pub fn purge_finished_messages(
+    conn: &mut DbConn,
+    created_by: NaiveDateTime,
+) -> diesel::QueryResult<usize> {
+    in_batches(|| {
+        PurgeFinishedMessages {
+            created_by: &created_by,
+        }
+        .execute(conn)
+    })
+}
+
+fixed_update! {
+    PurgeFinishedMessages { created_by: NaiveDateTime as Timestamp }
+    = "DELETE FROM outbox_messages WHERE status IN ('sent', 'dead') AND id IN \
+         (SELECT id FROM outbox_messages WHERE status IN ('sent', 'dead') \
+          AND created_at <= ? LIMIT 1000)"
+}

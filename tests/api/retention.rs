@@ -1,0 +1,267 @@
+//! Retention (R-BK-07; API.md → Data protection): reservations anonymized
+//! six months after their start and still counted, overlapping passes, the
+//! purges, and `citizen-api retention run`.
+
+use chrono::{DateTime, Duration, Months, Utc};
+use citizen_api::db::schema::{idempotency_records, outbox_messages, reservations};
+use citizen_api::retention::{self, Report};
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::booking_support::{booking_body, citizens, service, slots};
+use crate::helpers::{TestApp, spawn_app};
+
+const WELFARE_STAFF: &str = "012312312";
+const KALAMATA_ADMIN: &str = "094019245";
+
+/// Books each slot for a citizen of its own; answers the reservations.
+async fn book_all(app: &TestApp, slots: &[String]) -> Vec<Value> {
+    let people = citizens(app, u32::try_from(slots.len()).unwrap()).await;
+    let mut booked = Vec::new();
+    for (slot, citizen) in slots.iter().zip(&people) {
+        let response = app
+            .post_as(citizen, "/v1/reservations")
+            .header("idempotency-key", format!("retention-{slot}"))
+            .json(&booking_body(slot))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        booked.push(response.json().await.unwrap());
+    }
+    booked
+}
+
+fn starts_at(reservation: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(reservation["slot"]["starts_at"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn pass(app: &TestApp, at: DateTime<Utc>) -> Report {
+    app.with_db(move |conn| Ok(retention::run(conn, at)?)).await
+}
+
+async fn anonymized_count(app: &TestApp) -> i64 {
+    app.with_db(|conn| {
+        Ok(reservations::table
+            .filter(reservations::anonymized_at.is_not_null())
+            .count()
+            .get_result(conn)?)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_still_counted() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let ids = slots(&app, &housing.id.to_string(), &[2, 72], 1).await;
+    let booked = book_all(&app, &ids).await;
+    let (first, second) = (starts_at(&booked[0]), starts_at(&booked[1]));
+    let six_months = |t: DateTime<Utc>| t.checked_add_months(Months::new(6)).unwrap();
+
+    // A second short of six months: kept as entered.
+    let early = pass(&app, six_months(first) - Duration::seconds(1)).await;
+    assert_eq!(early.reservations_anonymized, 0);
+    // Six months to the second after the first's start: only the first.
+    let due = pass(&app, six_months(first)).await;
+    assert_eq!(due.reservations_anonymized, 1);
+    assert_eq!(
+        pass(&app, six_months(first)).await.reservations_anonymized,
+        0
+    );
+
+    // Staff still see the visit, without the person.
+    let staff = app.sign_in(WELFARE_STAFF).await;
+    let day = &booked[0]["slot"]["starts_at"].as_str().unwrap()[..10];
+    let welfare = housing.department.id;
+    let page: Value = app
+        .get_as(
+            &staff,
+            &format!("/v1/departments/{welfare}/reservations?date={day}"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let item = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == booked[0]["id"])
+        .expect("the anonymized reservation is still listed");
+    assert_eq!(item["anonymized"], true);
+    for field in [
+        "full_name",
+        "email",
+        "phone",
+        "special_requirements",
+        "legal_entity",
+    ] {
+        assert!(item[field].is_null(), "{field} is gone: {item}");
+    }
+    assert_eq!(item["status"], "confirmed");
+    assert_eq!(item["slot"]["starts_at"], booked[0]["slot"]["starts_at"]);
+    // And the citizen, whose AFM is gone from it, no longer finds it.
+    let id = booked[0]["id"].as_str().unwrap();
+    let afm_left: Option<String> = app
+        .with_db({
+            let id = id.to_owned();
+            move |conn| {
+                Ok(reservations::table
+                    .find(id)
+                    .select(reservations::citizen_afm)
+                    .first(conn)?)
+            }
+        })
+        .await;
+    assert_eq!(afm_left, None);
+
+    // The statistics count it as before.
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let municipality: Value = app.get_json("/v1/municipalities").await;
+    let kalamata = municipality["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"]["en"] == "Municipality of Kalamata")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stats: Value = app
+        .get_as(
+            &admin,
+            &format!("/v1/municipalities/{kalamata}/statistics?from={day}&to={day}"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["counts"]["total"], 1, "{stats}");
+
+    // The second, three days later, waits for its own six months.
+    assert_eq!(
+        pass(&app, six_months(second)).await.reservations_anonymized,
+        1
+    );
+    assert_eq!(anonymized_count(&app).await, 2);
+}
+
+#[tokio::test]
+async fn r_bk_07_overlapping_passes_anonymize_each_reservation_once() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let hours: Vec<i64> = (1..=12).collect();
+    let ids = slots(&app, &housing.id.to_string(), &hours, 1).await;
+    let booked = book_all(&app, &ids).await;
+    let at = booked
+        .iter()
+        .map(starts_at)
+        .max()
+        .unwrap()
+        .checked_add_months(Months::new(6))
+        .unwrap();
+    let passes = (0..4).map(|_| pass(&app, at));
+    let reports = futures_util::future::join_all(passes).await;
+    let total: usize = reports.iter().map(|r| r.reservations_anonymized).sum();
+    assert_eq!(total, booked.len(), "{reports:?}");
+    assert_eq!(anonymized_count(&app).await, 12);
+}
+
+#[tokio::test]
+async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purged() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let ids = slots(&app, &housing.id.to_string(), &[2], 1).await;
+    book_all(&app, &ids).await;
+    let citizen = app.sign_in(&crate::booking_support::afm(77)).await;
+    // The development transport delivers the confirmation.
+    let mut sent = 0;
+    for _ in 0..100 {
+        sent = app
+            .with_db(|conn| {
+                Ok(outbox_messages::table
+                    .filter(outbox_messages::status.eq("sent"))
+                    .count()
+                    .get_result::<i64>(conn)?)
+            })
+            .await;
+        if sent > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(sent > 0, "the confirmation was delivered");
+
+    // Nothing is due yet.
+    let now = Utc::now();
+    let nothing = pass(&app, now).await;
+    assert_eq!(nothing, Report::default());
+    assert_eq!(
+        app.get_as(&citizen, "/v1/me")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // A month on: sessions (12 hours at most), idempotency records (48
+    // hours) and delivered messages (30 days) are gone; the reservation,
+    // not yet six months past, is not.
+    let later = pass(&app, now + Duration::days(31)).await;
+    assert!(later.sessions_purged >= 2, "{later:?}");
+    assert_eq!(later.idempotency_records_purged, 1, "{later:?}");
+    assert_eq!(later.outbox_messages_purged as i64, sent, "{later:?}");
+    assert_eq!(later.reservations_anonymized, 0);
+    assert_eq!(
+        app.get_as(&citizen, "/v1/me")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let left: (i64, i64) = app
+        .with_db(|conn| {
+            Ok((
+                idempotency_records::table.count().get_result(conn)?,
+                outbox_messages::table
+                    .filter(outbox_messages::status.eq("sent"))
+                    .count()
+                    .get_result(conn)?,
+            ))
+        })
+        .await;
+    assert_eq!(left, (0, 0));
+}
+
+#[test]
+fn the_retention_command_runs_a_pass_and_refuses_a_bad_instant() {
+    let data = tempfile::tempdir().unwrap();
+    let command = |now: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
+            .args(["retention", "run", "--now", now])
+            .env("CITIZEN_API_DATA_DIR", data.path())
+            .env_remove("DATABASE_URL")
+            .env("CITIZEN_API_LOG__FILTER", "warn")
+            .output()
+            .unwrap()
+    };
+    let ran = command("2030-01-01T00:00:00Z");
+    assert!(ran.status.success(), "{ran:?}");
+    let report: Value = serde_json::from_slice(&ran.stdout).unwrap();
+    assert_eq!(report["reservations_anonymized"], 0);
+    assert_eq!(report["sessions_purged"], 0);
+
+    let refused = command("next tuesday");
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("RFC 3339"));
+}
