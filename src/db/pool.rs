@@ -15,13 +15,19 @@ use crate::http::ApiError;
 /// work reached the database, so it is safe to run it again on a fresh
 /// connection. After even one success it is not (an autocommit write may
 /// have landed), and the failure is answered as it is.
+///
+/// `closed` marks a connection found closed that way, so that the pool
+/// drops it instead of handing it out again.
 #[derive(Default)]
-struct CompletedStatements(u64);
+struct CompletedStatements {
+    completed: u64,
+    closed: bool,
+}
 
 impl Instrumentation for CompletedStatements {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         if let InstrumentationEvent::FinishQuery { error: None, .. } = event {
-            self.0 += 1;
+            self.completed += 1;
         }
     }
 }
@@ -104,6 +110,7 @@ impl ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         std::thread::panicking()
+            || completed_statements(conn).is_some_and(|watch| watch.closed)
             || match conn {
                 DbConn::Postgres(c) => c.is_broken(),
                 DbConn::Sqlite(c) => c.is_broken(),
@@ -130,15 +137,21 @@ fn checkout(pool: &r2d2::Pool<Manager>) -> Result<r2d2::PooledConnection<Manager
         tracing::warn!(error = %e, "no database connection available");
         ApiError::database_unavailable()
     })?;
-    if let Some(count) = completed_statements(&mut conn) {
-        count.0 = 0;
+    if let Some(watch) = completed_statements(&mut conn) {
+        watch.completed = 0;
     }
     Ok(conn)
 }
 
+/// Whether the server had closed `conn` before the work's first statement;
+/// if so, marks it for the pool to drop.
 fn closed_before_first_statement(conn: &mut DbConn) -> bool {
-    let untouched = completed_statements(conn).is_some_and(|count| count.0 == 0);
-    untouched && is_closed(conn)
+    let untouched = completed_statements(conn).is_some_and(|watch| watch.completed == 0);
+    let closed = untouched && is_closed(conn);
+    if let Some(watch) = completed_statements(conn).filter(|_| closed) {
+        watch.closed = true;
+    }
+    closed
 }
 
 impl Db {
@@ -202,8 +215,11 @@ impl Db {
     ///
     /// Work that failed because the server had closed the connection before
     /// its first statement (the server restarted, or ended the session while
-    /// it sat in the pool) runs once more on a fresh connection; that is why
-    /// `work` must be `Clone`.
+    /// it sat in the pool) runs again on the next connection, which is why
+    /// `work` must be `Clone`; the closed one is dropped. A restart closes
+    /// every pooled connection, and the server may close them a moment
+    /// after the checkout looked, so up to one more time than the pool
+    /// holds connections.
     pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Clone + Send + 'static,
@@ -211,15 +227,18 @@ impl Db {
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let again = work.clone();
-            let mut conn = checkout(&pool)?;
-            let outcome = work(&mut conn);
-            if outcome.is_err() && closed_before_first_statement(&mut conn) {
-                drop(conn);
-                tracing::info!("the database had closed a pooled connection; running again");
-                return again(&mut *checkout(&pool)?);
+            let mut attempts_left = pool.max_size() + 1;
+            loop {
+                let mut conn = checkout(&pool)?;
+                let outcome = work.clone()(&mut conn);
+                attempts_left -= 1;
+                if outcome.is_err() && attempts_left > 0 && closed_before_first_statement(&mut conn)
+                {
+                    tracing::info!("the database had closed a pooled connection; running again");
+                    continue;
+                }
+                return outcome;
             }
-            outcome
         })
         .await
         .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
