@@ -1,0 +1,2 @@
+-- PostgreSQL only (fillfactor); SQLite keeps the numbering in step.
+SELECT 1;
