@@ -94,6 +94,7 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    citizen_api::db::prepare_libpq();
     let database = BenchDatabase::create(&config.admin_url);
     let outcome = runtime.block_on(run(&config, &database.url));
     drop(runtime);

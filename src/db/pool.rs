@@ -118,6 +118,16 @@ impl ManageConnection for Manager {
     }
 }
 
+/// Must run before the process's first PostgreSQL connection, whoever
+/// opens it (the pool, a test harness's admin connection, the bench).
+/// libpq uses OpenSSL for TLS. Initialized by libpq, OpenSSL registers an
+/// exit handler that frees its state while pool threads may still use it,
+/// which crashed processes at exit now and then. Initialized first, by
+/// openssl-sys, it skips that handler (OPENSSL_INIT_NO_ATEXIT).
+pub fn prepare_libpq() {
+    openssl_sys::init();
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("cannot open the database {url}: {source}")]
 pub struct PoolError {
@@ -171,12 +181,7 @@ impl Db {
             std::fs::create_dir_all(dir).map_err(|e| fail(e.into()))?;
         }
         if let DatabaseUrl::Postgres(_) = url {
-            // libpq uses OpenSSL for TLS. Initialized by libpq, OpenSSL
-            // registers an exit handler that frees its state while pool
-            // threads may still use it, which crashed processes at exit now
-            // and then. Initialized first, by openssl-sys, it skips that
-            // handler (OPENSSL_INIT_NO_ATEXIT).
-            openssl_sys::init();
+            prepare_libpq();
         }
         let manager = Manager {
             url: url.clone(),

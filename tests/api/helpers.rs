@@ -48,6 +48,7 @@ struct TestDatabase {
 impl TestDatabase {
     fn create(admin_url: &str) -> (TestDatabase, String) {
         let name = format!("citizen_test_{}", uuid::Uuid::now_v7().simple());
+        citizen_api::db::prepare_libpq();
         let mut admin = PgConnection::establish(admin_url).expect("TEST_DATABASE_URL is reachable");
         diesel::sql_query(format!("CREATE DATABASE {name}"))
             .execute(&mut admin)
