@@ -7,6 +7,7 @@ use chrono::{Datelike, Duration, Utc, Weekday};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::booking_support::kalamata_id;
 use crate::helpers::{TestApp, assert_problem, spawn_app_with};
 
 const PLATFORM_ADMIN: &str = "090000045";
@@ -15,19 +16,6 @@ const MARIA: &str = "123456783";
 
 async fn app() -> TestApp {
     spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await
-}
-
-async fn kalamata_id(app: &TestApp) -> String {
-    let page: Value = app.get_json("/v1/municipalities").await;
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"]["en"] == "Municipality of Kalamata")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 async fn send(

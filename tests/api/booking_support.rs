@@ -104,3 +104,17 @@ pub async fn citizens(app: &TestApp, count: u32) -> Vec<String> {
     }))
     .await
 }
+
+/// The id of the demo Municipality of Kalamata.
+pub async fn kalamata_id(app: &TestApp) -> String {
+    let page: serde_json::Value = app.get_json("/v1/municipalities").await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"]["en"] == "Municipality of Kalamata")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}

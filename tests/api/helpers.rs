@@ -256,6 +256,17 @@ impl TestApp {
         self.client.get(self.url(path)).bearer_auth(token)
     }
 
+    /// GETs `path` as the holder of `token` and decodes a `200` JSON body.
+    pub async fn get_json_as<T: DeserializeOwned>(&self, token: &str, path: &str) -> T {
+        let response = self
+            .get_as(token, path)
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.json().await.expect("a JSON body")
+    }
+
     pub fn post_as(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
         self.client.post(self.url(path)).bearer_auth(token)
     }

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::booking_support::{booking_body, citizens, service, slots};
+use crate::booking_support::{booking_body, citizens, kalamata_id, service, slots};
 use crate::helpers::{TestApp, spawn_app};
 
 const WELFARE_STAFF: &str = "012312312";
@@ -78,16 +78,11 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
     let day = &booked[0]["slot"]["starts_at"].as_str().unwrap()[..10];
     let welfare = housing.department.id;
     let page: Value = app
-        .get_as(
+        .get_json_as(
             &staff,
             &format!("/v1/departments/{welfare}/reservations?date={day}"),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     let item = page["items"]
         .as_array()
         .unwrap()
@@ -123,27 +118,13 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
 
     // The statistics count it as before.
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let municipality: Value = app.get_json("/v1/municipalities").await;
-    let kalamata = municipality["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"]["en"] == "Municipality of Kalamata")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let kalamata = kalamata_id(&app).await;
     let stats: Value = app
-        .get_as(
+        .get_json_as(
             &admin,
             &format!("/v1/municipalities/{kalamata}/statistics?from={day}&to={day}"),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(stats["counts"]["total"], 1, "{stats}");
 
     // The second, three days later, waits for its own six months.
