@@ -9,14 +9,17 @@
 //! the stored answer. A request that fails rolls its key back with
 //! everything else, so a retry runs again.
 
-use actix_web::HttpResponse;
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::Text as SqlText;
+use futures_util::future::LocalBoxFuture;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use super::{ApiError, ErrorCode, FieldError, Text};
@@ -28,10 +31,10 @@ const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// A validated key: 1 to 255 visible ASCII characters.
 #[derive(Clone)]
-pub struct IdempotencyKey(String);
+struct IdempotencyKey(String);
 
 impl IdempotencyKey {
-    pub fn from_headers(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    fn from_headers(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
         let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
             return Ok(None);
         };
@@ -55,9 +58,44 @@ impl IdempotencyKey {
 
 /// What a request is, for telling "the same request again" from "another
 /// request under a used key".
-pub fn request_hash(request: &impl Serialize) -> String {
+fn request_hash(request: &impl Serialize) -> String {
     let canonical = serde_json::to_vec(request).expect("request types serialize");
     hex::encode(Sha256::digest(canonical))
+}
+
+/// A create request's key, if it has one, and what its body was.
+#[derive(Clone)]
+pub struct Once {
+    key: Option<IdempotencyKey>,
+    request_hash: String,
+}
+
+/// A create request's JSON body with its [`Once`]: handlers that honour
+/// `Idempotency-Key` take this instead of `web::Json<T>` and hand `once`
+/// to [`run_once`] or [`run_once_in`]. A malformed key is refused before
+/// the body is read.
+pub struct Idempotent<T> {
+    pub body: T,
+    pub once: Once,
+}
+
+impl<T: DeserializeOwned + Serialize + 'static> FromRequest for Idempotent<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Idempotent<T>, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let key = IdempotencyKey::from_headers(req.headers());
+        let body = web::Json::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let key = key?;
+            let body = body.await?.into_inner();
+            let request_hash = request_hash(&body);
+            Ok(Idempotent {
+                body,
+                once: Once { key, request_hash },
+            })
+        })
+    }
 }
 
 enum Outcome {
@@ -89,8 +127,7 @@ fixed_update! {
 pub async fn run_once<T, F>(
     db: &Db,
     caller: String,
-    key: Option<IdempotencyKey>,
-    request_hash: String,
+    once: Once,
     status: StatusCode,
     now: NaiveDateTime,
     work: F,
@@ -99,7 +136,7 @@ where
     T: Serialize,
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Clone + Send + 'static,
 {
-    db.run(move |conn| run_once_in(conn, caller, key, request_hash, status, now, work))
+    db.run(move |conn| run_once_in(conn, caller, once, status, now, work))
         .await
         .map(Answer::into_response)
 }
@@ -116,8 +153,7 @@ pub struct Answer {
 pub fn run_once_in<T, F>(
     conn: &mut DbConn,
     caller: String,
-    key: Option<IdempotencyKey>,
-    request_hash: String,
+    Once { key, request_hash }: Once,
     status: StatusCode,
     now: NaiveDateTime,
     work: F,

@@ -7,9 +7,10 @@
 
 use chrono::NaiveDateTime;
 use diesel::RunQueryDsl;
-use diesel::sql_types::Timestamp;
+use diesel::sql_types::{Text, Timestamp};
 
 use crate::db::{DbConn, fixed_update};
+use crate::notify::store::{STATUS_DEAD, STATUS_SENT};
 
 const BATCH: usize = 1000;
 
@@ -115,6 +116,10 @@ pub fn purge_finished_messages(
 ) -> diesel::QueryResult<usize> {
     in_batches(|| {
         PurgeFinishedMessages {
+            sent: STATUS_SENT,
+            dead: STATUS_DEAD,
+            sent_again: STATUS_SENT,
+            dead_again: STATUS_DEAD,
             created_by: &created_by,
         }
         .execute(conn)
@@ -122,8 +127,12 @@ pub fn purge_finished_messages(
 }
 
 fixed_update! {
-    PurgeFinishedMessages { created_by: NaiveDateTime as Timestamp }
-    = "DELETE FROM outbox_messages WHERE status IN ('sent', 'dead') AND id IN \
-         (SELECT id FROM outbox_messages WHERE status IN ('sent', 'dead') \
+    PurgeFinishedMessages {
+        sent: str as Text, dead: str as Text,
+        sent_again: str as Text, dead_again: str as Text,
+        created_by: NaiveDateTime as Timestamp,
+    }
+    = "DELETE FROM outbox_messages WHERE status IN (?, ?) AND id IN \
+         (SELECT id FROM outbox_messages WHERE status IN (?, ?) \
           AND created_at <= ? LIMIT 1000)"
 }

@@ -337,3 +337,59 @@ async fn two_instances_deliver_each_message_exactly_once() {
     let twice: Vec<_> = deliveries.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
 }
+
+/// A retention pass `days` from now; answers the messages it purged.
+async fn messages_purged_after(app: &TestApp, days: i64) -> usize {
+    let at = chrono::Utc::now() + chrono::Duration::days(days);
+    app.with_db(move |conn| Ok(citizen_api::retention::run(conn, at)?))
+        .await
+        .outbox_messages_purged
+}
+
+#[tokio::test]
+async fn an_abandoned_message_is_purged_thirty_days_after_it_was_queued() {
+    let gateway = SmsGateway::start(usize::MAX).await;
+    let app = spawn_app_with(|s| {
+        sms_through(&gateway, s);
+        s.notify.max_attempts = 1;
+    })
+    .await;
+    let id = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
+    assert_eq!(settled(&app, &id).await.status, "dead");
+
+    assert_eq!(messages_purged_after(&app, 29).await, 0);
+    assert_eq!(messages_purged_after(&app, 31).await, 1);
+    let left: i64 = app
+        .with_db(|conn| Ok(outbox_messages::table.count().get_result(conn)?))
+        .await;
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn a_message_waiting_for_its_next_attempt_is_never_purged() {
+    let gateway = SmsGateway::start(usize::MAX).await;
+    let app = spawn_app_with(|s| {
+        sms_through(&gateway, s);
+        // The first attempt fails and the next is an hour away.
+        s.notify.backoff_base_ms = 3_600_000;
+        s.notify.backoff_cap_ms = 3_600_000;
+    })
+    .await;
+    let id = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while gateway.calls().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "never attempted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The attempt is recorded in the transaction after the call.
+    let mut waiting = outcome(&app, &id).await;
+    while waiting.attempts == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "{waiting:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waiting = outcome(&app, &id).await;
+    }
+    assert_eq!((waiting.status.as_str(), waiting.attempts), ("pending", 1));
+
+    assert_eq!(messages_purged_after(&app, 365).await, 0);
+    assert_eq!(outcome(&app, &id).await, waiting);
+}

@@ -3,7 +3,7 @@
 //! categories (R-BK-09). Creation honours `Idempotency-Key`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,7 +20,7 @@ use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::domain::Email;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
-use crate::http::idempotency::{IdempotencyKey, request_hash, run_once};
+use crate::http::idempotency::{Idempotent, run_once};
 use crate::http::problem_docs::{
     AlreadyExists, Forbidden, NotFound, Unauthenticated, ValidationFailed,
 };
@@ -72,14 +72,12 @@ pub struct NewMunicipality {
 )]
 #[post("/v1/municipalities")]
 async fn create_municipality(
-    req: HttpRequest,
     admin: PlatformAdmin,
-    body: web::Json<NewMunicipality>,
+    request: Idempotent<NewMunicipality>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = IdempotencyKey::from_headers(req.headers())?;
-    let hash = request_hash(&*body);
+    let Idempotent { body, once } = request;
     let mut v = Validation::default();
     let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
     let email = v.check("contact_email", Email::parse(&body.contact_email));
@@ -96,8 +94,7 @@ async fn create_municipality(
     run_once(
         &db,
         admin.0.afm.to_string(),
-        key,
-        hash,
+        once,
         StatusCode::CREATED,
         now,
         move |tx| {
@@ -135,17 +132,15 @@ pub struct NewDepartment {
 )]
 #[post("/v1/municipalities/{municipality_id}/departments")]
 async fn create_department(
-    req: HttpRequest,
     admin: MunicipalityAdmin,
     path: web::Path<String>,
-    body: web::Json<NewDepartment>,
+    request: Idempotent<NewDepartment>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
     let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
     admin.require(&municipality.to_string())?;
-    let key = IdempotencyKey::from_headers(req.headers())?;
-    let hash = request_hash(&*body);
+    let Idempotent { body, once } = request;
     let mut v = Validation::default();
     let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
     let email = v.check("email", Email::parse(&body.email));
@@ -162,8 +157,7 @@ async fn create_department(
     run_once(
         &db,
         admin.session.afm.to_string(),
-        key,
-        hash,
+        once,
         StatusCode::CREATED,
         now,
         move |tx| {
@@ -222,17 +216,14 @@ pub struct NewService {
 )]
 #[post("/v1/departments/{department_id}/services")]
 async fn create_service(
-    req: HttpRequest,
     admin: MunicipalityAdmin,
     path: web::Path<String>,
-    body: web::Json<NewService>,
+    request: Idempotent<NewService>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
     let department: DepartmentId = parse_path_id(&path, "department_id")?;
-    let key = IdempotencyKey::from_headers(req.headers())?;
-    let hash = request_hash(&*body);
-    let body = body.into_inner();
+    let Idempotent { body, once } = request;
     let mut v = Validation::default();
     let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
     let description_el = v
@@ -321,8 +312,7 @@ async fn create_service(
     run_once(
         &db,
         admin.session.afm.to_string(),
-        key,
-        hash,
+        once,
         StatusCode::CREATED,
         now,
         move |tx| {

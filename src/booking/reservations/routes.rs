@@ -15,7 +15,7 @@ use super::view::{LegalEntity, Reservation, Views};
 use crate::auth::{AuthContext, CurrentSession, SessionToken};
 use crate::db::{Db, DbConn};
 use crate::domain::{Afm, Email, FullName, Phone};
-use crate::http::idempotency::{IdempotencyKey, request_hash, run_once_in};
+use crate::http::idempotency::{Idempotent, run_once_in};
 use crate::http::problem_docs::{
     BookingConflict, Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
 };
@@ -130,14 +130,12 @@ impl NewReservation {
 async fn create(
     req: HttpRequest,
     token: SessionToken,
-    body: web::Json<NewReservation>,
+    request: Idempotent<NewReservation>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = IdempotencyKey::from_headers(req.headers())?;
-    let request = body.into_inner();
-    let hash = request_hash(&request);
-    let booking = request.validate()?;
+    let Idempotent { body, once } = request;
+    let booking = body.validate()?;
     let language = Lang::from_headers(req.headers());
     let now = auth.clock.now();
     let link_base = auth.base_url.clone();
@@ -149,8 +147,7 @@ async fn create(
             run_once_in(
                 conn,
                 citizen.to_string(),
-                key,
-                hash,
+                once,
                 StatusCode::CREATED,
                 now.naive_utc(),
                 |tx| booking::book(tx, &citizen, booking, language, &link_base, now),
