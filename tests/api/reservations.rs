@@ -352,6 +352,134 @@ async fn rescheduling_moves_the_seat_atomically_and_races_fairly() {
     );
 }
 
+/// Slots whose seat count differs from the reservations that hold a seat
+/// (all but cancelled ones): `(slot, booked, holding)`.
+async fn miscounted_seats(app: &TestApp) -> Vec<(String, i32, i64)> {
+    use citizen_api::db::schema::{reservations, slots};
+    use diesel::prelude::*;
+    app.with_db(|conn| {
+        let booked: Vec<(String, i32)> =
+            slots::table.select((slots::id, slots::booked)).load(conn)?;
+        let holding: Vec<(String, i64)> = reservations::table
+            .filter(reservations::status.ne("cancelled"))
+            .group_by(reservations::slot_id)
+            .select((reservations::slot_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        let holding: std::collections::HashMap<_, _> = holding.into_iter().collect();
+        Ok(booked
+            .into_iter()
+            .map(|(slot, booked)| {
+                let held = holding.get(&slot).copied().unwrap_or(0);
+                (slot, booked, held)
+            })
+            .filter(|(_, booked, held)| i64::from(*booked) != *held)
+            .collect())
+    })
+    .await
+}
+
+/// Books each citizen into `slot`; answers their reservation ids.
+async fn book_each(app: &TestApp, tokens: &[String], slot: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    for token in tokens {
+        let created: Value = book(app, token, slot).await.json().await.unwrap();
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+async fn reschedule(app: &TestApp, token: &str, id: &str, slot: &str) -> u16 {
+    app.post_as(token, &format!("/v1/reservations/{id}/reschedule"))
+        .json(&json!({ "slot_id": slot }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn r_bk_02_moves_in_opposite_directions_at_once_all_succeed_and_keep_the_count() {
+    let app = app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let pair = slots(&app, &housing.id.to_string(), &[30, 31], 20).await;
+    let people = citizens(&app, 20).await;
+    let (first, second) = people.split_at(10);
+    let on_first = book_each(&app, first, &pair[0]).await;
+    let on_second = book_each(&app, second, &pair[1]).await;
+
+    // Each move locks both slots; taken in different orders, two moves
+    // would wait for each other (PostgreSQL answers one with a deadlock).
+    let moves = first
+        .iter()
+        .zip(&on_first)
+        .map(|(token, id)| reschedule(&app, token, id, &pair[1]))
+        .chain(
+            second
+                .iter()
+                .zip(&on_second)
+                .map(|(token, id)| reschedule(&app, token, id, &pair[0])),
+        );
+    let statuses = futures_util::future::join_all(moves).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    assert_eq!(miscounted_seats(&app).await, []);
+}
+
+#[tokio::test]
+async fn r_bk_02_a_reservation_cancelled_and_moved_at_once_frees_one_seat_once() {
+    let app = app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let pair = slots(&app, &housing.id.to_string(), &[30, 31], 20).await;
+    let people = citizens(&app, 10).await;
+    let ids = book_each(&app, &people, &pair[0]).await;
+
+    let (app, target) = (&app, &pair[1]);
+    let both = people.iter().zip(&ids).map(|(token, id)| async move {
+        let cancel = async {
+            app.post_as(token, &format!("/v1/reservations/{id}/cancel"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        tokio::join!(cancel, reschedule(app, token, id, target))
+    });
+    let outcomes = futures_util::future::join_all(both).await;
+    // Whichever came first won; the other found the reservation changed.
+    for (cancelled, moved) in &outcomes {
+        assert!(
+            matches!((cancelled, moved), (200, 409) | (409, 200) | (200, 200)),
+            "{outcomes:?}"
+        );
+    }
+    assert_eq!(miscounted_seats(&app).await, []);
+}
+
+#[tokio::test]
+async fn moving_someone_elses_reservation_is_404_whatever_the_target() {
+    let app = app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let service_id = housing.id.to_string();
+    let own = &slots(&app, &service_id, &[30], 5).await[0];
+    let full = &slots(&app, &service_id, &[32], 1).await[0];
+    let other = service(&app, "Guaranteed Minimum Income").await;
+    let foreign = &slots(&app, &other.id.to_string(), &[34], 5).await[0];
+    let people = citizens(&app, 2).await;
+    let id = &book_each(&app, &people[..1], own).await[0];
+    book_each(&app, &people[1..], full).await;
+
+    for target in [own, full, foreign] {
+        assert_eq!(
+            reschedule(&app, &people[1], id, target).await,
+            404,
+            "{target}"
+        );
+    }
+    assert_eq!(remaining(&app, &service_id, own).await, 4);
+    assert_eq!(miscounted_seats(&app).await, []);
+}
+
 #[tokio::test]
 async fn r_bk_11_contact_data_can_be_rectified() {
     let app = spawn_app().await;

@@ -47,9 +47,7 @@ fn refusal(
 }
 
 /// Takes a seat in `slot_id` for a booking of `service` (any service when
-/// `None`), within the service's booking window. Must be the transaction's
-/// first statement: on SQLite a write first takes the write lock before
-/// anything is read.
+/// `None`), within the service's booking window.
 pub fn take_seat(
     conn: &mut DbConn,
     slot_id: &str,

@@ -345,7 +345,8 @@ async fn cancel(
         .run(move |conn| {
             crate::db::write_transaction(conn, |tx| {
                 let row = own(tx, &id, &session.afm)?;
-                if !store::cancel(tx, &id, reason.as_deref(), now)? {
+                store::lock_slots(tx, &[&row.slot_id])?;
+                if !store::cancel(tx, &id, &row.slot_id, reason.as_deref(), now)? {
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
                 }
                 store::release_seat(tx, &row.slot_id)?;
@@ -394,13 +395,15 @@ async fn reschedule(
     let view = db
         .run(move |conn| {
             crate::db::write_transaction(conn, |tx| {
-                // The seat first: on SQLite the write lock before any read.
-                let current = store::find(tx, &id)?;
-                let service = current.as_ref().map(|r| r.service_id.clone());
-                let (slot, _) = booking::take_seat(tx, &slot_id, service.as_deref(), now)?;
+                // Someone else's reservation is not found, whatever the
+                // target: nothing about the slot may answer first.
                 let row = own(tx, &id, &session.afm)?;
-                if row.slot_id == slot.id || !store::move_to_slot(tx, &id, &slot, now.naive_utc())?
-                {
+                if row.slot_id == slot_id {
+                    return Err(ApiError::new(ErrorCode::InvalidTransition));
+                }
+                store::lock_slots(tx, &[&row.slot_id, &slot_id])?;
+                let (slot, _) = booking::take_seat(tx, &slot_id, Some(&row.service_id), now)?;
+                if !store::move_to_slot(tx, &id, &row.slot_id, &slot, now.naive_utc())? {
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
                 }
                 store::release_seat(tx, &row.slot_id)?;

@@ -279,14 +279,45 @@ pub fn rectify(
     Ok(updated == 1)
 }
 
-/// Cancels a confirmed reservation that has not started; answers whether it did.
+/// Locks the slots whose seats a transaction is about to change, in id
+/// order. Every change of a booked seat (cancel, move, withdrawal) locks
+/// its slots before its reservations, and several slots in this order, so
+/// that two such changes never wait for each other: two moves in opposite
+/// directions between the same slots deadlocked on PostgreSQL before.
+/// SQLite's `BEGIN IMMEDIATE` already holds the only write lock.
+pub fn lock_slots(conn: &mut DbConn, ids: &[&str]) -> QueryResult<()> {
+    match conn {
+        DbConn::Postgres(c) => slots::table
+            .filter(slots::id.eq_any(ids))
+            .order(slots::id)
+            .select(slots::id)
+            .for_update()
+            .load::<String>(c)
+            .map(drop),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// The reservation `id` while it is upcoming (see [`upcoming`]) and still
+/// holds its seat in `slot_id`: a change decided on a reservation read
+/// earlier applies only if nobody moved it meanwhile, or it would free a
+/// seat in a slot the reservation has left.
+#[diesel::dsl::auto_type]
+fn upcoming_in<'a>(id: &'a str, slot_id: &'a str, now: NaiveDateTime) -> _ {
+    let upcoming: upcoming<'a> = upcoming(id, now);
+    upcoming.filter(reservations::slot_id.eq(slot_id))
+}
+
+/// Cancels a confirmed reservation in `slot_id` that has not started;
+/// answers whether it did.
 pub fn cancel(
     conn: &mut DbConn,
     id: &str,
+    slot_id: &str,
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(upcoming(id, now))
+    let updated = diesel::update(upcoming_in(id, slot_id, now))
         .set((
             reservations::status.eq(CANCELLED),
             reservations::cancel_reason.eq(reason),
@@ -298,14 +329,16 @@ pub fn cancel(
     Ok(updated == 1)
 }
 
-/// Moves a confirmed reservation to another slot of the same service.
+/// Moves a confirmed reservation from `from_slot` to another slot of the
+/// same service; answers whether it did.
 pub fn move_to_slot(
     conn: &mut DbConn,
     id: &str,
+    from_slot: &str,
     slot: &SlotRow,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let updated = diesel::update(upcoming(id, now))
+    let updated = diesel::update(upcoming_in(id, from_slot, now))
         .set((
             reservations::slot_id.eq(&slot.id),
             reservations::starts_at.eq(slot.starts_at),

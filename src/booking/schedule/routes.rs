@@ -245,7 +245,13 @@ async fn withdraw_slot(
                     .to_string();
                 for id in &ids {
                     let row = reservations::find(tx, id)?.ok_or_else(ApiError::not_found)?;
-                    if !reservations::cancel(tx, id, Some("slot_withdrawn"), now.naive_utc())? {
+                    if !reservations::cancel(
+                        tx,
+                        id,
+                        &slot_id,
+                        Some("slot_withdrawn"),
+                        now.naive_utc(),
+                    )? {
                         continue;
                     }
                     reservations::release_seat(tx, &slot_id)?;
