@@ -453,7 +453,7 @@ async fn r_bk_02_a_reservation_cancelled_and_moved_at_once_frees_one_seat_once()
             "{outcomes:?}"
         );
     }
-    assert_eq!(miscounted_seats(&app).await, []);
+    assert_eq!(miscounted_seats(app).await, []);
 }
 
 #[tokio::test]
