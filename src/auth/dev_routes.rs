@@ -10,7 +10,7 @@ use super::context::{AuthContext, DEVELOPMENT_PROVIDER_PATH};
 use super::dev_provider::DevelopmentProvider;
 use crate::db::Db;
 use crate::domain::{Afm, Phone};
-use crate::http::{ApiError, FieldError, Text};
+use crate::http::{ApiError, FieldError, JsonBody, Text};
 
 pub fn dev_routes(cfg: &mut web::ServiceConfig, provider: web::Data<DevelopmentProvider>) {
     cfg.service(
@@ -32,7 +32,7 @@ struct CertifiedMobile {
 /// AFM in the development registry.
 async fn set_certified_mobile(
     path: web::Path<String>,
-    body: web::Json<CertifiedMobile>,
+    body: JsonBody<CertifiedMobile>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {

@@ -18,7 +18,7 @@ use crate::http::problem_docs::{
     BadLogin, ContactRegistryUnavailable, Forbidden, IdentityProviderError, NoCertifiedMobile,
     OtpRejected, RateLimited, Unauthenticated, ValidationFailed,
 };
-use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text, rate_limit};
+use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Lang, Text, rate_limit};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
@@ -339,7 +339,7 @@ pub struct OtpCode {
 #[post("/otp/verify")]
 async fn verify_otp(
     caller: WithRoles,
-    body: web::Json<OtpCode>,
+    body: JsonBody<OtpCode>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<web::Json<Me>, ApiError> {

@@ -39,21 +39,9 @@ fn json_error(error: JsonPayloadError) -> ApiError {
         JsonPayloadError::Payload(PayloadError::Overflow) => {
             ApiError::new(ErrorCode::PayloadTooLarge)
         }
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            // Well-formed JSON of the wrong shape: say which field, as serde
-            // words it (`missing field `name` at line 1 column 2`).
-            ApiError::validation(vec![FieldError::new(
-                "body",
-                "invalid_shape",
-                Text::new(format!("Μη αναμενόμενη μορφή: {e}"), e.to_string()),
-            )])
-        }
-        JsonPayloadError::Deserialize(e) => {
-            ApiError::new(ErrorCode::MalformedJson).with_detail(Text::new(
-                format!("Το σώμα δεν είναι έγκυρο JSON: {e}"),
-                format!("The body is not valid JSON: {e}"),
-            ))
-        }
+        // `JsonBody` reads its bodies as raw JSON first, so only syntax
+        // errors reach here; it names the field of a value of the wrong shape.
+        JsonPayloadError::Deserialize(e) => super::json_body::malformed(e),
         _ => ApiError::new(ErrorCode::BadRequest),
     }
 }
@@ -66,7 +54,7 @@ pub fn parse_optional_json<T: serde::de::DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| json_error(JsonPayloadError::Deserialize(e)))
+    super::json_body::deserialize(body)
 }
 
 fn query_error(error: QueryPayloadError) -> ApiError {
@@ -107,7 +95,7 @@ mod tests {
         name: String,
     }
 
-    async fn accept(body: web::Json<Body>) -> HttpResponse {
+    async fn accept(body: crate::http::JsonBody<Body>) -> HttpResponse {
         HttpResponse::Ok().body(body.into_inner().name)
     }
 

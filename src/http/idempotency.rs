@@ -12,7 +12,7 @@
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap, HeaderName};
-use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -22,7 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use super::{ApiError, ErrorCode, FieldError, Text};
+use super::{ApiError, ErrorCode, FieldError, JsonBody, Text};
 use crate::db::schema::idempotency_records;
 use crate::db::{Db, DbConn, fixed_update};
 
@@ -71,7 +71,7 @@ pub struct Once {
 }
 
 /// A create request's JSON body with its [`Once`]: handlers that honour
-/// `Idempotency-Key` take this instead of `web::Json<T>` and hand `once`
+/// `Idempotency-Key` take this instead of [`JsonBody`] and hand `once`
 /// to [`run_once`] or [`run_once_in`]. A malformed key is refused before
 /// the body is read.
 pub struct Idempotent<T> {
@@ -85,7 +85,7 @@ impl<T: DeserializeOwned + Serialize + 'static> FromRequest for Idempotent<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let key = IdempotencyKey::from_headers(req.headers());
-        let body = web::Json::<T>::from_request(req, payload);
+        let body = JsonBody::<T>::from_request(req, payload);
         Box::pin(async move {
             let key = key?;
             let body = body.await?.into_inner();

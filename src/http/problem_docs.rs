@@ -44,6 +44,7 @@ problem_responses! {
     PayloadTooLarge => "`payload_too_large`: the body exceeds the size limit.";
     UnsupportedMediaType => "`unsupported_media_type`: the body is not `application/json`.";
     ValidationFailed => "`validation_failed`: a parameter or field is invalid; `errors` names each one.";
+    CreateRefused => "`validation_failed`: a parameter or field is invalid; `errors` names each one. `idempotency_key_reused`: this caller sent this `Idempotency-Key` before with another body.";
     Unauthenticated => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
     Forbidden => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
     RateLimited => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
@@ -51,7 +52,8 @@ problem_responses! {
     IdentityProviderError => "`identity_provider_error`: TAXISnet could not be reached or answered nonsense.";
     NoCertifiedMobile => "`no_certified_mobile`: no mobile is certified for this AFM in the National Registry of Communication.";
     ContactRegistryUnavailable => "`contact_registry_unavailable`: the National Registry of Communication could not be asked.";
-    BookingConflict => "`slot_full`: no seat left; `slot_unavailable`: past, outside the booking window or withdrawn; `already_booked`: the citizen already holds an upcoming reservation for this service; `invalid_transition`: the reservation is no longer upcoming.";
+    BookingConflict => "`slot_full`: no seat left; `slot_unavailable`: past, outside the booking window or withdrawn; `already_booked`: the citizen already holds an upcoming reservation for this service.";
+    MoveConflict => "`slot_full`: no seat left in the new slot; `slot_unavailable`: it is past, outside the booking window or withdrawn; `invalid_transition`: the reservation is no longer upcoming, is already in that slot, or another request cancelled or moved it meanwhile.";
     StateConflict => "`invalid_transition`: the reservation is not in a state that allows this (e.g. already cancelled, or started).";
     AlreadyExists => "`already_exists`: something with this name already exists here.";
     OtpRejected => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after 5 minutes), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";

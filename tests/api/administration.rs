@@ -1,7 +1,7 @@
 //! Municipality administration (R-BK-09): departments, services,
 //! schedules with Greek public holidays, slot generation and withdrawal,
-//! and the usage statistics R-BK-07 keeps (the anonymizing after six
-//! months that R-BK-07 asks for is not built yet, so no test claims it).
+//! and the usage statistics R-BK-07 keeps (its anonymizing after six
+//! months is in `retention.rs`).
 
 use chrono::{Datelike, Duration, Utc, Weekday};
 use reqwest::StatusCode;
@@ -238,6 +238,27 @@ async fn invalid_schedules_name_every_bad_field() {
             "{expected:?} in {codes:?}"
         );
     }
+
+    let mistyped = send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &format!("/v1/services/{service}/schedule"),
+        json!({
+            "weekly_hours": [{ "weekday": "mon", "from": "09:00", "to": "12:00" }],
+            "seats_per_slot": 1, "min_notice_minutes": 0, "max_advance_days": 30
+        }),
+    )
+    .await;
+    let problem = assert_problem(mistyped, 422, "validation_failed").await;
+    assert_eq!(problem.errors.len(), 1, "{:?}", problem.errors);
+    assert_eq!(
+        (
+            problem.errors[0].field.as_str(),
+            problem.errors[0].code.as_str()
+        ),
+        ("weekly_hours[0].weekday", "invalid_shape")
+    );
 }
 
 #[tokio::test]

@@ -549,6 +549,33 @@ async fn r_bk_03_every_invalid_field_is_named() {
     let unknown = book(&app, &token, &uuid::Uuid::now_v7().to_string()).await;
     let problem = assert_problem(unknown, 422, "validation_failed").await;
     assert_eq!(problem.errors[0].code, "unknown_slot");
+
+    // A missing field or a value of the wrong type is named too.
+    let mut body = booking_body(&uuid::Uuid::now_v7().to_string());
+    let without_phone = {
+        body.as_object_mut().unwrap().remove("phone");
+        body.clone()
+    };
+    body["phone"] = json!("+306912345678");
+    body["legal_entity"] = json!({ "name": "Σύλλογος", "afm": 94019245 });
+    for (sent, field, code) in [
+        (without_phone, "phone", "missing"),
+        (body, "legal_entity.afm", "invalid_shape"),
+    ] {
+        let response = app
+            .post_as(&token, "/v1/reservations")
+            .json(&sent)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        let named: Vec<(&str, &str)> = problem
+            .errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
+        assert_eq!(named, [(field, code)]);
+    }
     assert_problem(
         app.post("/v1/reservations", &booking_body("x")).await,
         401,

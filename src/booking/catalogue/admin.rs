@@ -22,7 +22,7 @@ use crate::domain::Email;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
 use crate::http::idempotency::{Idempotent, run_once};
 use crate::http::problem_docs::{
-    AlreadyExists, Forbidden, NotFound, Unauthenticated, ValidationFailed,
+    AlreadyExists, CreateRefused, Forbidden, NotFound, Unauthenticated,
 };
 use crate::http::{ApiError, ErrorCode, Text, Validation, parse_path_id};
 
@@ -67,7 +67,7 @@ pub struct NewMunicipality {
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 409, response = AlreadyExists),
-        (status = 422, response = ValidationFailed),
+        (status = 422, response = CreateRefused),
     )
 )]
 #[post("/v1/municipalities")]
@@ -127,7 +127,7 @@ pub struct NewDepartment {
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 409, response = AlreadyExists),
-        (status = 422, response = ValidationFailed),
+        (status = 422, response = CreateRefused),
     )
 )]
 #[post("/v1/municipalities/{municipality_id}/departments")]
@@ -211,7 +211,7 @@ pub struct NewService {
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = AlreadyExists),
-        (status = 422, response = ValidationFailed),
+        (status = 422, response = CreateRefused),
     )
 )]
 #[post("/v1/departments/{department_id}/services")]

@@ -20,7 +20,9 @@ use crate::domain::ids::DepartmentId;
 use crate::http::problem_docs::{
     Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
 };
-use crate::http::{ApiError, ErrorCode, Page, PageParams, Text, Validation, parse_path_id};
+use crate::http::{
+    ApiError, ErrorCode, JsonBody, Page, PageParams, Text, Validation, parse_path_id,
+};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(department_reservations)
@@ -237,7 +239,7 @@ async fn step(
 async fn check_in(
     staff: Staff,
     path: web::Path<String>,
-    body: web::Json<CheckIn>,
+    body: JsonBody<CheckIn>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Reservation>, ApiError> {

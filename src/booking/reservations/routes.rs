@@ -17,10 +17,11 @@ use crate::db::{Db, DbConn};
 use crate::domain::{Afm, Email, FullName, Phone};
 use crate::http::idempotency::{Idempotent, run_once_in};
 use crate::http::problem_docs::{
-    BookingConflict, Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
+    BookingConflict, CreateRefused, Forbidden, MoveConflict, NotFound, StateConflict,
+    Unauthenticated, ValidationFailed,
 };
 use crate::http::{
-    ApiError, ErrorCode, Lang, Page, PageParams, Text, Validation, parse_optional_json,
+    ApiError, ErrorCode, JsonBody, Lang, Page, PageParams, Text, Validation, parse_optional_json,
 };
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -123,7 +124,7 @@ impl NewReservation {
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 409, response = BookingConflict),
-        (status = 422, response = ValidationFailed),
+        (status = 422, response = CreateRefused),
     )
 )]
 #[post("/v1/reservations")]
@@ -259,7 +260,7 @@ pub struct ReservationChange {
 async fn rectify(
     session: CurrentSession,
     path: web::Path<String>,
-    body: web::Json<ReservationChange>,
+    body: JsonBody<ReservationChange>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<web::Json<Reservation>, ApiError> {
@@ -377,7 +378,7 @@ pub struct Reschedule {
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
-        (status = 409, response = BookingConflict),
+        (status = 409, response = MoveConflict),
         (status = 422, response = ValidationFailed),
     )
 )]
@@ -385,7 +386,7 @@ pub struct Reschedule {
 async fn reschedule(
     session: CurrentSession,
     path: web::Path<String>,
-    body: web::Json<Reschedule>,
+    body: JsonBody<Reschedule>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<web::Json<Reservation>, ApiError> {

@@ -18,7 +18,9 @@ use crate::db::{Db, DbConn, write_transaction};
 use crate::domain::ids::ServiceId;
 use crate::http::problem_docs::StateConflict;
 use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
-use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text, Validation, parse_path_id};
+use crate::http::{
+    ApiError, ErrorCode, FieldError, JsonBody, Lang, Text, Validation, parse_path_id,
+};
 use crate::notify::{self, Channel, NewMessage, Template};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -77,7 +79,7 @@ async fn read_schedule(
 async fn put_schedule(
     admin: MunicipalityAdmin,
     path: web::Path<String>,
-    body: web::Json<Schedule>,
+    body: JsonBody<Schedule>,
     db: web::Data<Db>,
     windows: web::Data<ListingWindows>,
     clock: web::Data<SharedClock>,
@@ -148,7 +150,7 @@ pub struct Generated {
 async fn generate_slots(
     admin: MunicipalityAdmin,
     path: web::Path<String>,
-    body: web::Json<GenerateRange>,
+    body: JsonBody<GenerateRange>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Generated>, ApiError> {
