@@ -267,6 +267,9 @@ async fn only_the_municipalitys_administrators_manage_it() {
     let admin = app.sign_in(KALAMATA_ADMIN).await;
     let service = new_service(&app, &admin).await;
     let kalamata = kalamata_id(&app).await;
+    let housing = crate::booking_support::service(&app, "Housing Allowance").await;
+    let slot =
+        crate::booking_support::slots(&app, &housing.id.to_string(), &[30], 1).await[0].clone();
     let citizen = app.sign_in(MARIA).await;
     // A platform admin names Maria administrator of Sparta: still not Kalamata's.
     let page: Value = app.get_json("/v1/municipalities").await;
@@ -307,6 +310,16 @@ async fn only_the_municipalitys_administrators_manage_it() {
         (
             reqwest::Method::GET,
             format!("/v1/municipalities/{kalamata}/statistics"),
+            json!({}),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("/v1/departments/{}/services", housing.department.id),
+            json!({ "name_el": "Χ Χ", "name_en": "X X", "duration_minutes": 20 }),
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/v1/slots/{slot}"),
             json!({}),
         ),
     ];
@@ -377,6 +390,23 @@ async fn withdrawing_a_slot_cancels_its_bookings_and_tells_the_citizens() {
     );
     let email = app.next_message_to("maria@example.gr", known).await;
     assert!(email.contains("ακυρώθηκε"), "{email}");
+    // R-BK-10: the administrator's cancellation is on record.
+    let reservation = booked["id"].as_str().unwrap().to_owned();
+    let audited: Vec<(String, String)> = app
+        .with_db(move |conn| {
+            use citizen_api::db::schema::audit_events as a;
+            use diesel::prelude::*;
+            Ok(a::table
+                .filter(a::subject_id.eq(reservation))
+                .filter(a::action.eq("reservation.cancel_withdrawn"))
+                .select((a::actor_afm, a::actor_role))
+                .load(conn)?)
+        })
+        .await;
+    assert_eq!(
+        audited,
+        [(KALAMATA_ADMIN.to_owned(), "municipality_admin".to_owned())]
+    );
     let listed: Value = app
         .get_json(&format!(
             "/v1/services/{service}/slots?from={day}&to={day}&include_full=true"

@@ -118,3 +118,23 @@ pub async fn kalamata_id(app: &TestApp) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// Changes the service's booking window, leaving its slots as they are.
+pub async fn set_window(
+    app: &TestApp,
+    service_id: &str,
+    min_notice_minutes: i32,
+    max_advance_days: i32,
+) {
+    use citizen_api::db::schema::service_schedules::dsl as s;
+    let service_id = service_id.to_owned();
+    app.with_db(move |conn| {
+        Ok(diesel::update(s::service_schedules.find(service_id))
+            .set((
+                s::min_notice_minutes.eq(min_notice_minutes),
+                s::max_advance_days.eq(max_advance_days),
+            ))
+            .execute(conn)?)
+    })
+    .await;
+}

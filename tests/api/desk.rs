@@ -151,6 +151,8 @@ async fn a_no_show_is_marked_only_once_the_time_has_come() {
     let staff = app.sign_in(WELFARE_STAFF).await;
     let marked: Value = no_show(staff).await.unwrap().json().await.unwrap();
     assert_eq!(marked["status"], "no_show");
+    // R-BK-10: the step is on record, once (the refused early try is not).
+    assert_eq!(audit_count(&app, "reservation.no_show", id), 1);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::booking_support::{booking_body, citizens, service, slots};
+use crate::booking_support::{booking_body, citizens, service, set_window, slots};
 use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
 
 const MARIA: &str = "123456783";
@@ -635,4 +635,103 @@ async fn past_slots_are_unavailable() {
     let slot = &slots(&app, &housing.id.to_string(), &[-1], 1).await[0];
     let token = app.sign_in(MARIA).await;
     assert_problem(book(&app, &token, slot).await, 409, "slot_unavailable").await;
+}
+
+#[tokio::test]
+async fn r_bk_02_booking_holds_to_the_window_inside_minimum_notice_or_beyond_maximum_advance() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let service_id = housing.id.to_string();
+    let [soon, inside, far] =
+        <[String; 3]>::try_from(slots(&app, &service_id, &[1, 48, 24 * 40], 1).await).unwrap();
+    set_window(&app, &service_id, 120, 30).await;
+    let token = app.sign_in(MARIA).await;
+    for slot in [&soon, &far] {
+        assert_problem(book(&app, &token, slot).await, 409, "slot_unavailable").await;
+    }
+    assert_eq!(
+        book(&app, &token, &inside).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(remaining(&app, &service_id, &inside).await, 0);
+}
+
+#[tokio::test]
+async fn once_the_appointment_started_it_can_no_longer_be_changed_cancelled_or_moved() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let service_id = housing.id.to_string();
+    let pair = slots(&app, &service_id, &[1, 30], 1).await;
+    let token = app.sign_in(MARIA).await;
+    let created: Value = book(&app, &token, &pair[0]).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    app.clock.advance(chrono::Duration::hours(2));
+    // The session would have idled out meanwhile.
+    let token = app.sign_in(MARIA).await;
+
+    let patched = app
+        .client
+        .patch(app.url(&format!("/v1/reservations/{id}")))
+        .bearer_auth(&token)
+        .json(&json!({ "phone": "6987654321" }))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(patched, 409, "invalid_transition").await;
+    let cancelled = app
+        .post_as(&token, &format!("/v1/reservations/{id}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(cancelled, 409, "invalid_transition").await;
+    assert_eq!(reschedule(&app, &token, id, &pair[1]).await, 409);
+    assert_eq!(remaining(&app, &service_id, &pair[1]).await, 1);
+    assert_eq!(miscounted_seats(&app).await, []);
+}
+
+#[tokio::test]
+async fn someone_elses_reservation_cannot_be_changed_or_exported_and_a_move_stays_in_its_service() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let own = &slots(&app, &housing.id.to_string(), &[30], 5).await[0];
+    let income = service(&app, "Guaranteed Minimum Income").await;
+    let elsewhere = &slots(&app, &income.id.to_string(), &[32], 5).await[0];
+    let maria = app.sign_in(MARIA).await;
+    let created: Value = book(&app, &maria, own).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+    let other = &citizens(&app, 1).await[0];
+
+    let patched = app
+        .client
+        .patch(app.url(&format!("/v1/reservations/{id}")))
+        .bearer_auth(other)
+        .json(&json!({ "phone": "6987654321" }))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(patched, 404, "not_found").await;
+    let calendar = app
+        .get_as(other, &format!("/v1/reservations/{id}/calendar.ics"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(calendar, 404, "not_found").await;
+    let mine = app
+        .get_as(&maria, &format!("/v1/reservations/{id}/calendar.ics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.status(), StatusCode::OK);
+    assert!(mine.text().await.unwrap().contains("METHOD:PUBLISH"));
+
+    let moved = app
+        .post_as(&maria, &format!("/v1/reservations/{id}/reschedule"))
+        .json(&json!({ "slot_id": elsewhere }))
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(moved, 422, "validation_failed").await;
+    assert_eq!(problem.errors[0].field, "slot_id");
+    assert_eq!(problem.errors[0].code, "other_service");
+    assert_eq!(miscounted_seats(&app).await, []);
 }

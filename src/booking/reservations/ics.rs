@@ -3,7 +3,7 @@
 //! escaping and line folding the RFC asks for.
 
 use chrono::{DateTime, Utc};
-use icalendar::{Calendar, Component, Event, EventLike};
+use icalendar::{Calendar, Component, Event, EventLike, Property};
 
 pub struct Appointment<'a> {
     pub id: &'a str,
@@ -25,7 +25,11 @@ pub fn calendar(appointment: &Appointment<'_>) -> String {
         .location(appointment.location)
         .description(appointment.description)
         .done();
+    // RFC 5545 3.7.2: a calendar carrying METHOD is sent with the same
+    // `method` parameter on its content type (the e-mail's attachment), and
+    // PUBLISH is what a plain "add this to your calendar" is (RFC 5546).
     Calendar::new()
+        .append_property(Property::new("METHOD", "PUBLISH"))
         .name("citizen-api")
         .push(event)
         .done()
@@ -51,6 +55,7 @@ mod tests {
             stamp: at(6),
         });
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
+        assert!(text.contains("\r\nMETHOD:PUBLISH\r\n"));
         assert!(text.contains("UID:r1@citizen-api\r\n"));
         assert!(text.contains("DTSTART:20261201T070000Z\r\n"));
         assert!(text.contains("DTEND:20261201T080000Z\r\n"));

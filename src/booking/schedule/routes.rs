@@ -245,6 +245,8 @@ async fn withdraw_slot(
                 let when = local(slot.starts_at, zone_of(&context))
                     .format("%d/%m/%Y %H:%M")
                     .to_string();
+                // What this request cancelled, not what it found.
+                let mut cancelled = 0;
                 for id in &ids {
                     let row = reservations::find(tx, id)?.ok_or_else(ApiError::not_found)?;
                     if !reservations::cancel(
@@ -257,6 +259,7 @@ async fn withdraw_slot(
                         continue;
                     }
                     reservations::release_seat(tx, &slot_id)?;
+                    cancelled += 1;
                     audit::record(
                         tx,
                         &actor,
@@ -281,7 +284,7 @@ async fn withdraw_slot(
                     }
                 }
                 Ok(Withdrawn {
-                    cancelled_reservations: ids.len(),
+                    cancelled_reservations: cancelled,
                 })
             })
         })
