@@ -2,6 +2,7 @@
 //! before returning, so tests can ask for port 0 and read the real port.
 
 use crate::booking::listing_windows::ListingWindows;
+use crate::booking::reservations::ReservationLink;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +71,10 @@ impl Application {
         let json_limit = settings.http.json_limit_bytes;
         let auth = web::Data::new(AuthContext::new(&settings, address, clock.clone())?);
         let clock_data = web::Data::new(clock.clone());
+        let reservation_link = web::Data::new(ReservationLink::new(
+            settings.notify.reservation_link.as_deref(),
+            &auth.base_url,
+        )?);
         let listing_windows = web::Data::new(ListingWindows::new());
         let auth_limit = web::Data::new(ClientRateLimit::per_minute(
             settings.auth.rate_limit_per_minute,
@@ -90,6 +95,7 @@ impl Application {
                 .app_data(auth.clone())
                 .app_data(clock_data.clone())
                 .app_data(listing_windows.clone())
+                .app_data(reservation_link.clone())
                 .app_data(auth_limit.clone())
                 .app_data(json)
                 .app_data(query)

@@ -192,6 +192,8 @@ diesel::table! {
         anonymized_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        language -> Text,
+        revision -> Integer,
     }
 }
 

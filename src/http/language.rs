@@ -45,6 +45,14 @@ impl Lang {
             .map_or(Lang::El, Lang::from_accept_language)
     }
 
+    /// The language a [`Lang::tag`] names; Greek for anything else.
+    pub fn from_tag(tag: &str) -> Lang {
+        match tag {
+            "en" => Lang::En,
+            _ => Lang::El,
+        }
+    }
+
     pub fn tag(self) -> &'static str {
         match self {
             Lang::El => "el",

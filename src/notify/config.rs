@@ -25,6 +25,11 @@ pub struct NotifySettings {
     pub backoff_cap_ms: u64,
     pub sms: SmsSettings,
     pub email: EmailSettings,
+    /// The link booking messages carry to the reservation: the municipal
+    /// frontend's page, with `{id}` where the reservation's id goes (e.g.
+    /// `https://mydimos.example/appointments/{id}`). Unset, it is this
+    /// API's own `/v1/reservations/{id}`.
+    pub reservation_link: Option<String>,
 }
 
 impl Default for NotifySettings {
@@ -38,6 +43,7 @@ impl Default for NotifySettings {
             backoff_cap_ms: 3_600_000,
             sms: SmsSettings::default(),
             email: EmailSettings::default(),
+            reservation_link: None,
         }
     }
 }

@@ -735,3 +735,106 @@ async fn someone_elses_reservation_cannot_be_changed_or_exported_and_a_move_stay
     assert_eq!(problem.errors[0].code, "other_service");
     assert_eq!(miscounted_seats(&app).await, []);
 }
+
+/// The `.ics` files of the messages to `to`, oldest first.
+async fn calendars_sent_to(app: &TestApp, to: &str) -> Vec<String> {
+    use citizen_api::db::schema::{outbox_attachments as a, outbox_messages as m};
+    use diesel::prelude::*;
+    let to = to.to_owned();
+    let files: Vec<Vec<u8>> = app
+        .with_db(move |conn| {
+            Ok(a::table
+                .inner_join(m::table)
+                .filter(m::recipient.eq(to))
+                .filter(a::filename.eq("appointment.ics"))
+                .order(m::id)
+                .select(a::content)
+                .load(conn)?)
+        })
+        .await;
+    files
+        .into_iter()
+        .map(|f| String::from_utf8(f).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_calendar_that_replaces_the_first()
+ {
+    let app = spawn_app_with(|s| {
+        s.notify.reservation_link = Some("https://mydimos.example/appointments/{id}".into());
+    })
+    .await;
+    let housing = service(&app, "Housing Allowance").await;
+    let pair = slots(&app, &housing.id.to_string(), &[30, 54], 1).await;
+    let token = app.sign_in(MARIA).await;
+    let booked: Value = app
+        .post_as(&token, "/v1/reservations")
+        .header("accept-language", "en")
+        .json(&booking_body(&pair[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = booked["id"].as_str().unwrap();
+    let first = app.next_message_to("maria@example.gr", 0).await;
+    assert!(first.contains("Housing Allowance"), "{first}");
+    assert!(
+        first.contains(&format!("https://mydimos.example/appointments/{id}")),
+        "{first}"
+    );
+
+    // Asked without a language: the messages keep the one booked in.
+    let moved: Value = app
+        .post_as(&token, &format!("/v1/reservations/{id}/reschedule"))
+        .json(&json!({ "slot_id": pair[1] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_time =
+        chrono::DateTime::parse_from_rfc3339(moved["slot"]["starts_at"].as_str().unwrap())
+            .unwrap()
+            .format("%d/%m/%Y %H:%M")
+            .to_string();
+    let second = app.next_message_to("maria@example.gr", 1).await;
+    assert!(second.contains("Housing Allowance"), "{second}");
+    assert!(second.contains(&new_time), "{new_time} in {second}");
+    let calendars = calendars_sent_to(&app, "maria@example.gr").await;
+    assert_eq!(calendars.len(), 2);
+    for calendar in &calendars {
+        assert!(calendar.contains(&format!("UID:{id}@citizen-api\r\n")));
+    }
+    assert!(calendars[0].contains("SEQUENCE:0\r\n"), "{}", calendars[0]);
+    assert!(calendars[1].contains("SEQUENCE:1\r\n"), "{}", calendars[1]);
+    let downloaded = app
+        .get_as(&token, &format!("/v1/reservations/{id}/calendar.ics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(downloaded.contains("SEQUENCE:1\r\n"), "{downloaded}");
+
+    // The municipality withdraws the new slot: told in English too.
+    let admin = app.sign_in("094019245").await;
+    let withdrawn = app
+        .client
+        .delete(app.url(&format!("/v1/slots/{}", pair[1])))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::OK);
+    let notice = app.next_message_to("maria@example.gr", 2).await;
+    assert!(
+        notice.contains("your appointment was cancelled"),
+        "{notice}"
+    );
+    assert!(notice.contains("Housing Allowance"), "{notice}");
+}

@@ -5,15 +5,14 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::ics::{Appointment, calendar};
+use super::messages::{ReservationLink, queue_confirmation};
 use super::store::{self, ReservationRow, ServiceContext, SlotRow};
-use super::view::{LegalEntity, Reservation, Views, local, zone};
+use super::view::{LegalEntity, Reservation, Views};
+use crate::booking::catalogue::document_texts;
 use crate::booking::catalogue::store::documents_for;
-use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
 use crate::domain::{Afm, Email, FullName, Phone};
 use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text};
-use crate::notify::{self, Attachment, Channel, Confirmation, NewMessage, Template};
 
 /// A validated booking request.
 #[derive(Clone)]
@@ -95,7 +94,7 @@ pub fn book(
     citizen: &Afm,
     booking: Booking,
     language: Lang,
-    link_base: &str,
+    link: &ReservationLink,
     now: DateTime<Utc>,
 ) -> Result<Reservation, ApiError> {
     let (slot, context) = take_seat(conn, &booking.slot_id, None, now)?;
@@ -135,6 +134,8 @@ pub fn book(
         anonymized_at: None,
         created_at: now.naive_utc(),
         updated_at: now.naive_utc(),
+        language: language.tag().into(),
+        revision: 0,
     };
     match store::insert(conn, &row) {
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
@@ -143,67 +144,8 @@ pub fn book(
         other => other?,
     }
     let documents = document_texts(documents_for(conn, &[row.service_id.as_str()])?);
-    queue_confirmation(conn, &row, &context, &documents, language, link_base, now)?;
+    queue_confirmation(conn, &row, &context, &documents, link, now)?;
     // The view needs what was just loaded: no second round of queries
     // while the seat's row lock is held.
     Views::seeded(context, documents).view(conn, row)
-}
-
-/// R-BK-06 a, b (and R-BK-04, R-BK-05): the confirmation e-mail with a link
-/// and the `.ics`, queued in the booking's transaction.
-fn queue_confirmation(
-    conn: &mut DbConn,
-    row: &ReservationRow,
-    context: &ServiceContext,
-    (legal_entity_documents, required_documents): &(Vec<LocalizedText>, Vec<LocalizedText>),
-    language: Lang,
-    link_base: &str,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    let pick = |el: &str, en: &str| match language {
-        Lang::El => el.to_owned(),
-        Lang::En => en.to_owned(),
-    };
-    let texts =
-        |documents: &Vec<LocalizedText>| documents.iter().map(|d| pick(&d.el, &d.en)).collect();
-    let service = pick(&context.service_el, &context.service_en);
-    let municipality = pick(&context.municipality_el, &context.municipality_en);
-    let department = pick(&context.department_el, &context.department_en);
-    let when = local(row.starts_at, zone(context))
-        .format("%d/%m/%Y %H:%M")
-        .to_string();
-    let link = format!("{link_base}/v1/reservations/{}", row.id);
-    let ics = calendar(&Appointment {
-        id: &row.id,
-        starts_at: row.starts_at.and_utc(),
-        ends_at: row.ends_at.and_utc(),
-        summary: &service,
-        location: &format!("{department}, {municipality}"),
-        description: &link,
-        stamp: now,
-    });
-    let message = NewMessage {
-        channel: Channel::Email,
-        to: row.email.clone().unwrap_or_default(),
-        language,
-        template: Template::ReservationConfirmed(Box::new(Confirmation {
-            service,
-            department,
-            municipality,
-            when,
-            full_name: row.full_name.clone().unwrap_or_default(),
-            link,
-            department_email: context.department_email.clone(),
-            required_documents: texts(required_documents),
-            legal_entity: row.legal_entity_name.clone(),
-            legal_entity_documents: texts(legal_entity_documents),
-        })),
-        attachments: vec![Attachment {
-            filename: "appointment.ics".into(),
-            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
-            content: ics.into_bytes(),
-        }],
-    };
-    notify::enqueue(conn, &message, now)?;
-    Ok(())
 }

@@ -7,6 +7,8 @@ use icalendar::{Calendar, Component, Event, EventLike, Property};
 
 pub struct Appointment<'a> {
     pub id: &'a str,
+    /// RFC 5545 3.8.7.4: greater in each revision of the same appointment.
+    pub sequence: u32,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub summary: &'a str,
@@ -18,6 +20,7 @@ pub struct Appointment<'a> {
 pub fn calendar(appointment: &Appointment<'_>) -> String {
     let event = Event::new()
         .uid(&format!("{}@citizen-api", appointment.id))
+        .sequence(appointment.sequence)
         .timestamp(appointment.stamp)
         .starts(appointment.starts_at)
         .ends(appointment.ends_at)
@@ -47,6 +50,7 @@ mod tests {
         let at = |h| Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
         let text = calendar(&Appointment {
             id: "r1",
+            sequence: 7,
             starts_at: at(7),
             ends_at: at(8),
             summary: "Επίδομα Στέγασης; Κοινωνική Πρόνοια, Καλαμάτα",
@@ -57,6 +61,7 @@ mod tests {
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
         assert!(text.contains("\r\nMETHOD:PUBLISH\r\n"));
         assert!(text.contains("UID:r1@citizen-api\r\n"));
+        assert!(text.contains("SEQUENCE:7\r\n"));
         assert!(text.contains("DTSTART:20261201T070000Z\r\n"));
         assert!(text.contains("DTEND:20261201T080000Z\r\n"));
         // Lines are folded at 75 octets (RFC 5545 3.1); unfolded, the

@@ -4,6 +4,7 @@
 mod booking;
 mod desk;
 mod ics;
+mod messages;
 mod routes;
 pub mod store;
 mod view;
@@ -12,4 +13,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     routes::routes(cfg);
     desk::routes(cfg);
 }
+pub use messages::{ReservationLink, queue_withdrawal_notice};
 pub use view::{Reservation, ReservationStatus, local, local_midnight, zone as zone_of};

@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::booking::{self, Booking};
-use super::ics::{Appointment, calendar};
+use super::messages::{ReservationLink, appointment_calendar, queue_confirmation};
 use super::store::{self, ContactChange};
 use super::view::{LegalEntity, Reservation, Views};
 use crate::auth::{AuthContext, CurrentSession, SessionToken};
+use crate::booking::catalogue::document_texts;
+use crate::booking::catalogue::store::documents_for;
 use crate::db::{Db, DbConn};
 use crate::domain::{Afm, Email, FullName, Phone};
 use crate::http::idempotency::{Idempotent, run_once_in};
@@ -134,12 +136,12 @@ async fn create(
     request: Idempotent<NewReservation>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
+    link: web::Data<ReservationLink>,
 ) -> Result<HttpResponse, ApiError> {
     let Idempotent { body, once } = request;
     let booking = body.validate()?;
     let language = Lang::from_headers(req.headers());
     let now = auth.clock.now();
-    let link_base = auth.base_url.clone();
     // The session is looked up in the booking's own checkout: the busiest
     // write saves a hop to the blocking pool.
     let answer = db
@@ -151,7 +153,7 @@ async fn create(
                 once,
                 StatusCode::CREATED,
                 now.naive_utc(),
-                |tx| booking::book(tx, &citizen, booking, language, &link_base, now),
+                |tx| booking::book(tx, &citizen, booking, language, &link, now),
             )
         })
         .await?;
@@ -389,6 +391,7 @@ async fn reschedule(
     body: JsonBody<Reschedule>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
+    link: web::Data<ReservationLink>,
 ) -> Result<web::Json<Reservation>, ApiError> {
     let id = reservation_id(&path)?;
     let slot_id = crate::http::parse_path_id::<uuid::Uuid>(&body.slot_id, "slot_id")?.to_string();
@@ -403,13 +406,17 @@ async fn reschedule(
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
                 }
                 store::lock_slots(tx, &[&row.slot_id, &slot_id])?;
-                let (slot, _) = booking::take_seat(tx, &slot_id, Some(&row.service_id), now)?;
+                let (slot, context) = booking::take_seat(tx, &slot_id, Some(&row.service_id), now)?;
                 if !store::move_to_slot(tx, &id, &row.slot_id, &slot, now.naive_utc())? {
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
                 }
                 store::release_seat(tx, &row.slot_id)?;
                 let row = own(tx, &id, &session.afm)?;
-                Views::default().view(tx, row)
+                // R-BK-06 a, b again: the new time, and a calendar file
+                // that replaces the old one.
+                let documents = document_texts(documents_for(tx, &[row.service_id.as_str()])?);
+                queue_confirmation(tx, &row, &context, &documents, &link, now)?;
+                Views::seeded(context, documents).view(tx, row)
             })
         })
         .await?;
@@ -434,23 +441,22 @@ async fn ics(
     path: web::Path<String>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
+    link: web::Data<ReservationLink>,
 ) -> Result<HttpResponse, ApiError> {
     let id = reservation_id(&path)?;
     let stamp: DateTime<Utc> = auth.clock.now();
-    let link = format!("{}/v1/reservations/{id}", auth.base_url);
+    let link = link.to(&id);
     let text = db
         .run(move |conn| {
             let row = own(conn, &id, &session.afm)?;
-            let view = Views::default().view(conn, row)?;
-            Ok(calendar(&Appointment {
-                id: &view.id,
-                starts_at: view.slot.starts_at.to_utc(),
-                ends_at: view.slot.ends_at.to_utc(),
-                summary: &view.service.name.el,
-                location: &format!("{}, {}", view.department.name.el, view.municipality.name.el),
-                description: &link,
+            let view = Views::default().view(conn, row.clone())?;
+            Ok(appointment_calendar(
+                &row,
+                &view.service.name.el,
+                &format!("{}, {}", view.department.name.el, view.municipality.name.el),
+                &link,
                 stamp,
-            }))
+            ))
         })
         .await?;
     Ok(HttpResponse::Ok()

@@ -85,10 +85,12 @@ pub struct ReservationRow {
     pub anonymized_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The language the citizen booked in, for messages sent later.
+    pub language: String,
+    /// How often the appointment moved: its calendar file's SEQUENCE.
+    pub revision: i32,
 }
 
-/// Takes one seat if the slot has one, is not withdrawn and lies inside
-/// `[earliest, latest]`. The row count is the answer: 1 taken, 0 not.
 /// Takes a seat when the slot has one free, is not withdrawn and starts
 /// within `(earliest, latest]`, and answers the slot as the seat left it;
 /// `None` when no seat was taken. One statement: the row count decides,
@@ -343,6 +345,7 @@ pub fn move_to_slot(
             reservations::slot_id.eq(&slot.id),
             reservations::starts_at.eq(slot.starts_at),
             reservations::ends_at.eq(slot.ends_at),
+            reservations::revision.eq(reservations::revision + 1),
             reservations::updated_at.eq(now),
         ))
         .execute(conn)?;

@@ -11,17 +11,14 @@ use super::store::{self, ScheduleRow};
 use super::weekly::Schedule;
 use crate::audit::{self, Actor};
 use crate::auth::MunicipalityAdmin;
+use crate::booking::reservations::queue_withdrawal_notice;
 use crate::booking::reservations::store::{self as reservations, service_context};
-use crate::booking::reservations::{local, zone_of};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn, write_transaction};
 use crate::domain::ids::ServiceId;
 use crate::http::problem_docs::StateConflict;
 use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
-use crate::http::{
-    ApiError, ErrorCode, FieldError, JsonBody, Lang, Text, Validation, parse_path_id,
-};
-use crate::notify::{self, Channel, NewMessage, Template};
+use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Text, Validation, parse_path_id};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(read_schedule)
@@ -242,9 +239,6 @@ async fn withdraw_slot(
                     role: "municipality_admin",
                     scope_id: &context.municipality_id,
                 };
-                let when = local(slot.starts_at, zone_of(&context))
-                    .format("%d/%m/%Y %H:%M")
-                    .to_string();
                 // What this request cancelled, not what it found.
                 let mut cancelled = 0;
                 for id in &ids {
@@ -267,21 +261,7 @@ async fn withdraw_slot(
                         ("reservation", id),
                         now.naive_utc(),
                     )?;
-                    if let Some(email) = row.email {
-                        let message = NewMessage {
-                            channel: Channel::Email,
-                            to: email,
-                            language: Lang::El,
-                            template: Template::ReservationCancelled {
-                                service: context.service_el.clone(),
-                                department: context.department_el.clone(),
-                                municipality: context.municipality_el.clone(),
-                                when: when.clone(),
-                            },
-                            attachments: Vec::new(),
-                        };
-                        notify::enqueue(tx, &message, now)?;
-                    }
+                    queue_withdrawal_notice(tx, &row, &context, now)?;
                 }
                 Ok(Withdrawn {
                     cancelled_reservations: cancelled,

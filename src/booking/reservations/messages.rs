@@ -1,0 +1,180 @@
+//! The messages a reservation sends, queued in the transaction that changes
+//! it: the confirmation with its `.ics` when it is booked or moved
+//! (R-BK-06 a, b; R-BK-04, R-BK-05), and the notice when the municipality
+//! withdraws its slot. Each is in the language the citizen booked in,
+//! names included.
+
+use chrono::{DateTime, Utc};
+
+use super::ics::{Appointment, calendar};
+use super::store::{ReservationRow, ServiceContext};
+use super::view::{local, zone};
+use crate::booking::catalogue::LocalizedText;
+use crate::db::DbConn;
+use crate::http::{ApiError, Lang};
+use crate::notify::{self, Attachment, Channel, Confirmation, NewMessage, Template};
+
+/// Where a citizen opens a reservation: the municipal frontend's page when
+/// one is configured (`CITIZEN_API_NOTIFY__RESERVATION_LINK`, with `{id}`
+/// for the reservation's id), else this API's own resource.
+#[derive(Debug, Clone)]
+pub struct ReservationLink(String);
+
+impl ReservationLink {
+    pub fn new(configured: Option<&str>, api_base: &str) -> anyhow::Result<ReservationLink> {
+        match configured {
+            Some(template) if !template.contains("{id}") => anyhow::bail!(
+                "CITIZEN_API_NOTIFY__RESERVATION_LINK must contain {{id}}, got {template}"
+            ),
+            Some(template) => Ok(ReservationLink(template.to_owned())),
+            None => Ok(ReservationLink(format!(
+                "{api_base}/v1/reservations/{{id}}"
+            ))),
+        }
+    }
+
+    pub fn to(&self, reservation_id: &str) -> String {
+        self.0.replace("{id}", reservation_id)
+    }
+}
+
+/// The service, department and municipality as a message names them.
+struct Names {
+    service: String,
+    department: String,
+    municipality: String,
+    /// The appointment's start in the municipality's zone.
+    when: String,
+}
+
+impl Names {
+    fn of(row: &ReservationRow, context: &ServiceContext, language: Lang) -> Names {
+        let pick = |el: &str, en: &str| match language {
+            Lang::El => el.to_owned(),
+            Lang::En => en.to_owned(),
+        };
+        Names {
+            service: pick(&context.service_el, &context.service_en),
+            department: pick(&context.department_el, &context.department_en),
+            municipality: pick(&context.municipality_el, &context.municipality_en),
+            when: local(row.starts_at, zone(context))
+                .format("%d/%m/%Y %H:%M")
+                .to_string(),
+        }
+    }
+}
+
+/// The appointment as iCalendar. Its SEQUENCE is the reservation's
+/// revision, so that a calendar replaces the entry a moved appointment's
+/// earlier file made.
+pub fn appointment_calendar(
+    row: &ReservationRow,
+    summary: &str,
+    location: &str,
+    link: &str,
+    stamp: DateTime<Utc>,
+) -> String {
+    calendar(&Appointment {
+        id: &row.id,
+        sequence: u32::try_from(row.revision).unwrap_or(0),
+        starts_at: row.starts_at.and_utc(),
+        ends_at: row.ends_at.and_utc(),
+        summary,
+        location,
+        description: link,
+        stamp,
+    })
+}
+
+/// The confirmation, with the link, the documents to bring or send, and
+/// the `.ics`, for a booking or a move.
+pub fn queue_confirmation(
+    conn: &mut DbConn,
+    row: &ReservationRow,
+    context: &ServiceContext,
+    (legal_entity_documents, required_documents): &(Vec<LocalizedText>, Vec<LocalizedText>),
+    link: &ReservationLink,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let language = Lang::from_tag(&row.language);
+    let texts = |documents: &Vec<LocalizedText>| {
+        documents
+            .iter()
+            .map(|d| match language {
+                Lang::El => d.el.clone(),
+                Lang::En => d.en.clone(),
+            })
+            .collect()
+    };
+    let names = Names::of(row, context, language);
+    let link = link.to(&row.id);
+    let location = format!("{}, {}", names.department, names.municipality);
+    let ics = appointment_calendar(row, &names.service, &location, &link, now);
+    let message = NewMessage {
+        channel: Channel::Email,
+        to: row.email.clone().unwrap_or_default(),
+        language,
+        template: Template::ReservationConfirmed(Box::new(Confirmation {
+            service: names.service,
+            department: names.department,
+            municipality: names.municipality,
+            when: names.when,
+            full_name: row.full_name.clone().unwrap_or_default(),
+            link,
+            department_email: context.department_email.clone(),
+            required_documents: texts(required_documents),
+            legal_entity: row.legal_entity_name.clone(),
+            legal_entity_documents: texts(legal_entity_documents),
+        })),
+        attachments: vec![Attachment {
+            filename: "appointment.ics".into(),
+            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+            content: ics.into_bytes(),
+        }],
+    };
+    notify::enqueue(conn, &message, now)?;
+    Ok(())
+}
+
+/// Tells the citizen the municipality withdrew the slot of `row`.
+pub fn queue_withdrawal_notice(
+    conn: &mut DbConn,
+    row: &ReservationRow,
+    context: &ServiceContext,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(email) = row.email.clone() else {
+        return Ok(());
+    };
+    let language = Lang::from_tag(&row.language);
+    let names = Names::of(row, context, language);
+    let message = NewMessage {
+        channel: Channel::Email,
+        to: email,
+        language,
+        template: Template::ReservationCancelled {
+            service: names.service,
+            department: names.department,
+            municipality: names.municipality,
+            when: names.when,
+        },
+        attachments: Vec::new(),
+    };
+    notify::enqueue(conn, &message, now)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReservationLink;
+
+    #[test]
+    fn a_reservation_link_is_the_configured_page_or_this_apis_resource() {
+        let page =
+            ReservationLink::new(Some("https://mydimos.example/r/{id}?from=mail"), "x").unwrap();
+        assert_eq!(page.to("r1"), "https://mydimos.example/r/r1?from=mail");
+        let api = ReservationLink::new(None, "http://127.0.0.1:8080").unwrap();
+        assert_eq!(api.to("r1"), "http://127.0.0.1:8080/v1/reservations/r1");
+        assert!(ReservationLink::new(Some("https://mydimos.example/r/"), "x").is_err());
+    }
+}
