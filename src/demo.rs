@@ -319,7 +319,7 @@ pub fn top_up_slots(conn: &mut DbConn, days: u32, now: DateTime<Utc>) -> anyhow:
             let until = today + chrono::Days::new(u64::from(days - 1));
             created += schedule::materialize(tx, &context, today, until, now.naive_utc())
                 .map_err(|e| anyhow::anyhow!("{e}"))?
-                .1;
+                .created;
         }
         Ok(created)
     })

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::booking_support::kalamata_id;
 use crate::helpers::{TestApp, assert_problem, spawn_app_with};
+use citizen_api::booking::schedule::holiday_on;
 
 const PLATFORM_ADMIN: &str = "090000045";
 const KALAMATA_ADMIN: &str = "094019245";
@@ -89,17 +90,15 @@ fn schedule(extra: Value) -> Value {
     schedule
 }
 
+async fn put_schedule(app: &TestApp, admin: &str, service: &str, body: Value) -> reqwest::Response {
+    let path = format!("/v1/services/{service}/schedule");
+    send(app, admin, reqwest::Method::PUT, &path, body).await
+}
+
 /// A new service with the default schedule saved.
 async fn scheduled_service(app: &TestApp, admin: &str) -> String {
     let service = new_service(app, admin).await;
-    let put = send(
-        app,
-        admin,
-        reqwest::Method::PUT,
-        &format!("/v1/services/{service}/schedule"),
-        schedule(json!({})),
-    )
-    .await;
+    let put = put_schedule(app, admin, &service, schedule(json!({}))).await;
     assert_eq!(put.status(), StatusCode::OK);
     service
 }
@@ -129,24 +128,20 @@ async fn r_bk_09_greek_public_holidays_are_closed_unless_opened_and_generation_i
     let admin = app.sign_in(KALAMATA_ADMIN).await;
     let service = scheduled_service(&app, &admin).await;
     // 21-27 December 2026: Monday to Thursday open, Friday 25th is Christmas.
+    // (Whether the dates are still ahead decides what else changes; the
+    // counts below do not depend on it.)
+    let counts = |v: Value| (v["slots_in_range"].clone(), v["created"].clone());
     let first = generate(&app, &admin, &service, "2026-12-21", "2026-12-27").await;
-    assert_eq!(first, json!({ "slots_in_range": 16, "created": 16 }));
+    assert_eq!(counts(first), (json!(16), json!(16)));
     let again = generate(&app, &admin, &service, "2026-12-21", "2026-12-27").await;
-    assert_eq!(again, json!({ "slots_in_range": 16, "created": 0 }));
+    assert_eq!(counts(again), (json!(16), json!(0)));
 
     let opened = schedule(json!({ "open_dates": ["2026-12-25"], "closed_dates": ["2026-12-21"] }));
-    send(
-        &app,
-        &admin,
-        reqwest::Method::PUT,
-        &format!("/v1/services/{service}/schedule"),
-        opened,
-    )
-    .await;
+    put_schedule(&app, &admin, &service, opened).await;
     let after = generate(&app, &admin, &service, "2026-12-21", "2026-12-27").await;
     assert_eq!(
-        after,
-        json!({ "slots_in_range": 16, "created": 4 }),
+        counts(after),
+        (json!(16), json!(4)),
         "Christmas opened, the 21st closed"
     );
     // Clean Monday 2027 (15 March) is closed too.
@@ -159,16 +154,220 @@ async fn r_bk_09_greek_public_holidays_are_closed_unless_opened_and_generation_i
     assert_eq!(stored["open_dates"], json!(["2026-12-25"]));
 }
 
+/// The first Monday at least eight days ahead on which neither it nor the
+/// Tuesday after is a public holiday.
+fn working_monday() -> chrono::NaiveDate {
+    let today = athens_today();
+    (8..60)
+        .map(|d| today + Duration::days(d))
+        .find(|d| {
+            d.weekday() == Weekday::Mon
+                && holiday_on(*d).is_none()
+                && holiday_on(*d + Duration::days(1)).is_none()
+        })
+        .unwrap()
+}
+
+#[tokio::test]
+async fn r_bk_09_generating_again_brings_a_changed_schedules_slots_in_line() {
+    let app = app().await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let service = scheduled_service(&app, &admin).await;
+    let monday = working_monday();
+    let (mon, tue) = (monday.to_string(), (monday + Duration::days(1)).to_string());
+    let first = generate(&app, &admin, &service, &mon, &tue).await;
+    assert_eq!(
+        (&first["created"], &first["withdrawn"]),
+        (&json!(8), &json!(0))
+    );
+    let listed = |day: String| {
+        let app = &app;
+        let service = &service;
+        async move {
+            let page: Value = app
+                .get_json(&format!(
+                    "/v1/services/{service}/slots?from={day}&to={day}&include_full=true"
+                ))
+                .await;
+            page["items"].as_array().unwrap().clone()
+        }
+    };
+    let booked_slot = listed(mon.clone()).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let citizen = app.sign_in(MARIA).await;
+    let booking = app
+        .post_as(&citizen, "/v1/reservations")
+        .json(&crate::booking_support::booking_body(&booked_slot))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(booking.status(), StatusCode::CREATED);
+
+    // Monday closes (a strike, say) and every slot gets five seats.
+    let changed = schedule(json!({ "closed_dates": [mon], "seats_per_slot": 5 }));
+    let put = put_schedule(&app, &admin, &service, changed).await;
+    assert_eq!(put.status(), StatusCode::OK);
+    let again = generate(&app, &admin, &service, &mon, &tue).await;
+    assert_eq!(
+        again,
+        json!({
+            "slots_in_range": 4, "created": 0, "resized": 4, "withdrawn": 3,
+            "kept_booked": [booked_slot]
+        })
+    );
+    // Monday keeps only the booked slot, full now: nobody else books a
+    // closed day. Tuesday's slots have five seats.
+    let monday_slots = listed(mon.clone()).await;
+    assert_eq!(monday_slots.len(), 1);
+    assert_eq!(
+        (&monday_slots[0]["id"], &monday_slots[0]["remaining"]),
+        (&json!(booked_slot), &json!(0))
+    );
+    let tuesday_slots = listed(tue.clone()).await;
+    assert_eq!(tuesday_slots.len(), 4);
+    assert!(
+        tuesday_slots.iter().all(|s| s["capacity"] == 5),
+        "{tuesday_slots:?}"
+    );
+    // Idempotent.
+    let third = generate(&app, &admin, &service, &mon, &tue).await;
+    assert_eq!(
+        third,
+        json!({
+            "slots_in_range": 4, "created": 0, "resized": 0, "withdrawn": 0,
+            "kept_booked": [booked_slot]
+        })
+    );
+
+    // A longer service: Tuesday's unbooked slots are stretched where the
+    // new length still starts them, the rest withdrawn.
+    let service_row = service.clone();
+    app.with_db(move |conn| {
+        use citizen_api::db::schema::service_categories as s;
+        use diesel::prelude::*;
+        Ok(diesel::update(s::table.find(service_row))
+            .set(s::duration_minutes.eq(60))
+            .execute(conn)?)
+    })
+    .await;
+    let longer = generate(&app, &admin, &service, &tue, &tue).await;
+    assert_eq!(
+        (
+            &longer["slots_in_range"],
+            &longer["created"],
+            &longer["resized"],
+            &longer["withdrawn"]
+        ),
+        (&json!(2), &json!(0), &json!(2), &json!(2)),
+        "{longer}"
+    );
+    let tuesday_slots = listed(tue).await;
+    let spans: Vec<(&str, &str)> = tuesday_slots
+        .iter()
+        .map(|s| {
+            (
+                &s["starts_at"].as_str().unwrap()[11..16],
+                &s["ends_at"].as_str().unwrap()[11..16],
+            )
+        })
+        .collect();
+    assert_eq!(spans, [("09:00", "10:00"), ("10:00", "11:00")]);
+}
+
+#[tokio::test]
+async fn r_bk_02_bookings_racing_a_closed_day_never_land_on_a_withdrawn_or_overfull_slot() {
+    let app = app().await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let service = scheduled_service(&app, &admin).await;
+    let mon = working_monday().to_string();
+    generate(&app, &admin, &service, &mon, &mon).await;
+    let page: Value = app
+        .get_json(&format!("/v1/services/{service}/slots?from={mon}&to={mon}"))
+        .await;
+    let ids: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 4);
+    let people = crate::booking_support::citizens(&app, 16).await;
+    let put = put_schedule(
+        &app,
+        &admin,
+        &service,
+        schedule(json!({ "closed_dates": [mon] })),
+    )
+    .await;
+    assert_eq!(put.status(), StatusCode::OK);
+
+    let bookings = people.iter().zip(ids.iter().cycle()).map(|(token, slot)| {
+        app.post_as(token, "/v1/reservations")
+            .json(&crate::booking_support::booking_body(slot))
+            .send()
+    });
+    let (statuses, generated) = tokio::join!(
+        futures_util::future::join_all(bookings),
+        generate(&app, &admin, &service, &mon, &mon)
+    );
+    let statuses: Vec<u16> = statuses
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| [201, 409].contains(s)),
+        "{statuses:?}"
+    );
+    let kept = generated["kept_booked"].as_array().unwrap().len();
+    assert_eq!(
+        generated["withdrawn"].as_u64().unwrap() as usize + kept,
+        4,
+        "{generated}"
+    );
+
+    // Each slot is withdrawn and empty, or open, full and holding exactly
+    // the bookings that succeeded on it.
+    let slots: Vec<(String, i32, i32, bool, i64)> = app
+        .with_db(|conn| {
+            use citizen_api::db::schema::{reservations as r, slots as s};
+            use diesel::prelude::*;
+            let rows: Vec<(String, i32, i32, bool)> = s::table
+                .select((s::id, s::capacity, s::booked, s::withdrawn_at.is_not_null()))
+                .load(conn)?;
+            let mut out = Vec::new();
+            for (id, capacity, booked, withdrawn) in rows {
+                let held = r::table
+                    .filter(r::slot_id.eq(&id))
+                    .filter(r::status.ne("cancelled"))
+                    .count()
+                    .get_result(conn)?;
+                out.push((id, capacity, booked, withdrawn, held));
+            }
+            Ok(out)
+        })
+        .await;
+    let created = statuses.iter().filter(|s| **s == 201).count() as i64;
+    let mut held_in_all = 0;
+    for (id, capacity, booked, withdrawn, held) in slots.iter().filter(|s| ids.contains(&s.0)) {
+        assert_eq!(i64::from(*booked), *held, "{id}");
+        if *withdrawn {
+            assert_eq!(*held, 0, "{id}");
+        } else {
+            assert_eq!(capacity, booked, "{id} is closed to new bookings");
+        }
+        held_in_all += held;
+    }
+    assert_eq!(held_in_all, created);
+}
+
 #[tokio::test]
 async fn generated_slots_are_listed_in_athens_time_within_the_booking_window() {
     let app = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
     let service = scheduled_service(&app, &admin).await;
-    let today = athens_today();
-    let monday = (1..=14)
-        .map(|d| today + Duration::days(d))
-        .find(|d| d.weekday() == Weekday::Mon && *d > today + Duration::days(7))
-        .unwrap();
+    let monday = working_monday();
     let (from, to) = (monday.to_string(), (monday + Duration::days(1)).to_string());
     generate(&app, &admin, &service, &from, &to).await;
     let page: Value = app
@@ -182,11 +381,10 @@ async fn generated_slots_are_listed_in_athens_time_within_the_booking_window() {
 
     // The listing keeps each service's window in memory for a few seconds,
     // but a schedule saved here applies to the very next page.
-    let put = send(
+    let put = put_schedule(
         &app,
         &admin,
-        reqwest::Method::PUT,
-        &format!("/v1/services/{service}/schedule"),
+        &service,
         schedule(json!({ "max_advance_days": 7 })),
     )
     .await;
@@ -211,14 +409,7 @@ async fn invalid_schedules_name_every_bad_field() {
         "seats_per_slot": 0, "min_notice_minutes": 0, "max_advance_days": 30,
         "open_dates": ["2026-12-01"]
     });
-    let response = send(
-        &app,
-        &admin,
-        reqwest::Method::PUT,
-        &format!("/v1/services/{service}/schedule"),
-        bad,
-    )
-    .await;
+    let response = put_schedule(&app, &admin, &service, bad).await;
     let problem = assert_problem(response, 422, "validation_failed").await;
     let codes: Vec<(&str, &str)> = problem
         .errors
@@ -239,11 +430,10 @@ async fn invalid_schedules_name_every_bad_field() {
         );
     }
 
-    let mistyped = send(
+    let mistyped = put_schedule(
         &app,
         &admin,
-        reqwest::Method::PUT,
-        &format!("/v1/services/{service}/schedule"),
+        &service,
         json!({
             "weekly_hours": [{ "weekday": "mon", "from": "09:00", "to": "12:00" }],
             "seats_per_slot": 1, "min_notice_minutes": 0, "max_advance_days": 30

@@ -58,7 +58,8 @@ async fn read_schedule(
 
 /// Sets a service's weekly opening hours, seats per slot, booking window and
 /// the dates that differ. Greek public holidays are closed unless listed in
-/// `open_dates`. Existing slots are kept; generate to add new ones.
+/// `open_dates`. Slots already generated change only when a range is
+/// generated again, which brings them in line.
 #[utoipa::path(
     tag = "schedules",
     security(("session_cookie" = []), ("bearer" = [])),
@@ -125,11 +126,25 @@ pub struct Generated {
     pub slots_in_range: usize,
     /// Of those, the ones that did not exist yet.
     pub created: usize,
+    /// Future slots given the schedule's `seats_per_slot` (never fewer than
+    /// they have booked) or, unbooked, the service's new length.
+    pub resized: usize,
+    /// Future slots the schedule no longer gives (a date closed, hours or
+    /// the service's length changed) that nobody had booked: withdrawn.
+    pub withdrawn: usize,
+    /// Future slots the schedule no longer gives that hold bookings: kept
+    /// for them, closed to new ones. `DELETE /v1/slots/{slot_id}` withdraws
+    /// one and tells its citizens.
+    #[schema(value_type = Vec<String>)]
+    pub kept_booked: Vec<String>,
 }
 
-/// Materializes the slots the schedule gives between two dates. Running it
-/// again over the same range creates nothing new (idempotent), and daylight
-/// saving changes neither shift, double nor drop a slot.
+/// Brings the slots between two dates in line with the schedule: creates
+/// the ones it gives, gives future ones its seats, and withdraws future
+/// ones it no longer gives unless they are booked (those are listed).
+/// Running it again over the same range changes nothing (idempotent), and
+/// daylight saving changes neither shift, double nor drop a slot. Past and
+/// withdrawn slots stay as they are.
 #[utoipa::path(
     tag = "schedules",
     security(("session_cookie" = []), ("bearer" = [])),
@@ -182,10 +197,13 @@ async fn generate_slots(
                         ),
                     )]));
                 }
-                let (slots_in_range, created) = super::materialize(tx, &context, from, to, now)?;
+                let done = super::materialize(tx, &context, from, to, now)?;
                 Ok(Generated {
-                    slots_in_range,
-                    created,
+                    slots_in_range: done.slots_in_range,
+                    created: done.created,
+                    resized: done.resized,
+                    withdrawn: done.withdrawn,
+                    kept_booked: done.kept_booked,
                 })
             })
         })

@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::Integer;
 
 use super::weekly::{OpeningRange, Schedule};
-use crate::db::DbConn;
 use crate::db::schema::{reservations, service_schedules, slots};
+use crate::db::{DbConn, on_backend};
 use crate::http::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -128,6 +129,118 @@ pub fn insert_slots(
         };
     }
     Ok(inserted)
+}
+
+/// A slot not withdrawn, as reconciling it with its schedule sees it.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = slots)]
+pub struct OpenSlot {
+    pub id: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+}
+
+/// The service's slots that are not withdrawn and start in `(after, until)`.
+pub fn open_slots_between(
+    conn: &mut DbConn,
+    service_id: &str,
+    after: NaiveDateTime,
+    until: NaiveDateTime,
+) -> QueryResult<Vec<OpenSlot>> {
+    on_backend!(conn, |c| slots::table
+        .filter(slots::service_id.eq(service_id))
+        .filter(slots::withdrawn_at.is_null())
+        .filter(slots::starts_at.gt(after))
+        .filter(slots::starts_at.lt(until))
+        .select(OpenSlot::as_select())
+        .load(c))
+}
+
+/// Withdraws those of `ids` nobody booked: the row count decides, so a
+/// booking that took a seat first keeps its slot, and one that comes after
+/// finds the slot withdrawn. Answers how many it withdrew.
+pub fn withdraw_unbooked(
+    conn: &mut DbConn,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut withdrawn = 0;
+    // In chunks, for SQLite's limit on bound parameters.
+    for chunk in ids.chunks(500) {
+        withdrawn += on_backend!(conn, |c| diesel::update(
+            slots::table
+                .filter(slots::id.eq_any(chunk))
+                .filter(slots::booked.eq(0))
+                .filter(slots::withdrawn_at.is_null())
+        )
+        .set(slots::withdrawn_at.eq(Some(now)))
+        .execute(c))?;
+    }
+    Ok(withdrawn)
+}
+
+/// Gives an unbooked slot a new end; answers whether it did.
+pub fn set_end_if_unbooked(
+    conn: &mut DbConn,
+    slot_id: &str,
+    ends_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = on_backend!(conn, |c| diesel::update(
+        slots::table.find(slot_id).filter(slots::booked.eq(0))
+    )
+    .set(slots::ends_at.eq(ends_at))
+    .execute(c))?;
+    Ok(changed == 1)
+}
+
+/// Those of `ids` that are still open, i.e. hold bookings.
+pub fn still_open(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+    let mut open = Vec::new();
+    for chunk in ids.chunks(500) {
+        open.extend(on_backend!(conn, |c| slots::table
+            .filter(slots::id.eq_any(chunk))
+            .filter(slots::withdrawn_at.is_null())
+            .order(slots::starts_at)
+            .select(slots::id)
+            .load::<String>(c))?);
+    }
+    Ok(open)
+}
+
+/// Gives those of `ids` `seats` seats each, but never fewer than they have
+/// booked; answers how many changed. A concurrent booking's seat counts:
+/// PostgreSQL evaluates the new capacity again on the row the booking left.
+pub fn resize(conn: &mut DbConn, ids: &[String], seats: i32) -> QueryResult<usize> {
+    let capacity = || {
+        diesel::dsl::case_when::<_, _, Integer>(slots::booked.gt(seats), slots::booked)
+            .otherwise(seats)
+    };
+    let mut changed = 0;
+    for chunk in ids.chunks(500) {
+        changed += on_backend!(conn, |c| diesel::update(
+            slots::table
+                .filter(slots::id.eq_any(chunk))
+                .filter(slots::capacity.ne(capacity()))
+        )
+        .set(slots::capacity.eq(capacity()))
+        .execute(c))?;
+    }
+    Ok(changed)
+}
+
+/// Closes those of `ids` to new bookings (capacity down to what they have
+/// booked), keeping the bookings they hold.
+pub fn close_to_bookings(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
+    for chunk in ids.chunks(500) {
+        on_backend!(conn, |c| diesel::update(
+            slots::table
+                .filter(slots::id.eq_any(chunk))
+                .filter(slots::capacity.ne(slots::booked))
+        )
+        .set(slots::capacity.eq(slots::booked))
+        .execute(c))?;
+    }
+    Ok(())
 }
 
 /// Withdraws a slot; answers the ids of the reservations it held, which the
