@@ -938,13 +938,13 @@ fn booking_steps(slots: i64) -> Vec<Step> {
                starts_at, ends_at, status, citizen_afm, full_name, email, phone, \
                special_requirements, legal_entity_name, legal_entity_afm, upcoming_key, \
                identity_document, cancel_reason, checked_in_at, closed_at, anonymized_at, \
-               created_at, updated_at, language, revision) \
+               created_at, updated_at, language, revision, reminder_handled_at) \
              VALUES (gen_random_uuid()::text, :slot_id, :service_id, :department_id, \
                :municipality_id, CAST(:starts_at AS timestamp), CAST(:ends_at AS timestamp), \
                'confirmed', CAST(:afm AS text), :full_name, :email, :phone, :special, \
                DEFAULT, DEFAULT, CAST(:k AS text) || ':' || :service_id, DEFAULT, DEFAULT, \
                DEFAULT, DEFAULT, DEFAULT, (now() AT TIME ZONE 'UTC'), (now() AT TIME ZONE 'UTC'), \
-               :lang, 0)",
+               :lang, 0, DEFAULT)",
             false,
         ),
         // queue_confirmation: documents_for, then notify::enqueue

@@ -2,7 +2,7 @@
 //! before returning, so tests can ask for port 0 and read the real port.
 
 use crate::booking::listing_windows::ListingWindows;
-use crate::booking::reservations::ReservationLink;
+use crate::booking::reservations::{ReservationLink, reminders};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +42,7 @@ pub struct Application {
     db: Db,
     worker: Background,
     retention: Background,
+    reminders: Background,
 }
 
 impl Application {
@@ -71,10 +72,9 @@ impl Application {
         let json_limit = settings.http.json_limit_bytes;
         let auth = web::Data::new(AuthContext::new(&settings, address, clock.clone())?);
         let clock_data = web::Data::new(clock.clone());
-        let reservation_link = web::Data::new(ReservationLink::new(
-            settings.notify.reservation_link.as_deref(),
-            &auth.base_url,
-        )?);
+        let link =
+            ReservationLink::new(settings.notify.reservation_link.as_deref(), &auth.base_url)?;
+        let reservation_link = web::Data::new(link.clone());
         let listing_windows = web::Data::new(ListingWindows::new());
         let auth_limit = web::Data::new(ClientRateLimit::per_minute(
             settings.auth.rate_limit_per_minute,
@@ -128,13 +128,15 @@ impl Application {
             transports,
             settings.notify.clone(),
         );
-        let retention = retention::schedule::start(db.clone(), clock, &settings.retention);
+        let retention = retention::schedule::start(db.clone(), clock.clone(), &settings.retention);
+        let reminders = reminders::start(db.clone(), clock, link, &settings.reminders);
         Ok(Application {
             address,
             server: server.run(),
             db,
             worker,
             retention,
+            reminders,
         })
     }
 
@@ -152,11 +154,13 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish
-    /// and the outbox worker and the retention pass finish their rounds.
+    /// and the outbox worker, the retention and the reminder passes finish
+    /// their rounds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.worker.stop().await;
         self.retention.stop().await;
+        self.reminders.stop().await;
         served
     }
 }

@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::auth::settings::{AuthSettings, ContactRegistryKind, DEVELOPMENT_CLIENT_SECRET};
+use crate::booking::reservations::reminders::ReminderSettings;
 use crate::db::DatabaseUrl;
 use crate::notify::NotifySettings;
 use crate::notify::config::SmtpTls;
@@ -56,6 +57,8 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// How often the server runs its retention pass (R-BK-07).
     pub retention: RetentionSettings,
+    /// The documents reminder before a visit (R-BK-05).
+    pub reminders: ReminderSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -118,6 +121,7 @@ impl Default for Settings {
             secrets: SecretSettings::default(),
             notify: NotifySettings::default(),
             retention: RetentionSettings::default(),
+            reminders: ReminderSettings::default(),
         }
     }
 }

@@ -194,6 +194,7 @@ diesel::table! {
         updated_at -> Timestamp,
         language -> Text,
         revision -> Integer,
+        reminder_handled_at -> Nullable<Timestamp>,
     }
 }
 

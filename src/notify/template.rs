@@ -22,6 +22,8 @@ pub enum Template {
     /// A booking's confirmation, with its link and what to send or bring
     /// (R-BK-04, R-BK-05, R-BK-06 a, b).
     ReservationConfirmed(Box<Confirmation>),
+    /// The documents to bring or send, again, before the visit (R-BK-05).
+    ReservationReminder(Box<Confirmation>),
     /// The service withdrew the slot and cancelled the booking.
     ReservationCancelled {
         service: String,
@@ -92,6 +94,22 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../templates/email/reservation_confirmed.en.txt"),
     ),
     (
+        "email/reservation_reminder.subject.el",
+        include_str!("../../templates/email/reservation_reminder.subject.el.txt"),
+    ),
+    (
+        "email/reservation_reminder.subject.en",
+        include_str!("../../templates/email/reservation_reminder.subject.en.txt"),
+    ),
+    (
+        "email/reservation_reminder.el",
+        include_str!("../../templates/email/reservation_reminder.el.txt"),
+    ),
+    (
+        "email/reservation_reminder.en",
+        include_str!("../../templates/email/reservation_reminder.en.txt"),
+    ),
+    (
         "email/reservation_cancelled.subject.el",
         include_str!("../../templates/email/reservation_cancelled.subject.el.txt"),
     ),
@@ -126,6 +144,7 @@ impl Template {
         match self {
             Template::Otp { .. } => "otp",
             Template::ReservationConfirmed(_) => "reservation_confirmed",
+            Template::ReservationReminder(_) => "reservation_reminder",
             Template::ReservationCancelled { .. } => "reservation_cancelled",
         }
     }
@@ -198,7 +217,11 @@ mod tests {
     }
 
     fn confirmation(legal_entity: Option<&str>) -> Template {
-        Template::ReservationConfirmed(Box::new(Confirmation {
+        Template::ReservationConfirmed(details(legal_entity))
+    }
+
+    fn details(legal_entity: Option<&str>) -> Box<Confirmation> {
+        Box::new(Confirmation {
             service: "Επίδομα Στέγασης".into(),
             department: "Κοινωνική Πρόνοια".into(),
             municipality: "Δήμος Καλαμάτας".into(),
@@ -209,7 +232,7 @@ mod tests {
             required_documents: vec!["Μισθωτήριο".into()],
             legal_entity: legal_entity.map(Into::into),
             legal_entity_documents: vec!["Καταστατικό".into()],
-        }))
+        })
     }
 
     #[test]
@@ -228,6 +251,34 @@ mod tests {
         assert!(entity.body.contains("\"Σύλλογος Φίλων\""));
         assert!(entity.body.contains("pronoia@kalamata.example"));
         assert!(entity.body.contains("- Καταστατικό"));
+    }
+
+    #[test]
+    fn r_bk_05_the_reminder_lists_the_documents_in_both_languages() {
+        let el = Template::ReservationReminder(details(None))
+            .render(Channel::Email, Lang::El)
+            .unwrap();
+        assert_eq!(
+            el.subject,
+            "Υπενθύμιση ραντεβού: Επίδομα Στέγασης, 01/12/2026 09:00"
+        );
+        assert!(
+            el.body.contains("Φέρτε μαζί σας:\n- Μισθωτήριο"),
+            "{}",
+            el.body
+        );
+        assert!(!el.body.contains("Καταστατικό"));
+        let en = Template::ReservationReminder(details(Some("Σύλλογος Φίλων")))
+            .render(Channel::Email, Lang::En)
+            .unwrap();
+        assert!(en.subject.starts_with("Appointment reminder: "));
+        assert!(
+            en.body.contains("e-mail to pronoia@kalamata.example"),
+            "{}",
+            en.body
+        );
+        assert!(en.body.contains("- Καταστατικό"));
+        assert!(en.body.contains("https://example.gr/r/1"));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod helpers;
 mod notify;
 mod openapi;
 mod operations;
+mod reminders;
 mod reservations;
 mod retention;
 mod roles;

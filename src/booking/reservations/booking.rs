@@ -136,6 +136,7 @@ pub fn book(
         updated_at: now.naive_utc(),
         language: language.tag().into(),
         revision: 0,
+        reminder_handled_at: None,
     };
     match store::insert(conn, &row) {
         Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {

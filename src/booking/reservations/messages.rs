@@ -86,16 +86,17 @@ pub fn appointment_calendar(
     })
 }
 
-/// The confirmation, with the link, the documents to bring or send, and
-/// the `.ics`, for a booking or a move.
-pub fn queue_confirmation(
-    conn: &mut DbConn,
+/// A reservation's service documents: (what a legal entity's
+/// representative sends first, what every visitor brings).
+pub type Documents = (Vec<LocalizedText>, Vec<LocalizedText>);
+
+/// What a confirmation or a reminder says, in the language booked in.
+fn details(
     row: &ReservationRow,
     context: &ServiceContext,
-    (legal_entity_documents, required_documents): &(Vec<LocalizedText>, Vec<LocalizedText>),
+    (legal_entity_documents, required_documents): &Documents,
     link: &ReservationLink,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> (Lang, Box<Confirmation>) {
     let language = Lang::from_tag(&row.language);
     let texts = |documents: &Vec<LocalizedText>| {
         documents
@@ -107,25 +108,44 @@ pub fn queue_confirmation(
             .collect()
     };
     let names = Names::of(row, context, language);
-    let link = link.to(&row.id);
-    let location = format!("{}, {}", names.department, names.municipality);
-    let ics = appointment_calendar(row, &names.service, &location, &link, now);
+    let details = Confirmation {
+        service: names.service,
+        department: names.department,
+        municipality: names.municipality,
+        when: names.when,
+        full_name: row.full_name.clone().unwrap_or_default(),
+        link: link.to(&row.id),
+        department_email: context.department_email.clone(),
+        required_documents: texts(required_documents),
+        legal_entity: row.legal_entity_name.clone(),
+        // Only a representative has anything to send.
+        legal_entity_documents: if row.legal_entity_name.is_some() {
+            texts(legal_entity_documents)
+        } else {
+            Vec::new()
+        },
+    };
+    (language, Box::new(details))
+}
+
+/// The confirmation, with the link, the documents to bring or send, and
+/// the `.ics`, for a booking or a move.
+pub fn queue_confirmation(
+    conn: &mut DbConn,
+    row: &ReservationRow,
+    context: &ServiceContext,
+    documents: &Documents,
+    link: &ReservationLink,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let (language, details) = details(row, context, documents, link);
+    let location = format!("{}, {}", details.department, details.municipality);
+    let ics = appointment_calendar(row, &details.service, &location, &details.link, now);
     let message = NewMessage {
         channel: Channel::Email,
         to: row.email.clone().unwrap_or_default(),
         language,
-        template: Template::ReservationConfirmed(Box::new(Confirmation {
-            service: names.service,
-            department: names.department,
-            municipality: names.municipality,
-            when: names.when,
-            full_name: row.full_name.clone().unwrap_or_default(),
-            link,
-            department_email: context.department_email.clone(),
-            required_documents: texts(required_documents),
-            legal_entity: row.legal_entity_name.clone(),
-            legal_entity_documents: texts(legal_entity_documents),
-        })),
+        template: Template::ReservationConfirmed(details),
         attachments: vec![Attachment {
             filename: "appointment.ics".into(),
             content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
@@ -134,6 +154,34 @@ pub fn queue_confirmation(
     };
     notify::enqueue(conn, &message, now)?;
     Ok(())
+}
+
+/// R-BK-05: the documents to bring or send, again, when the service asks
+/// for any. Answers whether there was anything to say.
+pub fn queue_reminder(
+    conn: &mut DbConn,
+    row: &ReservationRow,
+    context: &ServiceContext,
+    documents: &Documents,
+    link: &ReservationLink,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let (language, details) = details(row, context, documents, link);
+    let Some(to) = row.email.clone() else {
+        return Ok(false);
+    };
+    if details.required_documents.is_empty() && details.legal_entity_documents.is_empty() {
+        return Ok(false);
+    }
+    let message = NewMessage {
+        channel: Channel::Email,
+        to,
+        language,
+        template: Template::ReservationReminder(details),
+        attachments: Vec::new(),
+    };
+    notify::enqueue(conn, &message, now)?;
+    Ok(true)
 }
 
 /// Tells the citizen the municipality withdrew the slot of `row`.

@@ -5,6 +5,7 @@ mod booking;
 mod desk;
 mod ics;
 mod messages;
+pub mod reminders;
 mod routes;
 pub mod store;
 mod view;

@@ -89,6 +89,8 @@ pub struct ReservationRow {
     pub language: String,
     /// How often the appointment moved: its calendar file's SEQUENCE.
     pub revision: i32,
+    /// When the R-BK-05 reminder pass handled it (sent or found none due).
+    pub reminder_handled_at: Option<NaiveDateTime>,
 }
 
 /// Takes a seat when the slot has one free, is not withdrawn and starts
@@ -385,4 +387,49 @@ pub fn transition(
             .execute(conn)?,
     };
     Ok(updated == 1)
+}
+
+/// A confirmed reservation the reminder pass has not handled.
+#[derive(Debug, Queryable)]
+pub struct ReminderCandidate {
+    pub id: String,
+    pub starts_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// Up to `limit` confirmed reservations not yet handled by the reminder
+/// pass that start in `(now, until]`, soonest first.
+pub fn due_for_reminder(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<ReminderCandidate>> {
+    let confirmed: &'static str = CONFIRMED;
+    on_backend!(conn, |c| reservations::table
+        .filter(reservations::reminder_handled_at.is_null())
+        .filter(reservations::status.eq(confirmed))
+        .filter(reservations::starts_at.gt(now))
+        .filter(reservations::starts_at.le(until))
+        .order(reservations::starts_at)
+        .limit(limit)
+        .select((
+            reservations::id,
+            reservations::starts_at,
+            reservations::created_at
+        ))
+        .load(c))
+}
+
+/// Marks the reservation handled by the reminder pass; answers whether
+/// this call did (another pass may have been first).
+pub fn claim_reminder(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let changed = diesel::update(
+        reservations::table
+            .find(id)
+            .filter(reservations::reminder_handled_at.is_null()),
+    )
+    .set(reservations::reminder_handled_at.eq(Some(now)))
+    .execute(conn)?;
+    Ok(changed == 1)
 }
