@@ -141,16 +141,30 @@ pub fn queue_confirmation(
     let (language, details) = details(row, context, documents, link);
     let location = format!("{}, {}", details.department, details.municipality);
     let ics = appointment_calendar(row, &details.service, &location, &details.link, now);
+    let calendar = Attachment {
+        filename: "appointment.ics".into(),
+        content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+        content: ics.into_bytes(),
+    };
+    let to = row.email.clone().unwrap_or_default();
+    let template = Template::ReservationConfirmed(details);
+    email(conn, to, language, template, vec![calendar], now)
+}
+
+fn email(
+    conn: &mut DbConn,
+    to: String,
+    language: Lang,
+    template: Template,
+    attachments: Vec<Attachment>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let message = NewMessage {
         channel: Channel::Email,
-        to: row.email.clone().unwrap_or_default(),
+        to,
         language,
-        template: Template::ReservationConfirmed(details),
-        attachments: vec![Attachment {
-            filename: "appointment.ics".into(),
-            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
-            content: ics.into_bytes(),
-        }],
+        template,
+        attachments,
     };
     notify::enqueue(conn, &message, now)?;
     Ok(())
@@ -173,14 +187,8 @@ pub fn queue_reminder(
     if details.required_documents.is_empty() && details.legal_entity_documents.is_empty() {
         return Ok(false);
     }
-    let message = NewMessage {
-        channel: Channel::Email,
-        to,
-        language,
-        template: Template::ReservationReminder(details),
-        attachments: Vec::new(),
-    };
-    notify::enqueue(conn, &message, now)?;
+    let template = Template::ReservationReminder(details);
+    email(conn, to, language, template, Vec::new(), now)?;
     Ok(true)
 }
 
@@ -191,25 +199,18 @@ pub fn queue_withdrawal_notice(
     context: &ServiceContext,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let Some(email) = row.email.clone() else {
+    let Some(to) = row.email.clone() else {
         return Ok(());
     };
     let language = Lang::from_tag(&row.language);
     let names = Names::of(row, context, language);
-    let message = NewMessage {
-        channel: Channel::Email,
-        to: email,
-        language,
-        template: Template::ReservationCancelled {
-            service: names.service,
-            department: names.department,
-            municipality: names.municipality,
-            when: names.when,
-        },
-        attachments: Vec::new(),
+    let template = Template::ReservationCancelled {
+        service: names.service,
+        department: names.department,
+        municipality: names.municipality,
+        when: names.when,
     };
-    notify::enqueue(conn, &message, now)?;
-    Ok(())
+    email(conn, to, language, template, Vec::new(), now)
 }
 
 #[cfg(test)]
