@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::messages::{ReservationLink, queue_confirmation};
+use super::messages::{ReservationLink, Subject, queue_confirmation};
 use super::store::{self, ReservationRow, ServiceContext, SlotRow};
 use super::view::{LegalEntity, Reservation, Views};
 use crate::booking::catalogue::document_texts;
@@ -145,7 +145,13 @@ pub fn book(
         other => other?,
     }
     let documents = document_texts(documents_for(conn, &[row.service_id.as_str()])?);
-    queue_confirmation(conn, &row, &context, &documents, link, now)?;
+    let subject = Subject {
+        row: &row,
+        context: &context,
+        documents: &documents,
+        link,
+    };
+    queue_confirmation(conn, &subject, now)?;
     // The view needs what was just loaded: no second round of queries
     // while the seat's row lock is held.
     Views::seeded(context, documents).view(conn, row)

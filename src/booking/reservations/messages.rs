@@ -90,13 +90,22 @@ pub fn appointment_calendar(
 /// representative sends first, what every visitor brings).
 pub type Documents = (Vec<LocalizedText>, Vec<LocalizedText>);
 
+/// What a confirmation or a reminder is about.
+pub struct Subject<'a> {
+    pub row: &'a ReservationRow,
+    pub context: &'a ServiceContext,
+    pub documents: &'a Documents,
+    pub link: &'a ReservationLink,
+}
+
 /// What a confirmation or a reminder says, in the language booked in.
-fn details(
-    row: &ReservationRow,
-    context: &ServiceContext,
-    (legal_entity_documents, required_documents): &Documents,
-    link: &ReservationLink,
-) -> (Lang, Box<Confirmation>) {
+fn details(subject: &Subject<'_>) -> (Lang, Box<Confirmation>) {
+    let Subject {
+        row,
+        context,
+        documents: (legal_entity_documents, required_documents),
+        link,
+    } = subject;
     let language = Lang::from_tag(&row.language);
     let texts = |documents: &Vec<LocalizedText>| {
         documents
@@ -132,13 +141,11 @@ fn details(
 /// the `.ics`, for a booking or a move.
 pub fn queue_confirmation(
     conn: &mut DbConn,
-    row: &ReservationRow,
-    context: &ServiceContext,
-    documents: &Documents,
-    link: &ReservationLink,
+    subject: &Subject<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let (language, details) = details(row, context, documents, link);
+    let row = subject.row;
+    let (language, details) = details(subject);
     let location = format!("{}, {}", details.department, details.municipality);
     let ics = appointment_calendar(row, &details.service, &location, &details.link, now);
     let calendar = Attachment {
@@ -174,14 +181,11 @@ fn email(
 /// for any. Answers whether there was anything to say.
 pub fn queue_reminder(
     conn: &mut DbConn,
-    row: &ReservationRow,
-    context: &ServiceContext,
-    documents: &Documents,
-    link: &ReservationLink,
+    subject: &Subject<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
-    let (language, details) = details(row, context, documents, link);
-    let Some(to) = row.email.clone() else {
+    let (language, details) = details(subject);
+    let Some(to) = subject.row.email.clone() else {
         return Ok(false);
     };
     if details.required_documents.is_empty() && details.legal_entity_documents.is_empty() {

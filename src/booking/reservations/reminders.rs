@@ -12,7 +12,7 @@ use std::time::Duration as Pause;
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
 
-use super::messages::{ReservationLink, queue_reminder};
+use super::messages::{ReservationLink, Subject, queue_reminder};
 use super::store;
 use crate::booking::catalogue::document_texts;
 use crate::booking::catalogue::store::documents_for;
@@ -68,7 +68,13 @@ pub fn run(
                 };
                 let context = store::service_context(tx, &row.service_id)?;
                 let documents = document_texts(documents_for(tx, &[row.service_id.as_str()])?);
-                queue_reminder(tx, &row, &context, &documents, link, now)
+                let subject = Subject {
+                    row: &row,
+                    context: &context,
+                    documents: &documents,
+                    link,
+                };
+                queue_reminder(tx, &subject, now)
             })?;
             sent += usize::from(queued);
         }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::booking::{self, Booking};
-use super::messages::{ReservationLink, appointment_calendar, queue_confirmation};
+use super::messages::{ReservationLink, Subject, appointment_calendar, queue_confirmation};
 use super::store::{self, ContactChange};
 use super::view::{LegalEntity, Reservation, Views};
 use crate::auth::{AuthContext, CurrentSession, SessionToken};
@@ -415,7 +415,13 @@ async fn reschedule(
                 // R-BK-06 a, b again: the new time, and a calendar file
                 // that replaces the old one.
                 let documents = document_texts(documents_for(tx, &[row.service_id.as_str()])?);
-                queue_confirmation(tx, &row, &context, &documents, &link, now)?;
+                let subject = Subject {
+                    row: &row,
+                    context: &context,
+                    documents: &documents,
+                    link: &link,
+                };
+                queue_confirmation(tx, &subject, now)?;
                 Views::seeded(context, documents).view(tx, row)
             })
         })
