@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 pub use config::NotifySettings;
 pub use routes::dev_routes;
-pub use template::{Confirmation, Rendered, Template};
+pub use template::{Cancelled, Confirmation, Rendered, Template};
 pub use transport::{OutboundMessage, Transport, TransportError, Transports};
 
 use crate::db::DbConn;

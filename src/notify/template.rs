@@ -25,12 +25,19 @@ pub enum Template {
     /// The documents to bring or send, again, before the visit (R-BK-05).
     ReservationReminder(Box<Confirmation>),
     /// The service withdrew the slot and cancelled the booking.
-    ReservationCancelled {
-        service: String,
-        department: String,
-        municipality: String,
-        when: String,
-    },
+    ReservationCancelled(Cancelled),
+    /// The citizen cancelled the booking.
+    ReservationCancelledOnRequest(Cancelled),
+}
+
+/// The variables of a cancellation notice, in the message's language.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cancelled {
+    pub service: String,
+    pub department: String,
+    pub municipality: String,
+    /// Local date and time, e.g. `01/12/2026 09:00`.
+    pub when: String,
 }
 
 /// The variables of a booking confirmation, in the message's language.
@@ -110,6 +117,22 @@ const SOURCES: &[(&str, &str)] = &[
         include_str!("../../templates/email/reservation_reminder.en.txt"),
     ),
     (
+        "email/reservation_cancelled_on_request.subject.el",
+        include_str!("../../templates/email/reservation_cancelled_on_request.subject.el.txt"),
+    ),
+    (
+        "email/reservation_cancelled_on_request.subject.en",
+        include_str!("../../templates/email/reservation_cancelled_on_request.subject.en.txt"),
+    ),
+    (
+        "email/reservation_cancelled_on_request.el",
+        include_str!("../../templates/email/reservation_cancelled_on_request.el.txt"),
+    ),
+    (
+        "email/reservation_cancelled_on_request.en",
+        include_str!("../../templates/email/reservation_cancelled_on_request.en.txt"),
+    ),
+    (
         "email/reservation_cancelled.subject.el",
         include_str!("../../templates/email/reservation_cancelled.subject.el.txt"),
     ),
@@ -145,7 +168,8 @@ impl Template {
             Template::Otp { .. } => "otp",
             Template::ReservationConfirmed(_) => "reservation_confirmed",
             Template::ReservationReminder(_) => "reservation_reminder",
-            Template::ReservationCancelled { .. } => "reservation_cancelled",
+            Template::ReservationCancelled(_) => "reservation_cancelled",
+            Template::ReservationCancelledOnRequest(_) => "reservation_cancelled_on_request",
         }
     }
 

@@ -98,12 +98,22 @@ async fn r_bk_06_check_in_with_an_identity_document_then_complete() {
     let app = spawn_app().await;
     let (reservation, _) = booked(&app, 30).await;
     let id = reservation["id"].as_str().unwrap();
-    let staff = app.sign_in(WELFARE_STAFF).await;
-    let check_in = |verified: bool| {
+    let early = app.sign_in(WELFARE_STAFF).await;
+    let check_in_as = |staff: String, verified: bool| {
         app.post_as(&staff, &format!("/v1/reservations/{id}/check-in"))
             .json(&json!({ "identity_document": "id_card", "verified": verified }))
             .send()
     };
+    // Not on another day than the appointment's.
+    assert_problem(
+        check_in_as(early, true).await.unwrap(),
+        409,
+        "invalid_transition",
+    )
+    .await;
+    app.clock.advance(Duration::hours(30));
+    let staff = app.sign_in(WELFARE_STAFF).await;
+    let check_in = |verified: bool| check_in_as(staff.clone(), verified);
     assert_problem(check_in(false).await.unwrap(), 422, "validation_failed").await;
     let checked: Value = check_in(true).await.unwrap().json().await.unwrap();
     assert_eq!(checked["status"], "checked_in");

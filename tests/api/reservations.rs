@@ -837,4 +837,58 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
         "{notice}"
     );
     assert!(notice.contains("Housing Allowance"), "{notice}");
+    // Its calendar file takes the appointment out of the calendar.
+    let calendars = calendars_sent_to(&app, "maria@example.gr").await;
+    assert_eq!(calendars.len(), 3);
+    for line in ["METHOD:CANCEL", "STATUS:CANCELLED", "SEQUENCE:2"] {
+        assert!(
+            calendars[2].contains(&format!("{line}\r\n")),
+            "{line} in {}",
+            calendars[2]
+        );
+    }
+}
+
+#[tokio::test]
+async fn r_bk_06_a_cancellation_is_confirmed_with_a_calendar_file_that_removes_the_appointment() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let token = app.sign_in(MARIA).await;
+    let booked: Value = book(&app, &token, slot).await.json().await.unwrap();
+    let id = booked["id"].as_str().unwrap();
+    let cancelled = app
+        .post_as(&token, &format!("/v1/reservations/{id}/cancel"))
+        .json(&json!({ "reason": "Δεν μπορώ να έρθω" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::OK);
+
+    let notice = app.next_message_to("maria@example.gr", 1).await;
+    assert!(notice.contains("ακυρώθηκε, όπως ζητήσατε"), "{notice}");
+    let calendars = calendars_sent_to(&app, "maria@example.gr").await;
+    assert_eq!(calendars.len(), 2);
+    for line in [
+        "METHOD:CANCEL",
+        "STATUS:CANCELLED",
+        "SEQUENCE:1",
+        &format!("UID:{id}@citizen-api"),
+    ] {
+        assert!(
+            calendars[1].contains(&format!("{line}\r\n")),
+            "{line} in {}",
+            calendars[1]
+        );
+    }
+    // Downloaded again, the file says the same.
+    let downloaded = app
+        .get_as(&token, &format!("/v1/reservations/{id}/calendar.ics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(downloaded.contains("METHOD:CANCEL\r\n"), "{downloaded}");
 }

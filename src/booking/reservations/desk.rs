@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::routes::reservation_id;
 use super::store::{self, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
-use super::view::{Reservation, ReservationStatus, Views, local_midnight};
+use super::view::{Reservation, ReservationStatus, Views, local_midnight, zone};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
 use crate::booking::catalogue::store::department_time_zone;
@@ -198,9 +198,18 @@ async fn step(
         .run(move |conn| {
             write_transaction(conn, |tx| {
                 let row = for_staff(tx, &staff, &id)?;
-                // A no-show can only be told once the time has come.
+                // A no-show can only be told once the time has come, and a
+                // visitor checks in on the appointment's day (the
+                // municipality's), not on another one by mistake.
                 if to == NO_SHOW && row.starts_at > now {
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
+                }
+                if to == CHECKED_IN {
+                    let zone = zone(&store::service_context(tx, &row.service_id)?);
+                    let day = |at: NaiveDateTime| at.and_utc().with_timezone(&zone).date_naive();
+                    if day(now) != day(row.starts_at) {
+                        return Err(ApiError::new(ErrorCode::InvalidTransition));
+                    }
                 }
                 if !store::transition(tx, &id, from, to, identity_document, now)? {
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
@@ -220,7 +229,9 @@ async fn step(
     Ok(web::Json(view))
 }
 
-/// The visitor came and showed an identity document (R-BK-06 c, d).
+/// The visitor came and showed an identity document (R-BK-06 c, d). Only
+/// on the appointment's day (in the municipality's zone): another day is
+/// `409 invalid_transition`.
 #[utoipa::path(
     tag = "desk",
     security(("session_cookie" = []), ("bearer" = [])),

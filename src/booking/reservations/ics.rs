@@ -3,9 +3,33 @@
 //! escaping and line folding the RFC asks for.
 
 use chrono::{DateTime, Utc};
-use icalendar::{Calendar, Component, Event, EventLike, Property};
+use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
+
+/// RFC 5546: PUBLISH puts the appointment in the calendar (or updates the
+/// entry with its UID), CANCEL takes it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Publish,
+    Cancel,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Publish => "PUBLISH",
+            Method::Cancel => "CANCEL",
+        }
+    }
+
+    /// The content type of the file as an e-mail attachment: RFC 5545
+    /// 3.7.2 wants the calendar's METHOD repeated there.
+    pub fn content_type(self) -> String {
+        format!("text/calendar; charset=utf-8; method={}", self.as_str())
+    }
+}
 
 pub struct Appointment<'a> {
+    pub method: Method,
     pub id: &'a str,
     /// RFC 5545 3.8.7.4: greater in each revision of the same appointment.
     pub sequence: u32,
@@ -18,7 +42,11 @@ pub struct Appointment<'a> {
 }
 
 pub fn calendar(appointment: &Appointment<'_>) -> String {
-    let event = Event::new()
+    let mut event = Event::new();
+    if appointment.method == Method::Cancel {
+        event.status(EventStatus::Cancelled);
+    }
+    let event = event
         .uid(&format!("{}@citizen-api", appointment.id))
         .sequence(appointment.sequence)
         .timestamp(appointment.stamp)
@@ -28,11 +56,8 @@ pub fn calendar(appointment: &Appointment<'_>) -> String {
         .location(appointment.location)
         .description(appointment.description)
         .done();
-    // RFC 5545 3.7.2: a calendar carrying METHOD is sent with the same
-    // `method` parameter on its content type (the e-mail's attachment), and
-    // PUBLISH is what a plain "add this to your calendar" is (RFC 5546).
     Calendar::new()
-        .append_property(Property::new("METHOD", "PUBLISH"))
+        .append_property(Property::new("METHOD", appointment.method.as_str()))
         .name("citizen-api")
         .push(event)
         .done()
@@ -49,6 +74,7 @@ mod tests {
     fn an_appointment_is_a_calendar_event_in_utc() {
         let at = |h| Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
         let text = calendar(&Appointment {
+            method: Method::Publish,
             id: "r1",
             sequence: 7,
             starts_at: at(7),
@@ -71,5 +97,33 @@ mod tests {
         assert!(unfolded.contains(r"SUMMARY:Επίδομα Στέγασης\; Κοινωνική Πρόνοια\, Καλαμάτα"));
         assert!(unfolded.contains(r"line one\nline two"));
         assert!(text.trim_end().ends_with("END:VCALENDAR"));
+    }
+
+    #[test]
+    fn a_cancelled_appointment_is_a_cancel_of_the_same_event() {
+        let at = |h| Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
+        let text = calendar(&Appointment {
+            method: Method::Cancel,
+            id: "r1",
+            sequence: 2,
+            starts_at: at(7),
+            ends_at: at(8),
+            summary: "Επίδομα Στέγασης",
+            location: "Δήμος Καλαμάτας",
+            description: "https://example.gr/r/1",
+            stamp: at(6),
+        });
+        for line in [
+            "METHOD:CANCEL",
+            "STATUS:CANCELLED",
+            "UID:r1@citizen-api",
+            "SEQUENCE:2",
+        ] {
+            assert!(text.contains(&format!("{line}\r\n")), "{line} in {text}");
+        }
+        assert_eq!(
+            Method::Cancel.content_type(),
+            "text/calendar; charset=utf-8; method=CANCEL"
+        );
     }
 }

@@ -1,18 +1,19 @@
 //! The messages a reservation sends, queued in the transaction that changes
 //! it: the confirmation with its `.ics` when it is booked or moved
-//! (R-BK-06 a, b; R-BK-04, R-BK-05), and the notice when the municipality
-//! withdraws its slot. Each is in the language the citizen booked in,
-//! names included.
+//! (R-BK-06 a, b; R-BK-04, R-BK-05), the documents reminder, and the notice
+//! when it is cancelled, by the citizen or by the municipality withdrawing
+//! its slot, with a `.ics` that takes it out of the calendar. Each is in the
+//! language the citizen booked in, names included.
 
 use chrono::{DateTime, Utc};
 
-use super::ics::{Appointment, calendar};
-use super::store::{ReservationRow, ServiceContext};
+use super::ics::{Appointment, Method, calendar};
+use super::store::{CANCELLED, ReservationRow, ServiceContext};
 use super::view::{local, zone};
 use crate::booking::catalogue::LocalizedText;
 use crate::db::DbConn;
 use crate::http::{ApiError, Lang};
-use crate::notify::{self, Attachment, Channel, Confirmation, NewMessage, Template};
+use crate::notify::{self, Attachment, Cancelled, Channel, Confirmation, NewMessage, Template};
 
 /// Where a citizen opens a reservation: the municipal frontend's page when
 /// one is configured (`CITIZEN_API_NOTIFY__RESERVATION_LINK`, with `{id}`
@@ -64,9 +65,19 @@ impl Names {
     }
 }
 
+/// A cancelled reservation's calendar file takes the entry out; any
+/// other's puts it in, or updates it.
+fn method_of(row: &ReservationRow) -> Method {
+    if row.status == CANCELLED {
+        Method::Cancel
+    } else {
+        Method::Publish
+    }
+}
+
 /// The appointment as iCalendar. Its SEQUENCE is the reservation's
 /// revision, so that a calendar replaces the entry a moved appointment's
-/// earlier file made.
+/// earlier file made, and a cancellation's file removes it.
 pub fn appointment_calendar(
     row: &ReservationRow,
     summary: &str,
@@ -75,6 +86,7 @@ pub fn appointment_calendar(
     stamp: DateTime<Utc>,
 ) -> String {
     calendar(&Appointment {
+        method: method_of(row),
         id: &row.id,
         sequence: u32::try_from(row.revision).unwrap_or(0),
         starts_at: row.starts_at.and_utc(),
@@ -147,15 +159,25 @@ pub fn queue_confirmation(
     let row = subject.row;
     let (language, details) = details(subject);
     let location = format!("{}, {}", details.department, details.municipality);
-    let ics = appointment_calendar(row, &details.service, &location, &details.link, now);
-    let calendar = Attachment {
-        filename: "appointment.ics".into(),
-        content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
-        content: ics.into_bytes(),
-    };
+    let calendar = calendar_file(row, &details.service, &location, &details.link, now);
     let to = row.email.clone().unwrap_or_default();
     let template = Template::ReservationConfirmed(details);
     email(conn, to, language, template, vec![calendar], now)
+}
+
+/// The appointment's calendar file, as an e-mail attachment.
+fn calendar_file(
+    row: &ReservationRow,
+    summary: &str,
+    location: &str,
+    link: &str,
+    now: DateTime<Utc>,
+) -> Attachment {
+    Attachment {
+        filename: "appointment.ics".into(),
+        content_type: method_of(row).content_type(),
+        content: appointment_calendar(row, summary, location, link, now).into_bytes(),
+    }
 }
 
 fn email(
@@ -196,11 +218,23 @@ pub fn queue_reminder(
     Ok(true)
 }
 
-/// Tells the citizen the municipality withdrew the slot of `row`.
-pub fn queue_withdrawal_notice(
+/// Who cancelled a reservation, which decides what the notice says.
+#[derive(Debug, Clone, Copy)]
+pub enum CancelledBy {
+    /// The municipality withdrew the slot.
+    Service,
+    /// The citizen asked.
+    Citizen,
+}
+
+/// Tells the citizen the reservation `row` (as the cancellation left it)
+/// is cancelled, with a calendar file that takes it out of their calendar.
+pub fn queue_cancellation_notice(
     conn: &mut DbConn,
     row: &ReservationRow,
     context: &ServiceContext,
+    link: &ReservationLink,
+    by: CancelledBy,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let Some(to) = row.email.clone() else {
@@ -208,13 +242,19 @@ pub fn queue_withdrawal_notice(
     };
     let language = Lang::from_tag(&row.language);
     let names = Names::of(row, context, language);
-    let template = Template::ReservationCancelled {
+    let location = format!("{}, {}", names.department, names.municipality);
+    let calendar = calendar_file(row, &names.service, &location, &link.to(&row.id), now);
+    let cancelled = Cancelled {
         service: names.service,
         department: names.department,
         municipality: names.municipality,
         when: names.when,
     };
-    email(conn, to, language, template, Vec::new(), now)
+    let template = match by {
+        CancelledBy::Service => Template::ReservationCancelled(cancelled),
+        CancelledBy::Citizen => Template::ReservationCancelledOnRequest(cancelled),
+    };
+    email(conn, to, language, template, vec![calendar], now)
 }
 
 #[cfg(test)]

@@ -14,5 +14,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     routes::routes(cfg);
     desk::routes(cfg);
 }
-pub use messages::{ReservationLink, queue_withdrawal_notice};
+pub use messages::{CancelledBy, ReservationLink, queue_cancellation_notice};
 pub use view::{Reservation, ReservationStatus, local, local_midnight, zone as zone_of};

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::booking::{self, Booking};
-use super::messages::{ReservationLink, Subject, appointment_calendar, queue_confirmation};
+use super::messages::{
+    CancelledBy, ReservationLink, Subject, appointment_calendar, queue_cancellation_notice,
+    queue_confirmation,
+};
 use super::store::{self, ContactChange};
 use super::view::{LegalEntity, Reservation, Views};
 use crate::auth::{AuthContext, CurrentSession, SessionToken};
@@ -336,6 +339,7 @@ async fn cancel(
     body: web::Bytes,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
+    link: web::Data<ReservationLink>,
 ) -> Result<web::Json<Reservation>, ApiError> {
     let id = reservation_id(&path)?;
     // The body is optional: none at all means no reason given.
@@ -343,17 +347,21 @@ async fn cancel(
     let mut v = Validation::default();
     let reason = v.free_text("reason", cancellation.reason.as_deref(), 500);
     v.finish()?;
-    let now = auth.clock.now().naive_utc();
+    let now = auth.clock.now();
     let view = db
         .run(move |conn| {
             crate::db::write_transaction(conn, |tx| {
                 let row = own(tx, &id, &session.afm)?;
                 store::lock_slots(tx, &[&row.slot_id])?;
-                if !store::cancel(tx, &id, &row.slot_id, reason.as_deref(), now)? {
+                let reason = reason.as_deref();
+                if !store::cancel(tx, &id, &row.slot_id, reason, now.naive_utc())? {
                     return Err(ApiError::new(ErrorCode::InvalidTransition));
                 }
                 store::release_seat(tx, &row.slot_id)?;
                 let row = own(tx, &id, &session.afm)?;
+                let context = store::service_context(tx, &row.service_id)?;
+                let by = CancelledBy::Citizen;
+                queue_cancellation_notice(tx, &row, &context, &link, by, now)?;
                 Views::default().view(tx, row)
             })
         })

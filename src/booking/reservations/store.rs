@@ -324,6 +324,7 @@ pub fn cancel(
     let updated = diesel::update(upcoming_in(id, slot_id, now))
         .set((
             reservations::status.eq(CANCELLED),
+            reservations::revision.eq(reservations::revision + 1),
             reservations::cancel_reason.eq(reason),
             reservations::upcoming_key.eq(None::<String>),
             reservations::closed_at.eq(Some(now)),

@@ -11,8 +11,8 @@ use super::store::{self, ScheduleRow};
 use super::weekly::Schedule;
 use crate::audit::{self, Actor};
 use crate::auth::MunicipalityAdmin;
-use crate::booking::reservations::queue_withdrawal_notice;
 use crate::booking::reservations::store::{self as reservations, service_context};
+use crate::booking::reservations::{CancelledBy, ReservationLink, queue_cancellation_notice};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn, write_transaction};
 use crate::domain::ids::ServiceId;
@@ -238,6 +238,7 @@ async fn withdraw_slot(
     path: web::Path<String>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
+    link: web::Data<ReservationLink>,
 ) -> Result<web::Json<Withdrawn>, ApiError> {
     let slot_id = parse_path_id::<uuid::Uuid>(&path, "slot_id")?.to_string();
     let now = clock.now();
@@ -260,7 +261,6 @@ async fn withdraw_slot(
                 // What this request cancelled, not what it found.
                 let mut cancelled = 0;
                 for id in &ids {
-                    let row = reservations::find(tx, id)?.ok_or_else(ApiError::not_found)?;
                     if !reservations::cancel(
                         tx,
                         id,
@@ -279,7 +279,9 @@ async fn withdraw_slot(
                         ("reservation", id),
                         now.naive_utc(),
                     )?;
-                    queue_withdrawal_notice(tx, &row, &context, now)?;
+                    let row = reservations::find(tx, id)?.ok_or_else(ApiError::not_found)?;
+                    let by = CancelledBy::Service;
+                    queue_cancellation_notice(tx, &row, &context, &link, by, now)?;
                 }
                 Ok(Withdrawn {
                     cancelled_reservations: cancelled,
