@@ -258,13 +258,24 @@ impl TestApp {
 
     /// GETs `path` as the holder of `token` and decodes a `200` JSON body.
     pub async fn get_json_as<T: DeserializeOwned>(&self, token: &str, path: &str) -> T {
+        let response = self.get_ok_as(token, path).await;
+        response.json().await.expect("a JSON body")
+    }
+
+    /// GETs `path` as the holder of `token` and answers a `200` body as text.
+    pub async fn get_text_as(&self, token: &str, path: &str) -> String {
+        let response = self.get_ok_as(token, path).await;
+        response.text().await.expect("a text body")
+    }
+
+    async fn get_ok_as(&self, token: &str, path: &str) -> reqwest::Response {
         let response = self
             .get_as(token, path)
             .send()
             .await
             .expect("the server answers");
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
-        response.json().await.expect("a JSON body")
+        response
     }
 
     pub fn post_as(&self, token: &str, path: &str) -> reqwest::RequestBuilder {

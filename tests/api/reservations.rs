@@ -717,12 +717,9 @@ async fn someone_elses_reservation_cannot_be_changed_or_exported_and_a_move_stay
         .unwrap();
     assert_problem(calendar, 404, "not_found").await;
     let mine = app
-        .get_as(&maria, &format!("/v1/reservations/{id}/calendar.ics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(mine.status(), StatusCode::OK);
-    assert!(mine.text().await.unwrap().contains("METHOD:PUBLISH"));
+        .get_text_as(&maria, &format!("/v1/reservations/{id}/calendar.ics"))
+        .await;
+    assert_lines(&mine, &["METHOD:PUBLISH"]);
 
     let moved = app
         .post_as(&maria, &format!("/v1/reservations/{id}/reschedule"))
@@ -734,6 +731,16 @@ async fn someone_elses_reservation_cannot_be_changed_or_exported_and_a_move_stay
     assert_eq!(problem.errors[0].field, "slot_id");
     assert_eq!(problem.errors[0].code, "other_service");
     assert_eq!(miscounted_seats(&app).await, []);
+}
+
+/// Asserts that each of `lines` is a whole line of `calendar`.
+fn assert_lines(calendar: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(
+            calendar.contains(&format!("{line}\r\n")),
+            "{line} in {calendar}"
+        );
+    }
 }
 
 /// The `.ics` files of the messages to `to`, oldest first.
@@ -806,19 +813,12 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
     assert!(second.contains(&new_time), "{new_time} in {second}");
     let calendars = calendars_sent_to(&app, "maria@example.gr").await;
     assert_eq!(calendars.len(), 2);
-    for calendar in &calendars {
-        assert!(calendar.contains(&format!("UID:{id}@citizen-api\r\n")));
-    }
-    assert!(calendars[0].contains("SEQUENCE:0\r\n"), "{}", calendars[0]);
-    assert!(calendars[1].contains("SEQUENCE:1\r\n"), "{}", calendars[1]);
+    let uid = format!("UID:{id}@citizen-api");
+    assert_lines(&calendars[0], &[&uid, "SEQUENCE:0"]);
+    assert_lines(&calendars[1], &[&uid, "SEQUENCE:1"]);
     let downloaded = app
-        .get_as(&token, &format!("/v1/reservations/{id}/calendar.ics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text_as(&token, &format!("/v1/reservations/{id}/calendar.ics"))
+        .await;
     assert!(downloaded.contains("SEQUENCE:1\r\n"), "{downloaded}");
 
     // The municipality withdraws the new slot: told in English too.
@@ -840,13 +840,10 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
     // Its calendar file takes the appointment out of the calendar.
     let calendars = calendars_sent_to(&app, "maria@example.gr").await;
     assert_eq!(calendars.len(), 3);
-    for line in ["METHOD:CANCEL", "STATUS:CANCELLED", "SEQUENCE:2"] {
-        assert!(
-            calendars[2].contains(&format!("{line}\r\n")),
-            "{line} in {}",
-            calendars[2]
-        );
-    }
+    assert_lines(
+        &calendars[2],
+        &["METHOD:CANCEL", "STATUS:CANCELLED", "SEQUENCE:2"],
+    );
 }
 
 #[tokio::test]
@@ -869,26 +866,14 @@ async fn r_bk_06_a_cancellation_is_confirmed_with_a_calendar_file_that_removes_t
     assert!(notice.contains("ακυρώθηκε, όπως ζητήσατε"), "{notice}");
     let calendars = calendars_sent_to(&app, "maria@example.gr").await;
     assert_eq!(calendars.len(), 2);
-    for line in [
-        "METHOD:CANCEL",
-        "STATUS:CANCELLED",
-        "SEQUENCE:1",
-        &format!("UID:{id}@citizen-api"),
-    ] {
-        assert!(
-            calendars[1].contains(&format!("{line}\r\n")),
-            "{line} in {}",
-            calendars[1]
-        );
-    }
+    let uid = format!("UID:{id}@citizen-api");
+    assert_lines(
+        &calendars[1],
+        &["METHOD:CANCEL", "STATUS:CANCELLED", "SEQUENCE:1", &uid],
+    );
     // Downloaded again, the file says the same.
     let downloaded = app
-        .get_as(&token, &format!("/v1/reservations/{id}/calendar.ics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text_as(&token, &format!("/v1/reservations/{id}/calendar.ics"))
+        .await;
     assert!(downloaded.contains("METHOD:CANCEL\r\n"), "{downloaded}");
 }

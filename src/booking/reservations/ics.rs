@@ -70,20 +70,26 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn an_appointment_is_a_calendar_event_in_utc() {
+    /// Reservation r1, 07:00-08:00 UTC on 1 December 2026.
+    fn r1(method: Method, sequence: u32, summary: &str, description: &str) -> String {
         let at = |h| Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
-        let text = calendar(&Appointment {
-            method: Method::Publish,
+        calendar(&Appointment {
+            method,
             id: "r1",
-            sequence: 7,
+            sequence,
             starts_at: at(7),
             ends_at: at(8),
-            summary: "Επίδομα Στέγασης; Κοινωνική Πρόνοια, Καλαμάτα",
+            summary,
             location: "Δήμος Καλαμάτας",
-            description: "line one\nline two",
+            description,
             stamp: at(6),
-        });
+        })
+    }
+
+    #[test]
+    fn an_appointment_is_a_calendar_event_in_utc() {
+        let summary = "Επίδομα Στέγασης; Κοινωνική Πρόνοια, Καλαμάτα";
+        let text = r1(Method::Publish, 7, summary, "line one\nline two");
         assert!(text.starts_with("BEGIN:VCALENDAR\r\n"));
         assert!(text.contains("\r\nMETHOD:PUBLISH\r\n"));
         assert!(text.contains("UID:r1@citizen-api\r\n"));
@@ -101,18 +107,12 @@ mod tests {
 
     #[test]
     fn a_cancelled_appointment_is_a_cancel_of_the_same_event() {
-        let at = |h| Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap();
-        let text = calendar(&Appointment {
-            method: Method::Cancel,
-            id: "r1",
-            sequence: 2,
-            starts_at: at(7),
-            ends_at: at(8),
-            summary: "Επίδομα Στέγασης",
-            location: "Δήμος Καλαμάτας",
-            description: "https://example.gr/r/1",
-            stamp: at(6),
-        });
+        let text = r1(
+            Method::Cancel,
+            2,
+            "Επίδομα Στέγασης",
+            "https://example.gr/r/1",
+        );
         for line in [
             "METHOD:CANCEL",
             "STATUS:CANCELLED",
