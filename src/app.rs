@@ -128,7 +128,12 @@ impl Application {
             transports,
             settings.notify.clone(),
         );
-        let retention = retention::schedule::start(db.clone(), clock.clone(), &settings.retention);
+        let retention = retention::schedule::start(
+            db.clone(),
+            clock.clone(),
+            &settings.retention,
+            settings.auth.session_idle(),
+        );
         let reminders = reminders::start(db.clone(), clock, link, &settings.reminders);
         Ok(Application {
             address,

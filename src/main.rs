@@ -191,8 +191,9 @@ async fn admin(mut settings: Settings, action: AdminAction) -> anyhow::Result<()
 async fn retention_run(mut settings: Settings, now: DateTime<Utc>) -> anyhow::Result<()> {
     settings.demo_data = false;
     let db = app::open_database(&settings).await?;
+    let idle = settings.auth.session_idle();
     let report =
-        actix_web::web::block(move || db.run_blocking(|conn| Ok(retention::run(conn, now)?)))
+        actix_web::web::block(move || db.run_blocking(|conn| Ok(retention::run(conn, now, idle)?)))
             .await??;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())

@@ -214,7 +214,7 @@ async fn callback(
         expires_at: (now + lifetime).naive_utc(),
         strong_at: None,
     };
-    let idle = Duration::seconds(auth.settings.session_idle_timeout_secs);
+    let idle = auth.settings.session_idle();
     let session = db
         .run(move |conn| {
             store::insert_session(conn, &row)?;

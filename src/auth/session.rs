@@ -153,7 +153,7 @@ impl SessionToken {
         Ok(SessionToken {
             hash: sha256_hex(&token),
             now: auth.clock.now().naive_utc(),
-            idle: Duration::seconds(auth.settings.session_idle_timeout_secs),
+            idle: auth.settings.session_idle(),
         })
     }
 

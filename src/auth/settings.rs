@@ -90,6 +90,13 @@ pub enum ContactRegistryKind {
 pub const DEVELOPMENT_CLIENT_ID: &str = "citizen-api-development";
 pub const DEVELOPMENT_CLIENT_SECRET: &str = "development-secret-not-for-production";
 
+impl AuthSettings {
+    /// How long a session may sit unused before it ends.
+    pub fn session_idle(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.session_idle_timeout_secs)
+    }
+}
+
 impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {

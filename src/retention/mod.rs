@@ -2,8 +2,8 @@
 //! Data protection).
 //!
 //! One pass ([`run`]) anonymizes reservations six months after their start
-//! and purges what has served its purpose: ended sessions with their
-//! one-time codes, one-time-code throttles, idempotency records, and
+//! and purges what has served its purpose: ended sessions (absolute end or
+//! idle) with their one-time codes, one-time-code throttles, idempotency records, and
 //! delivered or abandoned outbox messages. The server runs a pass on a
 //! schedule ([`schedule::start`]); operators run one with `citizen-api
 //! retention run [--now RFC3339]`.
@@ -53,12 +53,16 @@ pub fn anonymize_before(now: DateTime<Utc>) -> NaiveDateTime {
         .unwrap_or(NaiveDateTime::MIN)
 }
 
-/// One pass at `now`.
-pub fn run(conn: &mut DbConn, now: DateTime<Utc>) -> diesel::QueryResult<Report> {
+/// One pass at `now`; sessions idle for `session_idle` have ended.
+pub fn run(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    session_idle: Duration,
+) -> diesel::QueryResult<Report> {
     let at = now.naive_utc();
     Ok(Report {
         reservations_anonymized: store::anonymize_reservations(conn, anonymize_before(now), at)?,
-        sessions_purged: store::purge_ended_sessions(conn, at)?,
+        sessions_purged: store::purge_ended_sessions(conn, at, at - session_idle)?,
         otp_throttles_purged: store::purge_otp_throttles(conn, at - OTP_THROTTLE_KEPT)?,
         idempotency_records_purged: store::purge_idempotency_records(conn, at - IDEMPOTENCY_KEPT)?,
         outbox_messages_purged: store::purge_finished_messages(conn, at - OUTBOX_KEPT)?,

@@ -25,13 +25,23 @@ impl Default for RetentionSettings {
     }
 }
 
-pub fn start(db: Db, clock: SharedClock, settings: &RetentionSettings) -> Background {
+/// Passes at `settings.interval_secs`; sessions idle for `session_idle`
+/// have ended.
+pub fn start(
+    db: Db,
+    clock: SharedClock,
+    settings: &RetentionSettings,
+    session_idle: chrono::Duration,
+) -> Background {
     let pause = Duration::from_secs(settings.interval_secs.max(1));
     Background::start("retention", pause, move || {
         let (db, clock) = (db.clone(), clock.clone());
         async move {
             let now = clock.now();
-            match db.run(move |conn| Ok(super::run(conn, now)?)).await {
+            match db
+                .run(move |conn| Ok(super::run(conn, now, session_idle)?))
+                .await
+            {
                 Ok(report) if report != super::Report::default() => {
                     tracing::info!(?report, "retention pass");
                 }

@@ -55,23 +55,33 @@ fixed_update! {
          WHERE anonymized_at IS NULL AND starts_at <= ? ORDER BY starts_at LIMIT 1000)"
 }
 
-/// Sessions past their absolute end (idle ones are refused sooner, and go
-/// at their absolute end too), with their one-time codes (`ON DELETE
-/// CASCADE`).
-pub fn purge_ended_sessions(conn: &mut DbConn, now: NaiveDateTime) -> diesel::QueryResult<usize> {
+/// Sessions that ended, at their absolute end or idle since `idle_since`
+/// (the very rule that refuses them: `auth::store::live_session`), with
+/// their one-time codes (`ON DELETE CASCADE`). A session holds the
+/// caller's AFM and name, so it goes as soon as it can no longer be used.
+pub fn purge_ended_sessions(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    idle_since: NaiveDateTime,
+) -> diesel::QueryResult<usize> {
     in_batches(|| {
         PurgeEndedSessions {
             now: &now,
-            again: &now,
+            idle_since: &idle_since,
+            now_again: &now,
+            idle_since_again: &idle_since,
         }
         .execute(conn)
     })
 }
 
 fixed_update! {
-    PurgeEndedSessions { now: NaiveDateTime as Timestamp, again: NaiveDateTime as Timestamp }
-    = "DELETE FROM sessions WHERE expires_at <= ? AND id IN \
-         (SELECT id FROM sessions WHERE expires_at <= ? LIMIT 1000)"
+    PurgeEndedSessions {
+        now: NaiveDateTime as Timestamp, idle_since: NaiveDateTime as Timestamp,
+        now_again: NaiveDateTime as Timestamp, idle_since_again: NaiveDateTime as Timestamp,
+    }
+    = "DELETE FROM sessions WHERE (expires_at <= ? OR last_seen_at <= ?) AND id IN \
+         (SELECT id FROM sessions WHERE expires_at <= ? OR last_seen_at <= ? LIMIT 1000)"
 }
 
 pub fn purge_otp_throttles(

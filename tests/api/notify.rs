@@ -341,7 +341,8 @@ async fn two_instances_deliver_each_message_exactly_once() {
 /// A retention pass `days` from now; answers the messages it purged.
 async fn messages_purged_after(app: &TestApp, days: i64) -> usize {
     let at = chrono::Utc::now() + chrono::Duration::days(days);
-    app.with_db(move |conn| Ok(citizen_api::retention::run(conn, at)?))
+    let idle = citizen_api::Settings::default().auth.session_idle();
+    app.with_db(move |conn| Ok(citizen_api::retention::run(conn, at, idle)?))
         .await
         .outbox_messages_purged
 }

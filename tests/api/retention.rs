@@ -40,7 +40,9 @@ fn starts_at(reservation: &Value) -> DateTime<Utc> {
 }
 
 async fn pass(app: &TestApp, at: DateTime<Utc>) -> Report {
-    app.with_db(move |conn| Ok(retention::run(conn, at)?)).await
+    let idle = citizen_api::Settings::default().auth.session_idle();
+    app.with_db(move |conn| Ok(retention::run(conn, at, idle)?))
+        .await
 }
 
 async fn anonymized_count(app: &TestApp) -> i64 {
@@ -194,15 +196,24 @@ async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purge
     };
     assert_eq!(me_status().await, 200);
 
-    // A month on: sessions (12 hours at most), idempotency records (48
-    // hours) and delivered messages (30 days) are gone; the reservation,
-    // not yet six months past, is not.
+    // Half an hour unused, the sessions have ended (idle) and go, long
+    // before their absolute end; nothing else is due.
+    let idle = pass(&app, now + Duration::minutes(31)).await;
+    assert!(idle.sessions_purged >= 2, "{idle:?}");
+    assert_eq!(
+        (idle.idempotency_records_purged, idle.outbox_messages_purged),
+        (0, 0),
+        "{idle:?}"
+    );
+    assert_eq!(me_status().await, 401);
+
+    // A month on: idempotency records (48 hours) and delivered messages
+    // (30 days) are gone; the reservation, not yet six months past, is not.
     let later = pass(&app, now + Duration::days(31)).await;
-    assert!(later.sessions_purged >= 2, "{later:?}");
+    assert_eq!(later.sessions_purged, 0, "{later:?}");
     assert_eq!(later.idempotency_records_purged, 1, "{later:?}");
     assert_eq!(later.outbox_messages_purged as i64, sent, "{later:?}");
     assert_eq!(later.reservations_anonymized, 0);
-    assert_eq!(me_status().await, 401);
     let left: (i64, i64) = app
         .with_db(|conn| {
             Ok((
