@@ -12,6 +12,7 @@ use crate::domain::Afm;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "staff")]
 pub enum Role {
     /// Operators of the service.
     PlatformAdmin,
@@ -54,6 +55,7 @@ impl Role {
 pub struct RoleGrant {
     pub role: Role,
     /// The municipality, department or studio; absent for platform admins.
+    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a02")]
     pub scope_id: Option<String>,
 }
 

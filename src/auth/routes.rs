@@ -49,9 +49,11 @@ pub struct Me {
     /// Roles beyond citizen, each with what it is for.
     pub roles: Vec<RoleGrant>,
     /// Whether the SMS one-time code was verified in this session.
+    #[schema(example = false)]
     pub strong: bool,
     /// When the session ends unless used again (30 minutes idle, 12 hours at most).
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-11-20T08:45:00Z")]
     pub session_expires_at: DateTime<Utc>,
 }
 
@@ -144,8 +146,10 @@ pub struct CallbackQuery {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LoginAnswer {
     /// The session token, for `Authorization: Bearer`; also set as the `sid` cookie.
+    #[schema(example = "fzmsL6GWCWJgz1IbOzCHAEF8VZkQEiPR8KErkM77hwU")]
     pub token: String,
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-11-20T08:45:00Z")]
     pub expires_at: DateTime<Utc>,
     pub user: Me,
 }
@@ -264,6 +268,7 @@ pub struct OtpSent {
     #[schema(example = "+3069*****678")]
     pub masked_mobile: String,
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-11-20T08:20:00Z")]
     pub expires_at: DateTime<Utc>,
 }
 

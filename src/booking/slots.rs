@@ -14,7 +14,7 @@ use crate::db::schema::slots;
 use crate::db::{Db, DbConn, on_backend};
 use crate::domain::ids::ServiceId;
 use crate::http::problem_docs::{NotFound, ValidationFailed};
-use crate::http::{ApiError, Page, PageParams, Text, Validation, parse_path_id};
+use crate::http::{ApiError, Page, PageExample, PageParams, Text, Validation, parse_path_id};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_slots);
@@ -22,13 +22,37 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Slot {
+    #[schema(example = "0193a1b2-0000-7000-8000-000000000001")]
     pub id: String,
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-12-01T09:00:00+02:00")]
     pub starts_at: DateTime<FixedOffset>,
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-12-01T09:20:00+02:00")]
     pub ends_at: DateTime<FixedOffset>,
+    #[schema(example = 2)]
     pub capacity: i32,
+    #[schema(example = 1)]
     pub remaining: i32,
+}
+
+impl PageExample for Slot {
+    fn item() -> serde_json::Value {
+        serde_json::json!({
+            "id": "0193a1b2-0000-7000-8000-000000000001",
+            "starts_at": "2026-12-01T09:00:00+02:00",
+            "ends_at": "2026-12-01T09:20:00+02:00",
+            "capacity": 2,
+            "remaining": 1,
+        })
+    }
+
+    fn key() -> serde_json::Value {
+        serde_json::json!([
+            "2026-12-01T07:00:00",
+            "0193a1b2-0000-7000-8000-000000000001"
+        ])
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

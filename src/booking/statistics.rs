@@ -29,11 +29,17 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StatusCounts {
+    #[schema(example = 120)]
     pub total: u64,
+    #[schema(example = 18)]
     pub confirmed: u64,
+    #[schema(example = 2)]
     pub checked_in: u64,
+    #[schema(example = 86)]
     pub completed: u64,
+    #[schema(example = 9)]
     pub cancelled: u64,
+    #[schema(example = 5)]
     pub no_show: u64,
 }
 
@@ -53,6 +59,7 @@ impl StatusCounts {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct NamedCounts {
+    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a03")]
     pub id: String,
     pub name: LocalizedText,
     pub counts: StatusCounts,
@@ -60,16 +67,16 @@ pub struct NamedCounts {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DayCounts {
-    #[schema(value_type = String, format = Date)]
+    #[schema(value_type = String, format = Date, example = "2026-11-02")]
     pub date: NaiveDate,
     pub counts: StatusCounts,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Statistics {
-    #[schema(value_type = String, format = Date)]
+    #[schema(value_type = String, format = Date, example = "2026-11-01")]
     pub from: NaiveDate,
-    #[schema(value_type = String, format = Date)]
+    #[schema(value_type = String, format = Date, example = "2026-11-30")]
     pub to: NaiveDate,
     pub counts: StatusCounts,
     pub by_service: Vec<NamedCounts>,

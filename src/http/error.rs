@@ -386,9 +386,12 @@ pub struct Problem {
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
 pub struct FieldProblem {
     /// The field, query parameter or path parameter, e.g. `limit`.
+    #[schema(example = "limit")]
     pub field: String,
     /// Stable machine-readable reason, e.g. `out_of_range`.
+    #[schema(example = "out_of_range")]
     pub code: String,
+    #[schema(example = "Το limit πρέπει να είναι ακέραιος από 1 έως 200.")]
     pub message: String,
 }
 

@@ -18,5 +18,5 @@ pub use extractors::{extractor_configs, parse_optional_json, parse_path_id};
 pub use fallback::{RouteTable, no_route};
 pub use json_body::JsonBody;
 pub use language::Lang;
-pub use pagination::{Cursor, Page, PageParams, PageRequest};
+pub use pagination::{Cursor, Page, PageExample, PageParams, PageRequest};
 pub use validation::Validation;

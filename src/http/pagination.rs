@@ -87,11 +87,32 @@ impl Cursor {
     }
 }
 
+/// What a page of `T` shows as its example in the OpenAPI document. Each
+/// `Page<T>` is a schema of its own (`Page_Slot`, `Page_Reservation`, …), so
+/// each shows items of its own kind.
+pub trait PageExample {
+    /// One item, as the API shows it.
+    fn item() -> serde_json::Value;
+    /// That item's sort key, which the page's `next_cursor` encodes.
+    fn key() -> serde_json::Value;
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(bound = "T: ToSchema + PageExample", example = Self::example)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+impl<T: PageExample> Page<T> {
+    /// The documented example: one item and the cursor after it.
+    fn example() -> serde_json::Value {
+        serde_json::json!({
+            "items": [T::item()],
+            "next_cursor": Cursor::encode(&T::key()),
+        })
+    }
 }
 
 impl<T> Page<T> {

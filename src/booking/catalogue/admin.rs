@@ -182,14 +182,17 @@ pub struct NewService {
     #[schema(example = "Housing Allowance")]
     pub name_en: String,
     #[serde(default)]
+    #[schema(example = "Αιτήσεις και δικαιολογητικά.")]
     pub description_el: String,
     #[serde(default)]
+    #[schema(example = "Applications and supporting documents.")]
     pub description_en: String,
     /// Length of one appointment, 5 to 480 minutes in steps of 5.
     #[schema(example = 20)]
     pub duration_minutes: i32,
     /// Whether representatives may book for companies and associations (R-BK-04).
     #[serde(default)]
+    #[schema(example = false)]
     pub serves_legal_entities: bool,
     /// What representatives of legal entities must e-mail first (R-BK-04).
     #[serde(default)]

@@ -9,7 +9,7 @@ use super::store::{self, DepartmentRow, DocumentRow, MunicipalityRow, NameKey, S
 use crate::db::Db;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
 use crate::http::problem_docs::{NotFound, ValidationFailed};
-use crate::http::{ApiError, Page, PageParams, parse_path_id};
+use crate::http::{ApiError, Page, PageExample, PageParams, parse_path_id};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_municipalities).service(list_services);
@@ -36,6 +36,21 @@ pub struct Municipality {
     pub time_zone: String,
 }
 
+impl PageExample for Municipality {
+    fn item() -> serde_json::Value {
+        serde_json::json!({
+            "id": "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a01",
+            "name": {"el": "Δήμος Καλαμάτας", "en": "Municipality of Kalamata"},
+            "contact_email": "info@kalamata.example",
+            "time_zone": "Europe/Athens",
+        })
+    }
+
+    fn key() -> serde_json::Value {
+        serde_json::json!(["Δήμος Καλαμάτας", "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a01"])
+    }
+}
+
 /// The department (unit) that serves a service's appointments (R-BK-08).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Department {
@@ -57,12 +72,42 @@ pub struct Service {
     #[schema(example = 20)]
     pub duration_minutes: i32,
     /// Whether a representative may book for a company or association.
+    #[schema(example = false)]
     pub serves_legal_entities: bool,
     /// What a legal entity's representative must e-mail to the department
     /// before the visit (R-BK-04).
     pub legal_entity_documents: Vec<LocalizedText>,
     /// What every citizen must send or bring (R-BK-05).
     pub required_documents: Vec<LocalizedText>,
+}
+
+impl PageExample for Service {
+    fn item() -> serde_json::Value {
+        serde_json::json!({
+            "id": "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a03",
+            "name": {"el": "Επίδομα Στέγασης", "en": "Housing Allowance"},
+            "description": {
+                "el": "Αιτήσεις και δικαιολογητικά.",
+                "en": "Applications and supporting documents.",
+            },
+            "department": {
+                "id": "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a02",
+                "name": {"el": "Κοινωνική Πρόνοια", "en": "Social Welfare"},
+                "email": "pronoia@kalamata.example",
+            },
+            "duration_minutes": 20,
+            "serves_legal_entities": false,
+            "legal_entity_documents": [],
+            "required_documents": [
+                {"el": "Αστυνομική ταυτότητα ή διαβατήριο", "en": "Identity card or passport"},
+                {"el": "Μισθωτήριο συμβόλαιο", "en": "Lease agreement"},
+            ],
+        })
+    }
+
+    fn key() -> serde_json::Value {
+        serde_json::json!(["Επίδομα Στέγασης", "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a03"])
+    }
 }
 
 /// Municipalities that take bookings, by Greek name.

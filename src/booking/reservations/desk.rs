@@ -148,6 +148,7 @@ async fn department_reservations(
 /// The kinds of document that prove identity at the visit (R-BK-06 d).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "id_card")]
 pub enum IdentityDocument {
     IdCard,
     Passport,
@@ -170,6 +171,7 @@ impl IdentityDocument {
 pub struct CheckIn {
     pub identity_document: IdentityDocument,
     /// The employee saw the document and it matches the booking's name.
+    #[schema(example = true)]
     pub verified: bool,
 }
 

@@ -237,12 +237,15 @@ async fn read(
 /// R-BK-11 rectification: only the fields sent change.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ReservationChange {
+    #[schema(example = "Μαρία Παπαδοπούλου-Νικολάου")]
     pub full_name: Option<String>,
+    #[schema(example = "maria.nikolaou@example.gr")]
     pub email: Option<String>,
+    #[schema(example = "+306987654321")]
     pub phone: Option<String>,
     /// `null` clears them.
     #[serde(default, with = "::serde_with::rust::double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, example = "Διερμηνέας νοηματικής γλώσσας")]
     pub special_requirements: Option<Option<String>>,
 }
 
@@ -314,6 +317,7 @@ async fn rectify(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct Cancellation {
     /// Why, if the citizen wants to say (at most 500 characters).
+    #[schema(example = "Δεν θα βρίσκομαι στην πόλη εκείνη την ημέρα.")]
     pub reason: Option<String>,
 }
 
@@ -372,6 +376,7 @@ async fn cancel(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Reschedule {
     /// Another slot of the same service.
+    #[schema(example = "0193a1b2-0000-7000-8000-000000000002")]
     pub slot_id: String,
 }
 

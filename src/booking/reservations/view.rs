@@ -12,10 +12,11 @@ use super::store::{self, ReservationRow, ServiceContext};
 use crate::booking::catalogue::store::documents_for;
 use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
-use crate::http::{ApiError, Page};
+use crate::http::{ApiError, Page, PageExample};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "confirmed")]
 pub enum ReservationStatus {
     Confirmed,
     CheckedIn,
@@ -50,25 +51,31 @@ impl ReservationStatus {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SlotTimes {
+    #[schema(example = "0193a1b2-0000-7000-8000-000000000001")]
     pub id: String,
     /// In the municipality's zone (`+02:00` in winter, `+03:00` in summer).
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-12-01T09:00:00+02:00")]
     pub starts_at: DateTime<FixedOffset>,
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-12-01T09:20:00+02:00")]
     pub ends_at: DateTime<FixedOffset>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Named {
+    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a01")]
     pub id: String,
     pub name: LocalizedText,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DepartmentContact {
+    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a02")]
     pub id: String,
     pub name: LocalizedText,
     /// Where to send documents before the visit (R-BK-04, R-BK-05).
+    #[schema(example = "pronoia@kalamata.example")]
     pub email: String,
 }
 
@@ -82,17 +89,23 @@ pub struct LegalEntity {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Reservation {
+    #[schema(example = "01938a6e-7c4f-7d2a-9b1e-3f5a8c2d4e6f")]
     pub id: String,
     pub status: ReservationStatus,
     /// Personal data was removed after six months; only statistics remain (R-BK-07).
+    #[schema(example = false)]
     pub anonymized: bool,
     pub slot: SlotTimes,
     pub service: Named,
     pub department: DepartmentContact,
     pub municipality: Named,
+    #[schema(example = "Μαρία Παπαδοπούλου")]
     pub full_name: Option<String>,
+    #[schema(example = "maria@example.gr")]
     pub email: Option<String>,
+    #[schema(example = "+306912345678")]
     pub phone: Option<String>,
+    #[schema(example = "Πρόσβαση με αναπηρικό αμαξίδιο")]
     pub special_requirements: Option<String>,
     /// Set when booked on behalf of a company or association (R-BK-04).
     pub legal_entity: Option<LegalEntity>,
@@ -101,14 +114,69 @@ pub struct Reservation {
     /// What every visitor must send or bring (R-BK-05).
     pub required_documents: Vec<LocalizedText>,
     /// The document checked at the visit (R-BK-06 d).
+    #[schema(example = "id_card")]
     pub identity_document: Option<String>,
+    #[schema(example = "Δεν θα βρίσκομαι στην πόλη εκείνη την ημέρα.")]
     pub cancel_reason: Option<String>,
     #[serde(serialize_with = "crate::http::json_time::optional_rfc3339")]
+    #[schema(example = "2026-12-01T06:55:00Z")]
     pub checked_in_at: Option<DateTime<Utc>>,
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-11-20T08:15:00Z")]
     pub created_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-11-20T08:15:00Z")]
     pub updated_at: DateTime<Utc>,
+}
+
+impl PageExample for Reservation {
+    fn item() -> serde_json::Value {
+        serde_json::json!({
+            "id": "01938a6e-7c4f-7d2a-9b1e-3f5a8c2d4e6f",
+            "status": "confirmed",
+            "anonymized": false,
+            "slot": {
+                "id": "0193a1b2-0000-7000-8000-000000000001",
+                "starts_at": "2026-12-01T09:00:00+02:00",
+                "ends_at": "2026-12-01T09:20:00+02:00",
+            },
+            "service": {
+                "id": "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a03",
+                "name": {"el": "Επίδομα Στέγασης", "en": "Housing Allowance"},
+            },
+            "department": {
+                "id": "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a02",
+                "name": {"el": "Κοινωνική Πρόνοια", "en": "Social Welfare"},
+                "email": "pronoia@kalamata.example",
+            },
+            "municipality": {
+                "id": "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a01",
+                "name": {"el": "Δήμος Καλαμάτας", "en": "Municipality of Kalamata"},
+            },
+            "full_name": "Μαρία Παπαδοπούλου",
+            "email": "maria@example.gr",
+            "phone": "+306912345678",
+            "special_requirements": "Πρόσβαση με αναπηρικό αμαξίδιο",
+            "legal_entity": null,
+            "legal_entity_documents": [],
+            "required_documents": [
+                {"el": "Αστυνομική ταυτότητα ή διαβατήριο", "en": "Identity card or passport"},
+                {"el": "Μισθωτήριο συμβόλαιο", "en": "Lease agreement"},
+            ],
+            "identity_document": null,
+            "cancel_reason": null,
+            "checked_in_at": null,
+            "created_at": "2026-11-20T08:15:00Z",
+            "updated_at": "2026-11-20T08:15:00Z",
+        })
+    }
+
+    fn key() -> serde_json::Value {
+        serde_json::json!([
+            "2026-11-20T08:15:00",
+            "01938a6e-7c4f-7d2a-9b1e-3f5a8c2d4e6f"
+        ])
+    }
 }
 
 pub fn zone(context: &ServiceContext) -> Tz {

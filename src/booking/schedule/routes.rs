@@ -123,19 +123,23 @@ pub struct GenerateRange {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Generated {
     /// Slots the schedule gives in the range.
+    #[schema(example = 252)]
     pub slots_in_range: usize,
     /// Of those, the ones that did not exist yet.
+    #[schema(example = 240)]
     pub created: usize,
     /// Future slots given the schedule's `seats_per_slot` (never fewer than
     /// they have booked) or, unbooked, the service's new length.
+    #[schema(example = 8)]
     pub resized: usize,
     /// Future slots the schedule no longer gives (a date closed, hours or
     /// the service's length changed) that nobody had booked: withdrawn.
+    #[schema(example = 3)]
     pub withdrawn: usize,
     /// Future slots the schedule no longer gives that hold bookings: kept
     /// for them, closed to new ones. `DELETE /v1/slots/{slot_id}` withdraws
     /// one and tells its citizens.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<String>, example = json!(["0193a1b2-0000-7000-8000-000000000003"]))]
     pub kept_booked: Vec<String>,
 }
 
@@ -214,6 +218,7 @@ async fn generate_slots(
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Withdrawn {
     /// Reservations the withdrawal cancelled; each citizen was e-mailed.
+    #[schema(example = 2)]
     pub cancelled_reservations: usize,
 }
 

@@ -31,10 +31,13 @@ pub struct Schedule {
     /// Several ranges per weekday are allowed (e.g. 09:00–13:00, 17:00–20:00).
     pub weekly_hours: Vec<OpeningRange>,
     /// Citizens that can book the same slot (1..=100).
+    #[schema(example = 2)]
     pub seats_per_slot: u32,
     /// How long before a slot starts booking closes (0..=10080).
+    #[schema(example = 120)]
     pub min_notice_minutes: u32,
     /// How far ahead slots are offered (1..=365).
+    #[schema(example = 60)]
     pub max_advance_days: u32,
     /// Extra closures on top of the public holidays.
     #[serde(default)]
