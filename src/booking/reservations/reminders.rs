@@ -57,10 +57,15 @@ pub fn run(
     let mut sent = 0;
     loop {
         let due = store::due_for_reminder(conn, now.naive_utc(), (now + lead).naive_utc(), BATCH)?;
-        for candidate in &due {
-            let booked_ahead = candidate.created_at + lead <= candidate.starts_at;
+        // Those confirmed inside the lead need nothing: one statement marks
+        // them all, instead of a transaction each.
+        let (ahead, late): (Vec<_>, Vec<_>) =
+            due.iter().partition(|c| c.created_at + lead <= c.starts_at);
+        let late: Vec<&str> = late.iter().map(|c| c.id.as_str()).collect();
+        store::claim_reminders(conn, &late, now.naive_utc())?;
+        for candidate in ahead {
             let queued = write_transaction(conn, |tx| -> Result<bool, ApiError> {
-                if !store::claim_reminder(tx, &candidate.id, now.naive_utc())? || !booked_ahead {
+                if store::claim_reminders(tx, &[&candidate.id], now.naive_utc())? == 0 {
                     return Ok(false);
                 }
                 let Some(row) = store::find(tx, &candidate.id)? else {

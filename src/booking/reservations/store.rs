@@ -422,15 +422,19 @@ pub fn due_for_reminder(
         .load(c))
 }
 
-/// Marks the reservation handled by the reminder pass; answers whether
-/// this call did (another pass may have been first).
-pub fn claim_reminder(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    let changed = diesel::update(
-        reservations::table
-            .find(id)
-            .filter(reservations::reminder_handled_at.is_null()),
-    )
-    .set(reservations::reminder_handled_at.eq(Some(now)))
-    .execute(conn)?;
-    Ok(changed == 1)
+/// Marks those of `ids` no pass has handled as handled by this one;
+/// answers how many it marked (another pass may have been first).
+pub fn claim_reminders(conn: &mut DbConn, ids: &[&str], now: NaiveDateTime) -> QueryResult<usize> {
+    let mut claimed = 0;
+    // In chunks, for SQLite's limit on bound parameters.
+    for chunk in ids.chunks(500) {
+        claimed += on_backend!(conn, |c| diesel::update(
+            reservations::table
+                .filter(reservations::id.eq_any(chunk))
+                .filter(reservations::reminder_handled_at.is_null())
+        )
+        .set(reservations::reminder_handled_at.eq(Some(now)))
+        .execute(c))?;
+    }
+    Ok(claimed)
 }
