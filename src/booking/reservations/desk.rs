@@ -5,12 +5,12 @@
 
 use actix_web::{get, post, web};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::routes::reservation_id;
 use super::store::{self, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
-use super::view::{Reservation, ReservationStatus, Views, local_midnight, zone};
+use super::view::{IdentityDocument, Reservation, ReservationStatus, Views, local_midnight, zone};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
 use crate::booking::catalogue::store::department_time_zone;
@@ -143,28 +143,6 @@ async fn department_reservations(
         })
         .await?;
     Ok(web::Json(page))
-}
-
-/// The kinds of document that prove identity at the visit (R-BK-06 d).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(example = "id_card")]
-pub enum IdentityDocument {
-    IdCard,
-    Passport,
-    DrivingLicence,
-    ResidencePermit,
-}
-
-impl IdentityDocument {
-    fn as_str(self) -> &'static str {
-        match self {
-            IdentityDocument::IdCard => "id_card",
-            IdentityDocument::Passport => "passport",
-            IdentityDocument::DrivingLicence => "driving_licence",
-            IdentityDocument::ResidencePermit => "residence_permit",
-        }
-    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -49,6 +49,41 @@ impl ReservationStatus {
     }
 }
 
+/// The kinds of document that prove identity at the visit (R-BK-06 d).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(example = "id_card")]
+pub enum IdentityDocument {
+    IdCard,
+    Passport,
+    DrivingLicence,
+    ResidencePermit,
+}
+
+impl IdentityDocument {
+    const ALL: [IdentityDocument; 4] = [
+        IdentityDocument::IdCard,
+        IdentityDocument::Passport,
+        IdentityDocument::DrivingLicence,
+        IdentityDocument::ResidencePermit,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentityDocument::IdCard => "id_card",
+            IdentityDocument::Passport => "passport",
+            IdentityDocument::DrivingLicence => "driving_licence",
+            IdentityDocument::ResidencePermit => "residence_permit",
+        }
+    }
+
+    fn parse(stored: &str) -> Option<IdentityDocument> {
+        IdentityDocument::ALL
+            .into_iter()
+            .find(|d| d.as_str() == stored)
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SlotTimes {
     #[schema(example = "0193a1b2-0000-7000-8000-000000000001")]
@@ -114,8 +149,7 @@ pub struct Reservation {
     /// What every visitor must send or bring (R-BK-05).
     pub required_documents: Vec<LocalizedText>,
     /// The document checked at the visit (R-BK-06 d).
-    #[schema(example = "id_card")]
-    pub identity_document: Option<String>,
+    pub identity_document: Option<IdentityDocument>,
     #[schema(example = "Δεν θα βρίσκομαι στην πόλη εκείνη την ημέρα.")]
     pub cancel_reason: Option<String>,
     #[serde(serialize_with = "crate::http::json_time::optional_rfc3339")]
@@ -261,6 +295,12 @@ impl Views {
         let zone = zone(context);
         let status = ReservationStatus::parse(&row.status)
             .ok_or_else(|| ApiError::internal(format!("unknown stored status {}", row.status)))?;
+        let identity_document = match row.identity_document.as_deref() {
+            None => None,
+            Some(stored) => Some(IdentityDocument::parse(stored).ok_or_else(|| {
+                ApiError::internal(format!("unknown stored identity document {stored}"))
+            })?),
+        };
         let legal_entity = row
             .legal_entity_name
             .zip(row.legal_entity_afm)
@@ -302,7 +342,7 @@ impl Views {
             },
             legal_entity,
             required_documents: required_documents.clone(),
-            identity_document: row.identity_document,
+            identity_document,
             cancel_reason: row.cancel_reason,
             checked_in_at: row.checked_in_at.map(|t| t.and_utc()),
             created_at: row.created_at.and_utc(),
