@@ -356,12 +356,7 @@ async fn a_malformed_code_names_the_field() {
         serde_json::json!({ "code": "12345" }),
         serde_json::json!({ "code": "12a456" }),
     ] {
-        let response = app
-            .post_as(&token, "/v1/auth/otp/verify")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_json_as(&token, "/v1/auth/otp/verify", &body).await;
         let problem = assert_problem(response, 422, "validation_failed").await;
         assert_eq!(problem.errors[0].field, "code");
     }

@@ -20,11 +20,8 @@ async fn booked(app: &TestApp, hours: i64) -> (Value, String) {
     let slot = &slots(app, &housing.id.to_string(), &[hours], 1).await[0];
     let citizen = app.sign_in(MARIA).await;
     let response = app
-        .post_as(&citizen, "/v1/reservations")
-        .json(&booking_body(slot))
-        .send()
-        .await
-        .unwrap();
+        .post_json_as(&citizen, "/v1/reservations", &booking_body(slot))
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     (
         response.json().await.unwrap(),

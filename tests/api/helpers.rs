@@ -185,6 +185,15 @@ impl TestApp {
 
 /// Checks that a response is problem+json with this status and code, and
 /// returns the problem for further checks.
+/// A problem's field errors as (field, code) pairs.
+pub fn named(problem: &Problem) -> Vec<(&str, &str)> {
+    problem
+        .errors
+        .iter()
+        .map(|e| (e.field.as_str(), e.code.as_str()))
+        .collect()
+}
+
 pub async fn assert_problem(response: Response, status: u16, code: &str) -> Problem {
     assert_eq!(
         response.status().as_u16(),
@@ -276,6 +285,20 @@ impl TestApp {
             .expect("the server answers");
         assert_eq!(response.status(), StatusCode::OK, "GET {path}");
         response
+    }
+
+    /// POSTs `body` as JSON as the holder of `token`.
+    pub async fn post_json_as(
+        &self,
+        token: &str,
+        path: &str,
+        body: &impl serde::Serialize,
+    ) -> reqwest::Response {
+        self.post_as(token, path)
+            .json(body)
+            .send()
+            .await
+            .expect("the server answers")
     }
 
     pub fn post_as(&self, token: &str, path: &str) -> reqwest::RequestBuilder {

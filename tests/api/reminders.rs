@@ -40,12 +40,7 @@ async fn queued_to(app: &TestApp, to: &str) -> Vec<(String, String)> {
 async fn book_as(app: &TestApp, token: &str, slot: &str, email: &str) -> Value {
     let mut body = booking_body(slot);
     body["email"] = email.into();
-    let response = app
-        .post_as(token, "/v1/reservations")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json_as(token, "/v1/reservations", &body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.unwrap()
 }

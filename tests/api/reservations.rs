@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::booking_support::{booking_body, citizens, service, set_window, slots};
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, named, spawn_app, spawn_app_with};
 
 const MARIA: &str = "123456783";
 
@@ -18,11 +18,8 @@ async fn app() -> TestApp {
 }
 
 async fn book(app: &TestApp, token: &str, slot_id: &str) -> reqwest::Response {
-    app.post_as(token, "/v1/reservations")
-        .json(&booking_body(slot_id))
-        .send()
+    app.post_json_as(token, "/v1/reservations", &booking_body(slot_id))
         .await
-        .unwrap()
 }
 
 async fn remaining(app: &TestApp, service_id: &str, slot_id: &str) -> i64 {
@@ -389,13 +386,14 @@ async fn book_each(app: &TestApp, tokens: &[String], slot: &str) -> Vec<String> 
 }
 
 async fn reschedule(app: &TestApp, token: &str, id: &str, slot: &str) -> u16 {
-    app.post_as(token, &format!("/v1/reservations/{id}/reschedule"))
-        .json(&json!({ "slot_id": slot }))
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    app.post_json_as(
+        token,
+        &format!("/v1/reservations/{id}/reschedule"),
+        &json!({ "slot_id": slot }),
+    )
+    .await
+    .status()
+    .as_u16()
 }
 
 #[tokio::test]
@@ -526,12 +524,7 @@ async fn r_bk_03_every_invalid_field_is_named() {
         "special_requirements": "x".repeat(501),
         "legal_entity": { "name": "", "afm": "123" }
     });
-    let response = app
-        .post_as(&token, "/v1/reservations")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let response = app.post_json_as(&token, "/v1/reservations", &body).await;
     let problem = assert_problem(response, 422, "validation_failed").await;
     let fields: HashSet<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
     let expected: HashSet<&str> = [
@@ -562,18 +555,9 @@ async fn r_bk_03_every_invalid_field_is_named() {
         (without_phone, "phone", "missing"),
         (body, "legal_entity.afm", "invalid_shape"),
     ] {
-        let response = app
-            .post_as(&token, "/v1/reservations")
-            .json(&sent)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_json_as(&token, "/v1/reservations", &sent).await;
         let problem = assert_problem(response, 422, "validation_failed").await;
-        let named: Vec<(&str, &str)> = problem
-            .errors
-            .iter()
-            .map(|e| (e.field.as_str(), e.code.as_str()))
-            .collect();
+        let named = named(&problem);
         assert_eq!(named, [(field, code)]);
     }
     assert_problem(
@@ -594,12 +578,7 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
     let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
     let mut body = booking_body(slot);
     body["legal_entity"] = entity.clone();
-    let refused = app
-        .post_as(&token, "/v1/reservations")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let refused = app.post_json_as(&token, "/v1/reservations", &body).await;
     let problem = assert_problem(refused, 422, "validation_failed").await;
     assert_eq!(problem.errors[0].field, "legal_entity");
 
@@ -608,11 +587,8 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
     let mut body = booking_body(slot);
     body["legal_entity"] = entity;
     let created: Value = app
-        .post_as(&token, "/v1/reservations")
-        .json(&body)
-        .send()
+        .post_json_as(&token, "/v1/reservations", &body)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -722,11 +698,12 @@ async fn someone_elses_reservation_cannot_be_changed_or_exported_and_a_move_stay
     assert_lines(&mine, &["METHOD:PUBLISH"]);
 
     let moved = app
-        .post_as(&maria, &format!("/v1/reservations/{id}/reschedule"))
-        .json(&json!({ "slot_id": elsewhere }))
-        .send()
-        .await
-        .unwrap();
+        .post_json_as(
+            &maria,
+            &format!("/v1/reservations/{id}/reschedule"),
+            &json!({ "slot_id": elsewhere }),
+        )
+        .await;
     let problem = assert_problem(moved, 422, "validation_failed").await;
     assert_eq!(problem.errors[0].field, "slot_id");
     assert_eq!(problem.errors[0].code, "other_service");
@@ -795,11 +772,12 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
 
     // Asked without a language: the messages keep the one booked in.
     let moved: Value = app
-        .post_as(&token, &format!("/v1/reservations/{id}/reschedule"))
-        .json(&json!({ "slot_id": pair[1] }))
-        .send()
+        .post_json_as(
+            &token,
+            &format!("/v1/reservations/{id}/reschedule"),
+            &json!({ "slot_id": pair[1] }),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -855,11 +833,12 @@ async fn r_bk_06_a_cancellation_is_confirmed_with_a_calendar_file_that_removes_t
     let booked: Value = book(&app, &token, slot).await.json().await.unwrap();
     let id = booked["id"].as_str().unwrap();
     let cancelled = app
-        .post_as(&token, &format!("/v1/reservations/{id}/cancel"))
-        .json(&json!({ "reason": "Δεν μπορώ να έρθω" }))
-        .send()
-        .await
-        .unwrap();
+        .post_json_as(
+            &token,
+            &format!("/v1/reservations/{id}/cancel"),
+            &json!({ "reason": "Δεν μπορώ να έρθω" }),
+        )
+        .await;
     assert_eq!(cancelled.status(), StatusCode::OK);
 
     let notice = app.next_message_to("maria@example.gr", 1).await;
