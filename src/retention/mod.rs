@@ -3,7 +3,7 @@
 //!
 //! One pass ([`run`]) anonymizes reservations six months after their start
 //! and purges what has served its purpose: ended sessions (absolute end or
-//! idle) with their one-time codes, one-time-code throttles, idempotency records, and
+//! idle) with their one-time codes, sign-ins never finished, one-time-code throttles, idempotency records, and
 //! delivered or abandoned outbox messages. The server runs a pass on a
 //! schedule ([`schedule::start`]); operators run one with `citizen-api
 //! retention run [--now RFC3339]`.
@@ -39,6 +39,7 @@ pub const OTP_THROTTLE_KEPT: Duration = Duration::days(1);
 pub struct Report {
     pub reservations_anonymized: usize,
     pub sessions_purged: usize,
+    pub login_states_purged: usize,
     pub otp_throttles_purged: usize,
     pub idempotency_records_purged: usize,
     pub outbox_messages_purged: usize,
@@ -63,6 +64,7 @@ pub fn run(
     Ok(Report {
         reservations_anonymized: store::anonymize_reservations(conn, anonymize_before(now), at)?,
         sessions_purged: store::purge_ended_sessions(conn, at, at - session_idle)?,
+        login_states_purged: store::purge_expired_login_states(conn, at)?,
         otp_throttles_purged: store::purge_otp_throttles(conn, at - OTP_THROTTLE_KEPT)?,
         idempotency_records_purged: store::purge_idempotency_records(conn, at - IDEMPOTENCY_KEPT)?,
         outbox_messages_purged: store::purge_finished_messages(conn, at - OUTBOX_KEPT)?,

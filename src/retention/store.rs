@@ -84,6 +84,27 @@ fixed_update! {
          (SELECT id FROM sessions WHERE expires_at <= ? OR last_seen_at <= ? LIMIT 1000)"
 }
 
+/// Sign-ins started and never finished, once their `state` has expired
+/// (ten minutes): nothing can use them any more.
+pub fn purge_expired_login_states(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<usize> {
+    in_batches(|| {
+        PurgeExpiredLoginStates {
+            now: &now,
+            again: &now,
+        }
+        .execute(conn)
+    })
+}
+
+fixed_update! {
+    PurgeExpiredLoginStates { now: NaiveDateTime as Timestamp, again: NaiveDateTime as Timestamp }
+    = "DELETE FROM login_states WHERE expires_at <= ? AND state_hash IN \
+         (SELECT state_hash FROM login_states WHERE expires_at <= ? LIMIT 1000)"
+}
+
 pub fn purge_otp_throttles(
     conn: &mut DbConn,
     last_sent_by: NaiveDateTime,

@@ -26,6 +26,13 @@ async fn metrics_count_requests_by_route_template_not_raw_path() {
     let id = "0190c0de-0000-7000-8000-000000000000";
     app.get(&format!("/v1/municipalities/{id}/services")).await;
     app.get("/no/such/route").await;
+    // Any client can invent a method; it must not become a series of its own.
+    let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
+    app.client
+        .request(brew, app.url("/v1/municipalities"))
+        .send()
+        .await
+        .unwrap();
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), 200);
     assert!(
@@ -43,6 +50,8 @@ async fn metrics_count_requests_by_route_template_not_raw_path() {
         "{text}"
     );
     assert!(!text.contains(id));
+    assert!(text.contains(r#"method="OTHER""#), "{text}");
+    assert!(!text.contains("BREW"), "{text}");
     assert!(text.contains("citizen_api_http_request_duration_seconds_bucket"));
     assert!(
         text.contains(r#"citizen_api_db_pool_connections{state="max"} 4"#),

@@ -196,10 +196,15 @@ async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purge
     };
     assert_eq!(me_status().await, 200);
 
+    // A sign-in started and never finished.
+    app.start_login(None).await;
+
     // Half an hour unused, the sessions have ended (idle) and go, long
-    // before their absolute end; nothing else is due.
+    // before their absolute end, and so does the unfinished sign-in's
+    // state (ten minutes); nothing else is due.
     let idle = pass(&app, now + Duration::minutes(31)).await;
     assert!(idle.sessions_purged >= 2, "{idle:?}");
+    assert_eq!(idle.login_states_purged, 1, "{idle:?}");
     assert_eq!(
         (idle.idempotency_records_purged, idle.outbox_messages_purged),
         (0, 0),
