@@ -21,7 +21,7 @@ use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Profile, Settings};
 use crate::db::{Db, run_migrations};
 use crate::http::rate_limit::ClientRateLimit;
-use crate::http::{RouteTable, extractor_configs, render_problems};
+use crate::http::{RouteTable, cors, extractor_configs, render_problems};
 use crate::notify::Transports;
 use crate::notify::worker;
 use crate::ops::background::Background;
@@ -82,6 +82,7 @@ impl Application {
         let development_provider = AuthContext::development_provider_enabled(&settings)
             .then(|| web::Data::new(DevelopmentProvider::default()));
         let development = settings.profile == Profile::Development;
+        let allowed_origins = settings.auth.allowed_origins.clone();
 
         let mut server = HttpServer::new(move || {
             let (json, query, path) = extractor_configs(json_limit);
@@ -115,6 +116,7 @@ impl Application {
                 })
                 .default_service(web::to(crate::http::no_route))
                 .wrap(from_fn(render_problems))
+                .wrap(cors(&allowed_origins))
                 .wrap(from_fn(observe))
         })
         .listen(listener)?

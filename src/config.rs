@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::auth::settings::{AuthSettings, ContactRegistryKind, DEVELOPMENT_CLIENT_SECRET};
 use crate::booking::reservations::reminders::ReminderSettings;
 use crate::db::DatabaseUrl;
+use crate::http::is_origin;
 use crate::notify::NotifySettings;
 use crate::notify::config::SmtpTls;
 use crate::notify::config::{EmailTransportKind, SmsTransportKind};
@@ -202,6 +203,13 @@ impl Settings {
                 setting: "database.pool_size (CITIZEN_API_DATABASE__POOL_SIZE)",
                 problem: "0".into(),
                 expected: "a whole number of connections from 1 upwards",
+            });
+        }
+        if let Some(bad) = self.auth.allowed_origins.iter().find(|o| !is_origin(o)) {
+            return Err(ConfigError::Unacceptable {
+                setting: "auth.allowed_origins (CITIZEN_API_AUTH__ALLOWED_ORIGINS)",
+                problem: bad.clone(),
+                expected: "origins as browsers send them: scheme://host[:port], no path, no trailing slash",
             });
         }
         let url = self.database_url()?;
@@ -421,6 +429,19 @@ mod tests {
             settings.database_url().unwrap(),
             DatabaseUrl::Sqlite(PathBuf::from("var/citizen-api.db"))
         );
+    }
+
+    #[test]
+    fn an_allowed_origin_with_a_path_or_trailing_slash_is_refused_at_start() {
+        let mut settings = Settings::default();
+        settings.auth.allowed_origins = vec!["https://mydimos.kalamata.gr/".into()];
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("ALLOWED_ORIGINS") && err.contains("no trailing slash"),
+            "{err}"
+        );
+        settings.auth.allowed_origins = vec!["https://mydimos.kalamata.gr".into()];
+        settings.validate().unwrap();
     }
 
     #[test]

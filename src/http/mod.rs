@@ -1,6 +1,7 @@
 //! What every endpoint shares: problem+json errors, the language of error
 //! texts, extractor error handling, the 404/405 fallback, and pagination.
 
+mod cors;
 mod error;
 mod extractors;
 mod fallback;
@@ -13,6 +14,7 @@ pub mod problem_docs;
 pub mod rate_limit;
 mod validation;
 
+pub use cors::{cors, is_origin};
 pub use error::{ApiError, ErrorCode, FieldError, FieldProblem, Problem, Text, render_problems};
 pub use extractors::{extractor_configs, parse_optional_json, parse_path_id};
 pub use fallback::{RouteTable, no_route};

@@ -162,3 +162,65 @@ async fn work_is_run_again_only_when_the_connection_closed_before_its_first_stat
     assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
     assert_eq!(attempts.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn an_allowed_frontend_may_call_the_api_from_its_own_origin_with_credentials() {
+    let app = spawn_app().await;
+    let frontend = "http://127.0.0.1:8080";
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/v1/reservations"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, idempotency-key",
+            )
+            .send()
+    };
+    let allowed = preflight(frontend).await.unwrap();
+    assert_eq!(allowed.status(), 200);
+    let headers = allowed.headers();
+    assert_eq!(headers["access-control-allow-origin"], frontend);
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    let methods = headers["access-control-allow-methods"].to_str().unwrap();
+    assert!(methods.contains("POST"), "{methods}");
+    let allowed_headers = headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allowed_headers.contains("idempotency-key"),
+        "{allowed_headers}"
+    );
+
+    // Another origin gets no CORS headers: the browser keeps the answer
+    // from its page.
+    let foreign = preflight("https://evil.example").await.unwrap();
+    assert!(
+        !foreign
+            .headers()
+            .contains_key("access-control-allow-origin"),
+        "{:?}",
+        foreign.headers()
+    );
+
+    // An actual answer names the origin and lets the page read the headers
+    // it needs.
+    let answer = app
+        .client
+        .get(app.url("/v1/municipalities"))
+        .header("origin", frontend)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.headers()["access-control-allow-origin"], frontend);
+    let exposed = answer.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for name in ["x-request-id", "ratelimit-remaining", "idempotent-replayed"] {
+        assert!(exposed.contains(name), "{name} in {exposed}");
+    }
+}
