@@ -10,7 +10,8 @@ use std::time::Duration;
 use chrono::Utc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -116,6 +117,13 @@ impl Application {
                 })
                 .default_service(web::to(crate::http::no_route))
                 .wrap(from_fn(render_problems))
+                // Answers carry personal data: no cache keeps them unless a
+                // handler says otherwise, and no browser sniffs a type.
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::CACHE_CONTROL, "no-store"))
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff")),
+                )
                 .wrap(cors(&allowed_origins))
                 .wrap(from_fn(observe))
         })

@@ -212,6 +212,20 @@ impl Settings {
                 expected: "origins as browsers send them: scheme://host[:port], no path, no trailing slash",
             });
         }
+        // `return_to` is accepted when it starts with an entry; an entry that
+        // does not end its host with a `/` would also admit
+        // `https://mydimos.gr.evil.example`.
+        let prefix = |entry: &String| {
+            entry.ends_with('/')
+                && url::Url::parse(entry).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+        };
+        if let Some(bad) = self.auth.return_to_allowlist.iter().find(|e| !prefix(e)) {
+            return Err(ConfigError::Unacceptable {
+                setting: "auth.return_to_allowlist (CITIZEN_API_AUTH__RETURN_TO_ALLOWLIST)",
+                problem: bad.clone(),
+                expected: "http(s) URLs ending in /, e.g. https://mydimos.kalamata.gr/",
+            });
+        }
         let url = self.database_url()?;
         if self.profile == Profile::Production {
             if matches!(url, DatabaseUrl::Sqlite(_)) && !self.database.allow_sqlite_in_production {
@@ -441,6 +455,16 @@ mod tests {
             "{err}"
         );
         settings.auth.allowed_origins = vec!["https://mydimos.kalamata.gr".into()];
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn a_return_to_prefix_must_end_in_a_slash() {
+        let mut settings = Settings::default();
+        settings.auth.return_to_allowlist = vec!["https://mydimos.kalamata.gr".into()];
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("RETURN_TO_ALLOWLIST"), "{err}");
+        settings.auth.return_to_allowlist = vec!["https://mydimos.kalamata.gr/".into()];
         settings.validate().unwrap();
     }
 

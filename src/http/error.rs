@@ -406,7 +406,7 @@ pub async fn render_problems(
     let Some(error) = response.response().error() else {
         return Ok(response.map_into_left_body());
     };
-    let rendered = match error.as_error::<ApiError>() {
+    let mut rendered = match error.as_error::<ApiError>() {
         Some(_) if lang == Lang::El => return Ok(response.map_into_left_body()),
         Some(api_error) => api_error.render(lang),
         None => {
@@ -417,6 +417,13 @@ pub async fn render_problems(
             ApiError::new(ErrorCode::for_status(status)).render(lang)
         }
     };
+    // What other layers said on the answer (RateLimit-*, Retry-After,
+    // Allow, ...) stays; only the body and its own headers are new.
+    for (name, value) in response.headers() {
+        if !rendered.headers().contains_key(name) {
+            rendered.headers_mut().append(name.clone(), value.clone());
+        }
+    }
     Ok(response.into_response(rendered).map_into_right_body())
 }
 

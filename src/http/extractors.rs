@@ -4,6 +4,7 @@
 use std::str::FromStr;
 
 use actix_web::error::{JsonPayloadError, PayloadError, QueryPayloadError};
+use actix_web::http::header::{self, HeaderMap};
 use actix_web::web::{JsonConfig, PathConfig, QueryConfig};
 
 use super::{ApiError, ErrorCode, FieldError, Text};
@@ -47,12 +48,25 @@ fn json_error(error: JsonPayloadError) -> ApiError {
 }
 
 /// For a body read by hand (one that may be empty): the same answers as
-/// the JSON extractor's.
+/// the JSON extractor's, `415` for one that is not `application/json`
+/// included.
 pub fn parse_optional_json<T: serde::de::DeserializeOwned + Default>(
+    headers: &HeaderMap,
     body: &[u8],
 ) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| {
+            m.type_() == mime::APPLICATION
+                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+        });
+    if !json {
+        return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
     }
     super::json_body::deserialize(body)
 }

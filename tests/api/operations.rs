@@ -216,6 +216,9 @@ async fn an_allowed_frontend_may_call_the_api_from_its_own_origin_with_credentia
         .unwrap();
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.headers()["access-control-allow-origin"], frontend);
+    // Nothing is cached or type-sniffed by default.
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    assert_eq!(answer.headers()["x-content-type-options"], "nosniff");
     let exposed = answer.headers()["access-control-expose-headers"]
         .to_str()
         .unwrap()

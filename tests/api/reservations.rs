@@ -304,6 +304,14 @@ async fn cancelling_frees_the_seat_once() {
         .await
         .unwrap();
     assert_problem(malformed, 400, "malformed_json").await;
+    let not_json = app
+        .post_as(&token, &format!("/v1/reservations/{id}/cancel"))
+        .header("content-type", "text/plain")
+        .body("{\"reason\":\"x\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(not_json, 415, "unsupported_media_type").await;
     // And the citizen may book that service again.
     assert_eq!(book(&app, &token, slot).await.status(), StatusCode::CREATED);
 }

@@ -338,6 +338,7 @@ pub struct Cancellation {
 )]
 #[post("/v1/reservations/{reservation_id}/cancel")]
 async fn cancel(
+    req: HttpRequest,
     session: CurrentSession,
     path: web::Path<String>,
     body: web::Bytes,
@@ -347,7 +348,7 @@ async fn cancel(
 ) -> Result<web::Json<Reservation>, ApiError> {
     let id = reservation_id(&path)?;
     // The body is optional: none at all means no reason given.
-    let cancellation: Cancellation = parse_optional_json(&body)?;
+    let cancellation: Cancellation = parse_optional_json(req.headers(), &body)?;
     let mut v = Validation::default();
     let reason = v.free_text("reason", cancellation.reason.as_deref(), 500);
     v.finish()?;
