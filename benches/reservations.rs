@@ -600,10 +600,24 @@ async fn sign_in(client: &reqwest::Client, base: &str, afm: &str) -> anyhow::Res
     };
     let login = client.get(format!("{base}/v1/auth/login")).send().await?;
     let mut authorize = reqwest::Url::parse(&location(&login)?)?;
+    // The callback signs in only the browser holding the login's cookie.
+    let cookie = login
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .ok_or_else(|| anyhow::anyhow!("the login set no cookie"))?
+        .to_owned();
     authorize.query_pairs_mut().append_pair("login_hint", afm);
     let approved = client.get(authorize).send().await?;
     let callback = location(&approved)?;
-    let answer: serde_json::Value = client.get(callback).send().await?.json().await?;
+    let answer: serde_json::Value = client
+        .get(callback)
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await?
+        .json()
+        .await?;
     answer["token"]
         .as_str()
         .map(str::to_owned)

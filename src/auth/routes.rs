@@ -1,5 +1,6 @@
 //! `/v1/auth/*` and `/v1/me`: TAXISnet login, one-time codes, logout.
 
+use actix_web::cookie::{Cookie, SameSite, time};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, Utc};
@@ -85,7 +86,7 @@ pub struct LoginQuery {
     tag = "authentication",
     params(LoginQuery),
     responses(
-        (status = 302, description = "To the TAXISnet authorize page.", headers(("Location" = String))),
+        (status = 302, description = "To the TAXISnet authorize page. Sets the `login_state` cookie: the callback signs in only the browser that holds it.", headers(("Location" = String), ("Set-Cookie" = String))),
         (status = 422, response = ValidationFailed),
         (status = 429, response = RateLimited),
     )
@@ -126,9 +127,36 @@ async fn login(
     db.run(move |conn| Ok(store::insert_login_state(conn, &row)?))
         .await?;
     Ok(HttpResponse::Found()
+        .cookie(login_cookie(&start.state, auth.cookie_secure))
         .insert_header((header::LOCATION, start.url))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())
+}
+
+/// The browser that started a sign-in keeps its `state` in a cookie, and
+/// the callback signs in only the browser that shows it (RFC 6749 10.12).
+/// Without it, anyone could send a citizen the callback of a sign-in they
+/// started themselves, and the citizen would book as them. Lax, so that
+/// the provider's redirect back (a top-level GET) carries it; ten minutes,
+/// as the state lives.
+const LOGIN_COOKIE: &str = "login_state";
+
+fn login_cookie(state: &str, secure: bool) -> Cookie<'static> {
+    Cookie::build(LOGIN_COOKIE, state.to_owned())
+        .path("/v1/auth")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::minutes(10))
+        .finish()
+}
+
+/// Whether this request comes from the browser that started the sign-in
+/// of `state`. Compared as hashes, so the time taken says nothing about
+/// the value.
+fn started_here(req: &HttpRequest, state: &str) -> bool {
+    req.cookie(LOGIN_COOKIE)
+        .is_some_and(|c| sha256_hex(c.value()) == sha256_hex(state))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -169,6 +197,7 @@ pub struct LoginAnswer {
 )]
 #[get("/callback")]
 async fn callback(
+    req: HttpRequest,
     query: web::Query<CallbackQuery>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
@@ -176,6 +205,7 @@ async fn callback(
     let query = query.into_inner();
     let state = query
         .state
+        .filter(|state| started_here(&req, state))
         .ok_or(ApiError::new(ErrorCode::InvalidLoginState))?;
     let now = auth.clock.now();
     let hash = sha256_hex(&state);
@@ -227,6 +257,8 @@ async fn callback(
         })
         .await?;
     let cookie = session_cookie(&token, auth.cookie_secure, lifetime);
+    let mut used = login_cookie("", auth.cookie_secure);
+    used.make_removal();
     let user = Me::from(WithRoles {
         session: CurrentSession::from_row(session.0, idle)?,
         roles: session.1,
@@ -234,10 +266,12 @@ async fn callback(
     Ok(match pending.return_to {
         Some(url) => HttpResponse::SeeOther()
             .cookie(cookie)
+            .cookie(used)
             .insert_header((header::LOCATION, url))
             .finish(),
         None => HttpResponse::Ok()
             .cookie(cookie)
+            .cookie(used)
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(LoginAnswer {
                 token,

@@ -48,7 +48,7 @@ problem_responses! {
     Unauthenticated => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
     Forbidden => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
     RateLimited => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
-    BadLogin => "`invalid_login_state`: the `state` is unknown, used or expired; `login_failed`: TAXISnet declined or refused the code.";
+    BadLogin => "`invalid_login_state`: the `state` is unknown, used or expired, or this browser did not start the login (no matching `login_state` cookie); `login_failed`: TAXISnet declined or refused the code.";
     IdentityProviderError => "`identity_provider_error`: TAXISnet could not be reached or answered nonsense.";
     NoCertifiedMobile => "`no_certified_mobile`: no mobile is certified for this AFM in the National Registry of Communication.";
     ContactRegistryUnavailable => "`contact_registry_unavailable`: the National Registry of Communication could not be asked.";

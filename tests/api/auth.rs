@@ -32,7 +32,9 @@ async fn me_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> Value {
 async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
     let app = spawn_app().await;
     let return_to = "http://127.0.0.1:8080/after-login";
-    let authorize = app.start_login(Some(return_to)).await;
+    let login = app.start_login(Some(return_to)).await;
+    let authorize = &login.authorize;
+    assert!(login.cookie.starts_with("login_state="), "{}", login.cookie);
     let query: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
     assert!(
         authorize
@@ -54,12 +56,16 @@ async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
         .unwrap();
     assert!(page.contains("Παπαδοπούλου") && page.contains(MARIA));
 
-    let callback = app.approve(&authorize, MARIA).await;
-    let response = app.client.get(&callback).send().await.unwrap();
+    let callback = app.approve(&login, MARIA).await;
+    let response = login.callback(&app, &callback).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], return_to);
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
+    let set_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("sid="))
         .unwrap()
         .to_owned();
     assert!(set_cookie.starts_with("sid="), "{set_cookie}");
@@ -109,11 +115,10 @@ async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
 #[tokio::test]
 async fn without_return_to_the_callback_answers_the_session_as_json() {
     let app = spawn_app().await;
-    let authorize = app.start_login(None).await;
-    let callback = app.approve(&authorize, MARIA).await;
-    let answer: Value = app
-        .client
-        .get(callback)
+    let login = app.start_login(None).await;
+    let callback = app.approve(&login, MARIA).await;
+    let answer: Value = login
+        .callback(&app, &callback)
         .send()
         .await
         .unwrap()
@@ -137,13 +142,18 @@ async fn without_return_to_the_callback_answers_the_session_as_json() {
 #[tokio::test]
 async fn a_replayed_or_forged_state_is_refused() {
     let app = spawn_app().await;
-    let authorize = app.start_login(None).await;
-    let callback = app.approve(&authorize, MARIA).await;
+    let login = app.start_login(None).await;
+    let callback = app.approve(&login, MARIA).await;
     assert_eq!(
-        app.client.get(&callback).send().await.unwrap().status(),
+        login
+            .callback(&app, &callback)
+            .send()
+            .await
+            .unwrap()
+            .status(),
         StatusCode::OK
     );
-    let replay = app.client.get(&callback).send().await.unwrap();
+    let replay = login.callback(&app, &callback).send().await.unwrap();
     assert_problem(replay, 400, "invalid_login_state").await;
 
     for query in ["?code=abc&state=forged", "?code=abc", ""] {
@@ -153,13 +163,41 @@ async fn a_replayed_or_forged_state_is_refused() {
 }
 
 #[tokio::test]
+async fn a_callback_signs_in_only_the_browser_that_started_the_login() {
+    let app = spawn_app().await;
+    // Someone starts a sign-in and approves it as themselves, then sends
+    // the callback to a citizen (login CSRF): the citizen's browser lacks
+    // the cookie, so the callback is refused, and the state stays usable
+    // by the one who started it.
+    let login = app.start_login(None).await;
+    let callback = app.approve(&login, MARIA).await;
+    let bare = app.client.get(&callback).send().await.unwrap();
+    assert_problem(bare, 400, "invalid_login_state").await;
+    let other = app.start_login(None).await;
+    let mismatched = other.callback(&app, &callback).send().await.unwrap();
+    assert_problem(mismatched, 400, "invalid_login_state").await;
+
+    let own = login.callback(&app, &callback).send().await.unwrap();
+    assert_eq!(own.status(), StatusCode::OK);
+    // The used cookie is taken back.
+    let removed = own
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("login_state="))
+        .expect("the callback clears the login cookie");
+    assert!(removed.contains("Max-Age=0"), "{removed}");
+}
+
+#[tokio::test]
 async fn a_login_state_expires_after_ten_minutes() {
     let app = spawn_app().await;
-    let authorize = app.start_login(None).await;
-    let callback = app.approve(&authorize, MARIA).await;
+    let login = app.start_login(None).await;
+    let callback = app.approve(&login, MARIA).await;
     app.clock.advance(Duration::minutes(11));
     assert_problem(
-        app.client.get(callback).send().await.unwrap(),
+        login.callback(&app, &callback).send().await.unwrap(),
         400,
         "invalid_login_state",
     )
@@ -169,24 +207,20 @@ async fn a_login_state_expires_after_ten_minutes() {
 #[tokio::test]
 async fn a_refused_code_or_a_declined_login_is_login_failed() {
     let app = spawn_app().await;
-    let authorize = app.start_login(None).await;
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    let response = app
-        .get(&format!("/v1/auth/callback?code=not-issued&state={state}"))
-        .await;
+    let login = app.start_login(None).await;
+    let url = app.url(&format!(
+        "/v1/auth/callback?code=not-issued&state={}",
+        login.state()
+    ));
+    let response = login.callback(&app, &url).send().await.unwrap();
     assert_problem(response, 400, "login_failed").await;
 
     // An invalid AFM at the provider comes back as error=access_denied.
-    let authorize = app.start_login(None).await;
-    let callback = app.approve(&authorize, "123456789").await;
+    let login = app.start_login(None).await;
+    let callback = app.approve(&login, "123456789").await;
     assert!(callback.contains("error=access_denied"));
     assert_problem(
-        app.client.get(callback).send().await.unwrap(),
+        login.callback(&app, &callback).send().await.unwrap(),
         400,
         "login_failed",
     )
@@ -524,15 +558,12 @@ fn against(provider: &str) -> impl FnOnce(&mut citizen_api::Settings) + '_ {
 }
 
 async fn callback_with_any_code(app: &crate::helpers::TestApp) -> reqwest::Response {
-    let authorize = app.start_login(None).await;
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
-    app.get(&format!("/v1/auth/callback?code=anything&state={state}"))
-        .await
+    let login = app.start_login(None).await;
+    let url = app.url(&format!(
+        "/v1/auth/callback?code=anything&state={}",
+        login.state()
+    ));
+    login.callback(app, &url).send().await.unwrap()
 }
 
 const TOKEN_ANSWER: &str = r#"{"access_token":"t","token_type":"bearer","expires_in":3600}"#;

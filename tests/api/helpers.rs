@@ -213,24 +213,54 @@ pub async fn assert_problem(response: Response, status: u16, code: &str) -> Prob
     problem
 }
 
+/// A sign-in a browser started: where the provider signs in, and the
+/// `login_state` cookie that browser holds (`name=value`).
+pub struct Login {
+    pub authorize: reqwest::Url,
+    pub cookie: String,
+}
+
+impl Login {
+    /// The `state` the sign-in was started with.
+    pub fn state(&self) -> String {
+        self.authorize
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .expect("the authorize URL carries the state")
+            .1
+            .into_owned()
+    }
+
+    /// GETs a callback URL as the browser that started the sign-in.
+    pub fn callback(&self, app: &TestApp, url: &str) -> reqwest::RequestBuilder {
+        app.client.get(url).header("cookie", &self.cookie)
+    }
+}
+
 /// The sign-in steps a browser takes, driven over HTTP against the
 /// development TAXISnet provider.
 impl TestApp {
-    /// `GET /v1/auth/login[?return_to]`: the provider's authorize URL.
-    pub async fn start_login(&self, return_to: Option<&str>) -> reqwest::Url {
+    /// `GET /v1/auth/login[?return_to]`: the provider's authorize URL, and
+    /// the cookie the browser keeps for the callback.
+    pub async fn start_login(&self, return_to: Option<&str>) -> Login {
         let mut url = reqwest::Url::parse(&self.url("/v1/auth/login")).unwrap();
         if let Some(return_to) = return_to {
             url.query_pairs_mut().append_pair("return_to", return_to);
         }
         let response = self.client.get(url).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FOUND, "login redirects");
-        reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap()
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        Login {
+            authorize: reqwest::Url::parse(response.headers()["location"].to_str().unwrap())
+                .unwrap(),
+            cookie: cookie.split(';').next().unwrap().to_owned(),
+        }
     }
 
     /// The provider approves `afm` (`login_hint`) and redirects to the
     /// callback; answers the callback URL.
-    pub async fn approve(&self, authorize: &reqwest::Url, afm: &str) -> String {
-        let mut url = authorize.clone();
+    pub async fn approve(&self, login: &Login, afm: &str) -> String {
+        let mut url = login.authorize.clone();
         url.query_pairs_mut().append_pair("login_hint", afm);
         let response = self.client.get(url).send().await.unwrap();
         assert_eq!(
@@ -243,9 +273,9 @@ impl TestApp {
 
     /// Signs in as `afm` and answers the session token.
     pub async fn sign_in(&self, afm: &str) -> String {
-        let authorize = self.start_login(None).await;
-        let callback = self.approve(&authorize, afm).await;
-        let response = self.client.get(callback).send().await.unwrap();
+        let login = self.start_login(None).await;
+        let callback = self.approve(&login, afm).await;
+        let response = login.callback(self, &callback).send().await.unwrap();
         let status = response.status();
         let answer: serde_json::Value = response.json().await.unwrap();
         assert_eq!(status, StatusCode::OK, "the callback signs in: {answer}");
