@@ -252,7 +252,11 @@ impl Settings {
     fn refuse_development_settings(&self) -> Result<(), ConfigError> {
         let auth = &self.auth;
         let smtp = &self.notify.email.smtp;
-        let refusals: [(bool, &'static str, &'static str); 12] = [
+        // R-BK-12: all transfers are encrypted, to the services this one
+        // calls as to the browsers it answers.
+        let https = |url: &str| url.starts_with("https://");
+        let plain = |url: &Option<String>| url.as_deref().is_some_and(|u| !https(u));
+        let refusals: [(bool, &'static str, &'static str); 15] = [
             (
                 self.demo_data,
                 "demo_data (CITIZEN_API_DEMO_DATA)",
@@ -310,9 +314,29 @@ impl Settings {
                 "give both or neither: one alone would send mail without signing in, and a relay that wants a login refuses it only at the first confirmation",
             ),
             (
-                smtp.username.is_some() && smtp.tls == SmtpTls::None,
+                smtp.tls == SmtpTls::None,
                 "notify.email.smtp.tls (CITIZEN_API_NOTIFY__EMAIL__SMTP__TLS)",
-                "the SMTP login would cross the network in clear text; use starttls or tls",
+                "confirmations carry names and appointments, and a login would cross the network in clear text; use starttls or tls",
+            ),
+            (
+                !auth.public_base_url.as_deref().is_some_and(https),
+                "auth.public_base_url (CITIZEN_API_AUTH__PUBLIC_BASE_URL)",
+                "TAXISnet's redirect_uri and the links in e-mails are made from it; set the service's public https:// address",
+            ),
+            (
+                auth.allowed_origins.iter().any(|o| !https(o))
+                    || auth.return_to_allowlist.iter().any(|r| !https(r)),
+                "auth.allowed_origins / auth.return_to_allowlist (CITIZEN_API_AUTH__ALLOWED_ORIGINS, __RETURN_TO_ALLOWLIST)",
+                "production frontends are served over https; http:// entries (the development defaults among them) would trust pages sent in clear text",
+            ),
+            (
+                plain(&auth.taxisnet.authorize_url)
+                    || plain(&auth.taxisnet.token_url)
+                    || plain(&auth.taxisnet.userinfo_url)
+                    || plain(&auth.contact_registry.url)
+                    || plain(&self.notify.sms.gateway_url),
+                "the TAXISnet, contact registry and SMS gateway URLs",
+                "codes, tokens, AFMs and mobile numbers cross them; use https:// URLs",
             ),
             (
                 self.secrets.hmac_key.is_none(),
@@ -371,6 +395,9 @@ mod tests {
             Some("https://www1.gsis.gr/oauth2server/userinfo?format=xml".into());
         taxisnet.client_secret = Some("issued-by-gsis".into());
         settings.auth.development_provider = false;
+        settings.auth.public_base_url = Some("https://api.mydimos.example".into());
+        settings.auth.allowed_origins = vec!["https://mydimos.example".into()];
+        settings.auth.return_to_allowlist = vec!["https://mydimos.example/".into()];
         settings.auth.contact_registry.kind = ContactRegistryKind::Http;
         settings.auth.contact_registry.url = Some("https://emep.example/api".into());
         settings.notify.sms.transport = SmsTransportKind::Http;
@@ -389,7 +416,7 @@ mod tests {
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
         type BreakIt = fn(&mut Settings);
-        let cases: [(BreakIt, &str); 11] = [
+        let cases: [(BreakIt, &str); 15] = [
             (
                 |s| s.auth.development_provider = true,
                 "DEVELOPMENT_PROVIDER",
@@ -424,6 +451,19 @@ mod tests {
             (
                 |s| s.notify.email.smtp.tls = SmtpTls::None,
                 "CITIZEN_API_NOTIFY__EMAIL__SMTP__TLS",
+            ),
+            (|s| s.auth.public_base_url = None, "PUBLIC_BASE_URL"),
+            (
+                |s| s.auth.public_base_url = Some("http://api.mydimos.example".into()),
+                "PUBLIC_BASE_URL",
+            ),
+            (
+                |s| s.auth.allowed_origins = AuthSettings::default().allowed_origins,
+                "ALLOWED_ORIGINS",
+            ),
+            (
+                |s| s.auth.contact_registry.url = Some("http://emep.example/api".into()),
+                "contact registry",
             ),
         ];
         for (break_it, setting) in cases {
