@@ -99,7 +99,12 @@ fn credential(req: &HttpRequest) -> Option<Credential> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        // RFC 7235: the scheme is case-insensitive (`bearer` is common).
+        .and_then(|v| {
+            v.get(..7)
+                .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+                .map(|_| &v[7..])
+        })
         .map(|t| Credential::Bearer(t.trim().to_owned()));
     bearer.or_else(|| {
         req.cookie(COOKIE_NAME)

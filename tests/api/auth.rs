@@ -137,6 +137,15 @@ async fn without_return_to_the_callback_answers_the_session_as_json() {
         .unwrap();
     assert_eq!(me["first_name"], "ΜΑΡΙΑ");
     assert_eq!(me["session_expires_at"], answer["expires_at"]);
+    // The scheme's case does not matter (RFC 7235).
+    let lower = app
+        .client
+        .get(app.url("/v1/me"))
+        .header("authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), StatusCode::OK);
 }
 
 #[tokio::test]
