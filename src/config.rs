@@ -415,8 +415,7 @@ mod tests {
 
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
-        type BreakIt = fn(&mut Settings);
-        let cases: [(BreakIt, &str); 15] = [
+        let cases: [(BreakIt, &str); 10] = [
             (
                 |s| s.auth.development_provider = true,
                 "DEVELOPMENT_PROVIDER",
@@ -448,10 +447,26 @@ mod tests {
                 |s| s.notify.email.smtp.password = None,
                 "CITIZEN_API_NOTIFY__EMAIL__SMTP__USERNAME",
             ),
-            (
-                |s| s.notify.email.smtp.tls = SmtpTls::None,
-                "CITIZEN_API_NOTIFY__EMAIL__SMTP__TLS",
-            ),
+        ];
+        refused_by_name(&cases);
+    }
+
+    type BreakIt = fn(&mut Settings);
+
+    /// Each case, applied to a complete production configuration, stops the
+    /// start with a message naming the setting.
+    fn refused_by_name(cases: &[(BreakIt, &str)]) {
+        for (break_it, setting) in cases {
+            let mut settings = production();
+            break_it(&mut settings);
+            let err = settings.validate().unwrap_err().to_string();
+            assert!(err.contains(setting), "{setting}: {err}");
+        }
+    }
+
+    #[test]
+    fn r_bk_12_production_refuses_plain_http_to_browsers_and_to_the_services_it_calls() {
+        refused_by_name(&[
             (|s| s.auth.public_base_url = None, "PUBLIC_BASE_URL"),
             (
                 |s| s.auth.public_base_url = Some("http://api.mydimos.example".into()),
@@ -462,16 +477,22 @@ mod tests {
                 "ALLOWED_ORIGINS",
             ),
             (
+                |s| s.auth.return_to_allowlist = vec!["http://mydimos.example/".into()],
+                "RETURN_TO_ALLOWLIST",
+            ),
+            (
                 |s| s.auth.contact_registry.url = Some("http://emep.example/api".into()),
                 "contact registry",
             ),
-        ];
-        for (break_it, setting) in cases {
-            let mut settings = production();
-            break_it(&mut settings);
-            let err = settings.validate().unwrap_err().to_string();
-            assert!(err.contains(setting), "{setting}: {err}");
-        }
+            (
+                |s| s.notify.sms.gateway_url = Some("http://sms.example/send".into()),
+                "SMS gateway",
+            ),
+            (
+                |s| s.notify.email.smtp.tls = SmtpTls::None,
+                "CITIZEN_API_NOTIFY__EMAIL__SMTP__TLS",
+            ),
+        ]);
     }
 
     #[test]
