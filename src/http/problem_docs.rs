@@ -2,12 +2,21 @@
 //! component with the [`Problem`](super::Problem) schema; [`document_errors`]
 //! adds the ones every operation can answer, so no operation lacks them.
 
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Type};
 
-fn problem_response(description: &str) -> Response {
-    ResponseBuilder::new()
+fn problem_response(name: &str, description: &str) -> Response {
+    let mut builder = ResponseBuilder::new();
+    for (header, text, kind) in headers_of(name) {
+        let doc = HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(kind.clone()))
+            .description(Some(*text))
+            .build();
+        builder = builder.header(*header, doc);
+    }
+    builder
         .description(description)
         .content(
             "application/problem+json",
@@ -18,6 +27,42 @@ fn problem_response(description: &str) -> Response {
         .build()
 }
 
+/// The headers an error answer carries besides the problem itself.
+fn headers_of(name: &str) -> &'static [(&'static str, &'static str, Type)] {
+    const RETRY_AFTER: (&str, &str, Type) = (
+        "Retry-After",
+        "Seconds to wait before trying again.",
+        Type::Integer,
+    );
+    match name {
+        "Unauthenticated" => &[(
+            "WWW-Authenticate",
+            "`Bearer realm=\"citizen-api\"` (RFC 6750).",
+            Type::String,
+        )],
+        "RateLimited" => &[
+            RETRY_AFTER,
+            (
+                "RateLimit-Limit",
+                "Requests allowed per minute from this client.",
+                Type::Integer,
+            ),
+            (
+                "RateLimit-Remaining",
+                "Requests left now: 0.",
+                Type::Integer,
+            ),
+            (
+                "RateLimit-Reset",
+                "Seconds until the allowance is whole again.",
+                Type::Integer,
+            ),
+        ],
+        "ServiceUnavailable" => &[RETRY_AFTER],
+        _ => &[],
+    }
+}
+
 macro_rules! problem_responses {
     ($( $(#[$doc:meta])* $name:ident => $description:literal; )+) => {
         $(
@@ -26,14 +71,14 @@ macro_rules! problem_responses {
 
             impl<'r> utoipa::ToResponse<'r> for $name {
                 fn response() -> (&'r str, RefOr<Response>) {
-                    (stringify!($name), problem_response($description).into())
+                    (stringify!($name), problem_response(stringify!($name), $description).into())
                 }
             }
         )+
 
         /// Every problem response, for the document's components.
         pub fn all() -> Vec<(String, RefOr<Response>)> {
-            vec![$( (stringify!($name).to_owned(), problem_response($description).into()), )+]
+            vec![$( (stringify!($name).to_owned(), problem_response(stringify!($name), $description).into()), )+]
         }
     };
 }

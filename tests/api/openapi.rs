@@ -100,3 +100,22 @@ fn every_schema_property_has_an_example() {
         missing.join("\n  ")
     );
 }
+
+/// The headers an integrator acts on are documented where they come: what
+/// to send after a 401, and how long to wait after a 429 or a 503.
+#[test]
+fn error_answers_document_the_headers_that_say_what_to_do_next() {
+    let document: Value = serde_json::from_str(COMMITTED).unwrap();
+    let responses = &document["components"]["responses"];
+    for (response, header) in [
+        ("Unauthenticated", "WWW-Authenticate"),
+        ("RateLimited", "Retry-After"),
+        ("RateLimited", "RateLimit-Remaining"),
+        ("ServiceUnavailable", "Retry-After"),
+    ] {
+        assert!(
+            responses[response]["headers"][header].is_object(),
+            "{response} documents {header}"
+        );
+    }
+}
