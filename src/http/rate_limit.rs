@@ -7,6 +7,7 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use actix_web::body::{EitherBody, MessageBody};
@@ -15,9 +16,9 @@ use actix_web::http::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use actix_web::middleware::Next;
 use actix_web::web;
 use governor::clock::{Clock, DefaultClock};
-use governor::middleware::StateInformationMiddleware;
+use governor::middleware::{StateInformationMiddleware, StateSnapshot};
 use governor::state::keyed::DefaultKeyedStateStore;
-use governor::{Quota, RateLimiter};
+use governor::{NotUntil, Quota, RateLimiter};
 
 use super::{ApiError, ErrorCode};
 
@@ -27,7 +28,13 @@ type KeyedLimiter =
 pub struct ClientRateLimit {
     limiter: KeyedLimiter,
     per_minute: u32,
+    checks: AtomicU64,
 }
+
+/// Every this many checks, addresses whose allowance is whole again are
+/// forgotten: they would be limited exactly as a new one, and otherwise
+/// every address that ever called would stay in memory.
+const PRUNE_EVERY: u64 = 4096;
 
 impl ClientRateLimit {
     pub fn per_minute(per_minute: u32) -> ClientRateLimit {
@@ -36,7 +43,23 @@ impl ClientRateLimit {
             limiter: RateLimiter::keyed(Quota::per_minute(n))
                 .with_middleware::<StateInformationMiddleware>(),
             per_minute: n.get(),
+            checks: AtomicU64::new(0),
         }
+    }
+
+    fn check(
+        &self,
+        address: &IpAddr,
+    ) -> Result<StateSnapshot, NotUntil<<DefaultClock as Clock>::Instant>> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.prune();
+        }
+        self.limiter.check_key(address)
+    }
+
+    fn prune(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
     }
 }
 
@@ -59,7 +82,7 @@ pub async fn limit_by_client_address(
         .peer_addr()
         .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
     let limit = HeaderValue::from(limits.per_minute);
-    match limits.limiter.check_key(&address) {
+    match limits.check(&address) {
         Ok(snapshot) => {
             let mut response = next.call(req).await?;
             let headers = response.headers_mut();
@@ -83,5 +106,27 @@ pub async fn limit_by_client_address(
             let (request, _) = req.into_parts();
             Ok(ServiceResponse::from_err(error, request).map_into_right_body())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_whose_allowance_is_whole_again_are_forgotten() {
+        // 60 000 a minute: one request's worth comes back in a millisecond.
+        let limits = ClientRateLimit::per_minute(60_000);
+        for n in 0..=255u8 {
+            limits.check(&IpAddr::from([10, 0, 0, n])).unwrap();
+        }
+        assert_eq!(limits.limiter.len(), 256);
+        std::thread::sleep(Duration::from_millis(20));
+        // The next check that completes a round of PRUNE_EVERY prunes.
+        let done = limits.checks.load(Ordering::Relaxed);
+        for _ in done..PRUNE_EVERY {
+            limits.check(&IpAddr::from([192, 0, 2, 1])).unwrap();
+        }
+        assert!(limits.limiter.len() <= 1, "{}", limits.limiter.len());
     }
 }
