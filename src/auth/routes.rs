@@ -16,8 +16,8 @@ use super::store::{self, LoginStateRow, SessionRow};
 use super::taxisnet::LoginError;
 use crate::db::Db;
 use crate::http::problem_docs::{
-    BadLogin, ContactRegistryUnavailable, Forbidden, IdentityProviderError, NoCertifiedMobile,
-    OtpRejected, RateLimited, Unauthenticated, ValidationFailed,
+    BadLogin, ContactRegistryUnavailable, Forbidden, NoCertifiedMobile, OtpRejected, RateLimited,
+    Unauthenticated, ValidationFailed,
 };
 use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Lang, Text, rate_limit};
 
@@ -192,7 +192,6 @@ pub struct LoginAnswer {
         (status = 303, description = "Signed in; to `return_to`.", headers(("Location" = String), ("Set-Cookie" = String))),
         (status = 400, response = BadLogin),
         (status = 429, response = RateLimited),
-        (status = 502, response = IdentityProviderError),
     )
 )]
 #[get("/callback")]

@@ -122,7 +122,7 @@ error_codes! {
         title("Η σύνδεση απέτυχε", "Login failed"),
         detail("Το TAXISnet δεν ολοκλήρωσε τη σύνδεση. Ξεκινήστε ξανά.",
                "TAXISnet did not complete the sign-in. Start again.");
-    IdentityProviderError = "identity_provider_error", BAD_GATEWAY,
+    IdentityProviderError = "identity_provider_error", BAD_REQUEST,
         title("Σφάλμα TAXISnet", "Identity provider error"),
         detail("Το TAXISnet δεν απάντησε σωστά. Δοκιμάστε ξανά σε λίγο.",
                "TAXISnet did not answer properly. Please try again shortly.");

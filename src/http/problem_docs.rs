@@ -35,11 +35,18 @@ fn headers_of(name: &str) -> &'static [(&'static str, &'static str, Type)] {
         Type::Integer,
     );
     match name {
-        "Unauthenticated" => &[(
-            "WWW-Authenticate",
-            "`Bearer realm=\"citizen-api\"` (RFC 6750).",
-            Type::String,
-        )],
+        "Unauthenticated" => &[
+            (
+                "WWW-Authenticate",
+                "`Bearer realm=\"citizen-api\"` (RFC 6750).",
+                Type::String,
+            ),
+            (
+                "Set-Cookie",
+                "Only when the request sent a `sid` cookie whose session is over: removes it (`sid=; Max-Age=0`).",
+                Type::String,
+            ),
+        ],
         "RateLimited" => &[
             RETRY_AFTER,
             (
@@ -93,8 +100,7 @@ problem_responses! {
     Unauthenticated => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
     Forbidden => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
     RateLimited => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
-    BadLogin => "`invalid_login_state`: the `state` is unknown, used or expired, or this browser did not start the login (no matching `login_state` cookie); `login_failed`: TAXISnet declined or refused the code.";
-    IdentityProviderError => "`identity_provider_error`: TAXISnet could not be reached or answered nonsense.";
+    BadLogin => "`invalid_login_state`: the `state` is unknown, used or expired, or this browser did not start the login (no matching `login_state` cookie); `login_failed`: TAXISnet declined or refused the code; `identity_provider_error`: TAXISnet could not be reached or answered something that is not a valid login.";
     NoCertifiedMobile => "`no_certified_mobile`: no mobile is certified for this AFM in the National Registry of Communication.";
     ContactRegistryUnavailable => "`contact_registry_unavailable`: the National Registry of Communication could not be asked.";
     BookingConflict => "`slot_full`: no seat left; `slot_unavailable`: past, outside the booking window or withdrawn; `already_booked`: the citizen already holds an upcoming reservation for this service.";

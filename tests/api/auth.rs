@@ -310,6 +310,36 @@ async fn logout_ends_the_session() {
     .await;
 }
 
+/// R-PH-17: a browser whose session ended (idle, signed out elsewhere) is
+/// told to drop the cookie, by the `401` itself, even on logout; a bearer
+/// caller has no cookie to drop and gets none.
+#[tokio::test]
+async fn r_ph_17_an_ended_session_sent_as_a_cookie_is_removed_by_the_401() {
+    let app = spawn_app().await;
+    let token = app.sign_in(MARIA).await;
+    app.clock.advance(Duration::minutes(31));
+    let cookie = format!("sid={token}");
+    let read = app.client.get(app.url("/v1/me")).header("cookie", &cookie);
+    let logout = app
+        .client
+        .post(app.url("/v1/auth/logout"))
+        .header("cookie", &cookie)
+        .header("origin", "http://127.0.0.1:8080");
+    for request in [read, logout] {
+        let response = request.send().await.unwrap();
+        let removal = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(removal.starts_with("sid=;"), "{removal}");
+        assert!(removal.contains("Max-Age=0"), "{removal}");
+        assert_problem(response, 401, "unauthenticated").await;
+    }
+    let bearer = app.get_as(&token, "/v1/me").send().await.unwrap();
+    assert!(bearer.headers().get("set-cookie").is_none());
+    assert_problem(bearer, 401, "unauthenticated").await;
+}
+
 #[tokio::test]
 async fn cookie_authenticated_changes_need_an_allowed_origin() {
     let app = spawn_app().await;
@@ -578,7 +608,7 @@ async fn callback_with_any_code(app: &crate::helpers::TestApp) -> reqwest::Respo
 const TOKEN_ANSWER: &str = r#"{"access_token":"t","token_type":"bearer","expires_in":3600}"#;
 
 #[tokio::test]
-async fn hostile_or_broken_userinfo_is_a_clear_502() {
+async fn hostile_or_broken_userinfo_is_a_clear_400() {
     let billion_laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><root><userinfo taxid="123456783" lastname="&lol2;" firstname="x"/></root>"#;
     let huge = format!(
         "<root><userinfo taxid=\"123456783\" lastname=\"{}\" firstname=\"x\"/></root>",
@@ -601,7 +631,7 @@ async fn hostile_or_broken_userinfo_is_a_clear_502() {
         let app = spawn_app_with(against(&provider.base)).await;
         assert_problem(
             callback_with_any_code(&app).await,
-            502,
+            400,
             "identity_provider_error",
         )
         .await;
@@ -610,7 +640,8 @@ async fn hostile_or_broken_userinfo_is_a_clear_502() {
 }
 
 #[tokio::test]
-async fn a_provider_that_refuses_the_code_is_login_failed_and_one_that_is_down_is_502() {
+async fn a_provider_that_refuses_the_code_is_login_failed_and_one_that_is_down_is_identity_provider_error()
+ {
     let provider = FakeHttp::start(vec![(
         "/oauth/token",
         Scripted::new(400, "application/json", r#"{"error":"invalid_grant"}"#),
@@ -622,7 +653,7 @@ async fn a_provider_that_refuses_the_code_is_login_failed_and_one_that_is_down_i
     let app = spawn_app_with(against(&down)).await;
     assert_problem(
         callback_with_any_code(&app).await,
-        502,
+        400,
         "identity_provider_error",
     )
     .await;
@@ -637,7 +668,7 @@ async fn a_provider_that_refuses_the_code_is_login_failed_and_one_that_is_down_i
     let app = spawn_app_with(against(&failing.base)).await;
     assert_problem(
         callback_with_any_code(&app).await,
-        502,
+        400,
         "identity_provider_error",
     )
     .await;
