@@ -6,7 +6,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::http::{FieldProblem, Problem, problem_docs};
+use crate::http::{FieldProblem, Problem, header_docs, problem_docs};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -69,6 +69,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .configure(crate::app::routes)
         .split_for_parts();
     problem_docs::document_errors(&mut document);
+    header_docs::document_headers(&mut document);
     document
 }
 

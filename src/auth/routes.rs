@@ -23,7 +23,7 @@ use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Lang, Text, rate_li
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
-        utoipa_actix_web::scope("/v1/auth")
+        utoipa_actix_web::scope(rate_limit::LIMITED_SCOPE)
             .wrap(actix_web::middleware::from_fn(
                 rate_limit::limit_by_client_address,
             ))

@@ -5,6 +5,7 @@ mod cors;
 mod error;
 mod extractors;
 mod fallback;
+pub mod header_docs;
 pub mod idempotency;
 mod json_body;
 pub mod json_time;

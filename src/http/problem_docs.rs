@@ -2,19 +2,16 @@
 //! component with the [`Problem`](super::Problem) schema; [`document_errors`]
 //! adds the ones every operation can answer, so no operation lacks them.
 
-use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Type};
 
+use super::header_docs::{NamedHeader, header, rate_limit};
+
 fn problem_response(name: &str, description: &str) -> Response {
     let mut builder = ResponseBuilder::new();
-    for (header, text, kind) in headers_of(name) {
-        let doc = HeaderBuilder::new()
-            .schema(ObjectBuilder::new().schema_type(kind.clone()))
-            .description(Some(*text))
-            .build();
-        builder = builder.header(*header, doc);
+    for (header, doc) in headers_of(name) {
+        builder = builder.header(header, doc);
     }
     builder
         .description(description)
@@ -27,46 +24,37 @@ fn problem_response(name: &str, description: &str) -> Response {
         .build()
 }
 
-/// The headers an error answer carries besides the problem itself.
-fn headers_of(name: &str) -> &'static [(&'static str, &'static str, Type)] {
-    const RETRY_AFTER: (&str, &str, Type) = (
-        "Retry-After",
-        "Seconds to wait before trying again.",
-        Type::Integer,
-    );
+/// The headers an error answer carries besides the problem itself (and
+/// besides those every answer carries, see `header_docs`).
+fn headers_of(name: &str) -> Vec<NamedHeader> {
+    let retry_after = || {
+        (
+            "Retry-After",
+            header(Type::Integer, "Seconds to wait before trying again."),
+        )
+    };
     match name {
-        "Unauthenticated" => &[
+        "Unauthenticated" => vec![
             (
                 "WWW-Authenticate",
-                "`Bearer realm=\"citizen-api\"` (RFC 6750).",
-                Type::String,
+                header(Type::String, "`Bearer realm=\"citizen-api\"` (RFC 6750)."),
             ),
             (
                 "Set-Cookie",
-                "Only when the request sent a `sid` cookie whose session is over: removes it (`sid=; Max-Age=0`).",
-                Type::String,
+                header(
+                    Type::String,
+                    "Only when the request sent a `sid` cookie whose session is over: removes it (`sid=; Max-Age=0`).",
+                ),
             ),
         ],
-        "RateLimited" => &[
-            RETRY_AFTER,
-            (
-                "RateLimit-Limit",
-                "Requests allowed per minute from this client.",
-                Type::Integer,
-            ),
-            (
-                "RateLimit-Remaining",
+        "RateLimited" => std::iter::once(retry_after())
+            .chain(rate_limit(
                 "Requests left now: 0.",
-                Type::Integer,
-            ),
-            (
-                "RateLimit-Reset",
                 "Seconds until the allowance is whole again.",
-                Type::Integer,
-            ),
-        ],
-        "ServiceUnavailable" => &[RETRY_AFTER],
-        _ => &[],
+            ))
+            .collect(),
+        "ServiceUnavailable" => vec![retry_after()],
+        _ => Vec::new(),
     }
 }
 

@@ -22,6 +22,11 @@ use governor::{NotUntil, Quota, RateLimiter};
 
 use super::{ApiError, ErrorCode};
 
+/// The scope whose every endpoint is limited per client address (the
+/// sign-in and one-time-code endpoints); the OpenAPI document says so on
+/// each of its answers.
+pub const LIMITED_SCOPE: &str = "/v1/auth";
+
 type KeyedLimiter =
     RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
 

@@ -119,3 +119,40 @@ fn error_answers_document_the_headers_that_say_what_to_do_next() {
         );
     }
 }
+
+/// The headers the document promises on an answer, unconditionally (not
+/// `Set-Cookie`, `Retry-After` or `Idempotent-Replayed`, which depend on
+/// the case), all arrive on that answer.
+#[tokio::test]
+async fn the_headers_the_document_promises_are_sent() {
+    let document: Value = serde_json::from_str(COMMITTED).unwrap();
+    let app = spawn_app().await;
+    let conditional = ["set-cookie", "retry-after", "idempotent-replayed"];
+    for (path, status) in [
+        ("/v1/auth/login", "302"),
+        ("/v1/municipalities", "200"),
+        ("/v1/me", "401"),
+    ] {
+        let mut response = &document["paths"][path]["get"]["responses"][status];
+        if let Some(reference) = response["$ref"].as_str() {
+            let name = reference.rsplit('/').next().unwrap();
+            response = &document["components"]["responses"][name];
+        }
+        let promised: Vec<String> = response["headers"]
+            .as_object()
+            .unwrap_or_else(|| panic!("GET {path} {status} documents no headers"))
+            .keys()
+            .map(|name| name.to_ascii_lowercase())
+            .filter(|name| !conditional.contains(&name.as_str()))
+            .collect();
+        assert!(promised.contains(&"x-request-id".to_owned()), "{path}");
+        let answer = app.get(path).await;
+        assert_eq!(answer.status().as_str(), status, "GET {path}");
+        for name in promised {
+            assert!(
+                answer.headers().contains_key(name.as_str()),
+                "GET {path} {status} lacks {name}"
+            );
+        }
+    }
+}

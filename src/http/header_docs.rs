@@ -1,0 +1,137 @@
+//! The response headers that middleware adds, in the OpenAPI document.
+//! Handlers do not set them, so their annotations cannot say them; this
+//! pass writes them on every response they appear on: `X-Request-Id` on
+//! all, `RateLimit-*` on every answer of a rate-limited scope, and
+//! `Idempotent-Replayed` on the successes of operations that take an
+//! `Idempotency-Key`.
+
+use utoipa::openapi::header::{Header, HeaderBuilder};
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::Response;
+use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr, Type};
+
+use super::idempotency::IDEMPOTENCY_KEY;
+use super::rate_limit::LIMITED_SCOPE;
+
+pub(super) type NamedHeader = (&'static str, Header);
+
+pub(super) fn header(kind: Type, description: &str) -> Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(kind))
+        .description(Some(description))
+        .build()
+}
+
+fn request_id() -> NamedHeader {
+    (
+        "X-Request-Id",
+        header(
+            Type::String,
+            "The request's id: the caller's own `X-Request-Id` if it was 1-128 visible ASCII characters, else a new UUID. Quote it when reporting a problem.",
+        ),
+    )
+}
+
+/// The allowance headers of a limited scope; a `429` words them its own way.
+pub(super) fn rate_limit(remaining: &str, reset: &str) -> [NamedHeader; 3] {
+    [
+        (
+            "RateLimit-Limit",
+            header(
+                Type::Integer,
+                "Requests allowed per minute from this client.",
+            ),
+        ),
+        ("RateLimit-Remaining", header(Type::Integer, remaining)),
+        ("RateLimit-Reset", header(Type::Integer, reset)),
+    ]
+}
+
+fn replayed() -> NamedHeader {
+    (
+        "Idempotent-Replayed",
+        header(
+            Type::Boolean,
+            "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise.",
+        ),
+    )
+}
+
+/// What a response of `operation` at `path` carries besides `X-Request-Id`
+/// and its own headers.
+fn operation_headers(path: &str, operation: &Operation, status: &str) -> Vec<NamedHeader> {
+    let mut headers = Vec::new();
+    // A 429 comes from the limiter itself and documents these already.
+    if path.starts_with(&format!("{LIMITED_SCOPE}/")) && status != "429" {
+        headers.extend(rate_limit(
+            "Requests left in the current allowance.",
+            "Seconds until the allowance is whole again.",
+        ));
+    }
+    let idempotent = operation.parameters.iter().flatten().any(|parameter| {
+        parameter.parameter_in == ParameterIn::Header
+            && parameter
+                .name
+                .eq_ignore_ascii_case(IDEMPOTENCY_KEY.as_str())
+    });
+    if idempotent && status.starts_with('2') {
+        headers.push(replayed());
+    }
+    headers
+}
+
+fn add(response: &mut Response, headers: impl IntoIterator<Item = NamedHeader>) {
+    for (name, doc) in headers {
+        response.headers.entry(name.to_owned()).or_insert(doc);
+    }
+}
+
+/// Writes the middleware's headers on every response of `document`.
+pub fn document_headers(document: &mut OpenApi) {
+    let components = document.components.get_or_insert_with(Default::default);
+    for response in components.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            add(response, [request_id()]);
+        }
+    }
+    let shared = components.responses.clone();
+    for (path, item) in document.paths.paths.iter_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let statuses: Vec<String> = operation.responses.responses.keys().cloned().collect();
+            for status in statuses {
+                let extra = operation_headers(path, operation, &status);
+                let response = operation
+                    .responses
+                    .responses
+                    .get_mut(&status)
+                    .expect("a status listed above");
+                if let RefOr::Ref(reference) = response {
+                    // A shared response carries what every use of it
+                    // carries; more needs this operation's own copy.
+                    if extra.is_empty() {
+                        continue;
+                    }
+                    let name = reference
+                        .ref_location
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or_default();
+                    let Some(RefOr::T(component)) = shared.get(name) else {
+                        continue;
+                    };
+                    *response = RefOr::T(component.clone());
+                }
+                if let RefOr::T(response) = response {
+                    add(response, std::iter::once(request_id()).chain(extra));
+                }
+            }
+        }
+    }
+}
