@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::Lang;
 
 /// A text in both languages the service speaks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Text {
     pub el: Cow<'static, str>,
     pub en: Cow<'static, str>,
@@ -208,10 +208,10 @@ impl ErrorCode {
 }
 
 /// One invalid field of a request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct FieldError {
     pub field: Cow<'static, str>,
-    pub code: &'static str,
+    pub code: Cow<'static, str>,
     pub message: Text,
 }
 
@@ -223,7 +223,7 @@ impl FieldError {
     ) -> FieldError {
         FieldError {
             field: field.into(),
-            code,
+            code: Cow::Borrowed(code),
             message,
         }
     }
@@ -299,11 +299,40 @@ impl ApiError {
                 .iter()
                 .map(|e| FieldProblem {
                     field: e.field.to_string(),
-                    code: e.code.to_owned(),
+                    code: e.code.to_string(),
                     message: e.message.get(lang).to_owned(),
                 })
                 .collect(),
         }
+    }
+
+    /// The error in neither language, for keeping: [`ApiError::from_kept`]
+    /// gives it back, to be rendered in whichever language is asked then.
+    /// Headers are not kept.
+    pub fn to_kept(&self) -> String {
+        serde_json::to_string(&KeptError {
+            code: Cow::Borrowed(self.code.as_str()),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+        })
+        .expect("strings and texts serialize")
+    }
+
+    /// `None` if `kept` is not what [`ApiError::to_kept`] wrote, or names a
+    /// code this build does not know.
+    pub fn from_kept(kept: &str) -> Option<ApiError> {
+        let KeptError {
+            code,
+            detail,
+            errors,
+        } = serde_json::from_str(kept).ok()?;
+        let code = *ErrorCode::ALL.iter().find(|c| c.as_str() == code)?;
+        Some(ApiError {
+            code,
+            detail,
+            errors,
+            headers: Vec::new(),
+        })
     }
 
     pub fn render(&self, lang: Lang) -> HttpResponse {
@@ -354,6 +383,14 @@ impl From<diesel::result::Error> for ApiError {
             other => ApiError::internal(other),
         }
     }
+}
+
+/// What [`ApiError::to_kept`] writes.
+#[derive(Serialize, serde::Deserialize)]
+struct KeptError {
+    code: Cow<'static, str>,
+    detail: Option<Text>,
+    errors: Vec<FieldError>,
 }
 
 /// An RFC 9457 problem document.
@@ -466,6 +503,27 @@ mod tests {
         assert_eq!(en.title, "Validation failed");
         assert_eq!(en.errors[0].message, "out of range");
         assert_eq!(error.problem(Lang::El).errors[0].message, "εκτός ορίων");
+    }
+
+    #[test]
+    fn a_kept_error_comes_back_whole_for_either_language() {
+        let error = ApiError::validation(vec![FieldError::new(
+            "slot_id",
+            "not_found",
+            Text::new("δεν υπάρχει", "no such slot"),
+        )])
+        .with_detail(Text::new("λεπτομέρεια", "detail"));
+        let back = ApiError::from_kept(&error.to_kept()).unwrap();
+        for lang in [Lang::El, Lang::En] {
+            assert_eq!(
+                serde_json::to_value(back.problem(lang)).unwrap(),
+                serde_json::to_value(error.problem(lang)).unwrap()
+            );
+        }
+        assert!(
+            ApiError::from_kept(r#"{"code":"no_such_code","detail":null,"errors":[]}"#).is_none()
+        );
+        assert!(ApiError::from_kept("not json").is_none());
     }
 
     #[test]

@@ -6,12 +6,19 @@
 //! work, and the response stored before it commits. A concurrent request
 //! with the same key therefore waits on the key's row (PostgreSQL) or the
 //! write lock (SQLite), finds it taken once the first commits, and replays
-//! the stored answer. A request that fails rolls its key back with
-//! everything else, so a retry runs again.
+//! the stored answer.
+//!
+//! The work runs inside a savepoint. When it ends in an answer about the
+//! request itself (`404`, `409`, `422`: no such slot, the slot is full,
+//! ...), its writes are rolled back to the savepoint and the error is kept
+//! under the key instead, so a repeat gets that answer again, as API.md
+//! requires of "the first response". Failures that say nothing about the
+//! request (`401`/`403` for the credential as it was, `5xx`) roll the key
+//! back with everything else, so a retry runs again.
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderMap, HeaderName};
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -100,8 +107,16 @@ impl<T: DeserializeOwned + Serialize + 'static> FromRequest for Idempotent<T> {
 
 enum Outcome {
     Done(String),
+    /// The work refused the request; the refusal is kept under the key.
+    Refused(ApiError),
     Duplicate,
     Failed(ApiError),
+}
+
+/// Whether a refusal answers the request itself, and so is what its
+/// repeats must get again.
+fn answers_the_request(error: &ApiError) -> bool {
+    matches!(error.code().status().as_u16(), 404 | 409 | 410 | 422)
 }
 
 impl From<DieselError> for Outcome {
@@ -162,42 +177,59 @@ where
     T: Serialize,
     F: FnOnce(&mut DbConn) -> Result<T, ApiError>,
 {
-    let key = key.map(|k| k.0);
-    let result = crate::db::write_transaction(conn, |tx| -> Result<String, Outcome> {
-        if let Some(key) = &key {
-            let inserted = diesel::insert_into(idempotency_records::table)
-                .values((
-                    idempotency_records::caller.eq(&caller),
-                    idempotency_records::key.eq(key),
-                    idempotency_records::request_hash.eq(&request_hash),
-                    idempotency_records::status.eq(i32::from(status.as_u16())),
-                    idempotency_records::body.eq(""),
-                    idempotency_records::created_at.eq(now),
-                ))
-                .execute(tx);
-            match inserted {
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-                    return Err(Outcome::Duplicate);
-                }
-                other => other?,
-            };
-        }
-        let body = serde_json::to_string(&work(tx)?).map_err(ApiError::internal)?;
-        if let Some(key) = &key {
-            StoreAnswer {
-                body: &body,
-                caller: &caller,
-                key,
+    let json = |done: T| serde_json::to_string(&done).map_err(ApiError::internal);
+    let Some(IdempotencyKey(key)) = key else {
+        let body = crate::db::write_transaction(conn, |tx| json(work(tx)?))?;
+        return Ok(Answer {
+            status,
+            body,
+            replayed: false,
+        });
+    };
+    let result = crate::db::write_transaction(conn, |tx| -> Result<Outcome, Outcome> {
+        let inserted = diesel::insert_into(idempotency_records::table)
+            .values((
+                idempotency_records::caller.eq(&caller),
+                idempotency_records::key.eq(&key),
+                idempotency_records::request_hash.eq(&request_hash),
+                idempotency_records::status.eq(i32::from(status.as_u16())),
+                idempotency_records::body.eq(""),
+                idempotency_records::created_at.eq(now),
+            ))
+            .execute(tx);
+        match inserted {
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                return Err(Outcome::Duplicate);
             }
-            .execute(tx)?;
+            other => other?,
+        };
+        match tx.transaction(|savepoint| work(savepoint)) {
+            Ok(done) => {
+                let body = json(done)?;
+                StoreAnswer {
+                    body: &body,
+                    caller: &caller,
+                    key: &key,
+                }
+                .execute(tx)?;
+                Ok(Outcome::Done(body))
+            }
+            Err(refusal) if answers_the_request(&refusal) => {
+                diesel::update(idempotency_records::table.find((&caller, &key)))
+                    .set((
+                        idempotency_records::status.eq(i32::from(refusal.code().status().as_u16())),
+                        idempotency_records::body.eq(refusal.to_kept()),
+                    ))
+                    .execute(tx)?;
+                Ok(Outcome::Refused(refusal))
+            }
+            Err(failure) => Err(Outcome::Failed(failure)),
         }
-        Ok(body)
     });
-    let (status, body, replayed) = match result.map(Outcome::Done).unwrap_or_else(|o| o) {
+    let (status, body, replayed) = match result.unwrap_or_else(|o| o) {
         Outcome::Done(body) => (status, body, false),
-        Outcome::Failed(error) => return Err(error),
+        Outcome::Refused(error) | Outcome::Failed(error) => return Err(error),
         Outcome::Duplicate => {
-            let key = key.expect("only a keyed request can be a duplicate");
             let (stored_hash, stored_status, body): (String, i32, String) =
                 idempotency_records::table
                     .find((&caller, &key))
@@ -214,6 +246,11 @@ where
                 .ok()
                 .and_then(|s| StatusCode::from_u16(s).ok())
                 .ok_or_else(|| ApiError::internal("a stored idempotent status is not a status"))?;
+            if status.is_client_error() {
+                let refusal = ApiError::from_kept(&body)
+                    .ok_or_else(|| ApiError::internal("a kept idempotent refusal is unreadable"))?;
+                return Err(refusal.with_header(REPLAYED, HeaderValue::from_static("true")));
+            }
             (status, body, true)
         }
     };

@@ -239,6 +239,66 @@ async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_al
     assert_problem(reused, 422, "idempotency_key_reused").await;
 }
 
+/// API.md: a key's repeats get "the first response again", refusals
+/// included. A booking refused after it took a seat (already booked for
+/// the service) leaves nothing behind but its answer: the seat is free, and
+/// the repeat is refused again even once the reason is gone, in the
+/// repeat's own language, while a new key books.
+#[tokio::test]
+async fn a_refused_booking_is_kept_under_its_key_and_its_writes_are_undone() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let ids = slots(&app, &housing.id.to_string(), &[30, 31], 2).await;
+    let token = app.sign_in(MARIA).await;
+    let held: Value = book(&app, &token, &ids[0]).await.json().await.unwrap();
+    let keyed = |language: &'static str| {
+        app.post_as(&token, "/v1/reservations")
+            .header("idempotency-key", "move-me")
+            .header("accept-language", language)
+            .json(&booking_body(&ids[1]))
+            .send()
+    };
+    let requests = (0..20).map(|_| keyed("el"));
+    let mut answers = HashSet::new();
+    for response in futures_util::future::join_all(requests).await {
+        let response = response.unwrap();
+        answers.insert((response.status().as_u16(), response.text().await.unwrap()));
+    }
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    let (status, body) = answers.into_iter().next().unwrap();
+    assert_eq!(status, 409);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["code"],
+        "already_booked"
+    );
+    assert_eq!(remaining(&app, &housing.id.to_string(), &ids[1]).await, 2);
+
+    let cancel = app
+        .post_as(
+            &token,
+            &format!("/v1/reservations/{}/cancel", held["id"].as_str().unwrap()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status(), StatusCode::OK);
+    let repeat = keyed("en").await.unwrap();
+    assert_eq!(repeat.headers()["idempotent-replayed"], "true");
+    assert_eq!(repeat.headers()["content-language"], "en");
+    let problem = assert_problem(repeat, 409, "already_booked").await;
+    assert_eq!(problem.title, "Already booked");
+    assert_eq!(remaining(&app, &housing.id.to_string(), &ids[1]).await, 2);
+
+    let fresh = app
+        .post_as(&token, "/v1/reservations")
+        .header("idempotency-key", "move-me-2")
+        .json(&booking_body(&ids[1]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), StatusCode::CREATED);
+}
+
 #[tokio::test]
 async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
     let app = spawn_app().await;
