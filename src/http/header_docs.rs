@@ -2,15 +2,16 @@
 //! Handlers do not set them, so their annotations cannot say them; this
 //! pass writes them on every response they appear on: `X-Request-Id` on
 //! all, `RateLimit-*` on every answer of a rate-limited scope, and
-//! `Idempotent-Replayed` on the successes of operations that take an
-//! `Idempotency-Key`.
+//! `Idempotent-Replayed` on the answers that operations taking an
+//! `Idempotency-Key` keep and replay.
 
+use actix_web::http::StatusCode;
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::Response;
 use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr, Type};
 
-use super::idempotency::IDEMPOTENCY_KEY;
+use super::idempotency::{IDEMPOTENCY_KEY, is_kept};
 use super::rate_limit::LIMITED_SCOPE;
 
 pub(super) type NamedHeader = (&'static str, Header);
@@ -52,7 +53,7 @@ fn replayed() -> NamedHeader {
         "Idempotent-Replayed",
         header(
             Type::Boolean,
-            "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`; absent otherwise.",
+            "`true` when this is the kept answer to an earlier request with the same `Idempotency-Key` and body; absent otherwise.",
         ),
     )
 }
@@ -74,7 +75,12 @@ fn operation_headers(path: &str, operation: &Operation, status: &str) -> Vec<Nam
                 .name
                 .eq_ignore_ascii_case(IDEMPOTENCY_KEY.as_str())
     });
-    if idempotent && status.starts_with('2') {
+    let kept = status
+        .parse()
+        .ok()
+        .and_then(|s| StatusCode::from_u16(s).ok())
+        .is_some_and(is_kept);
+    if idempotent && kept {
         headers.push(replayed());
     }
     headers

@@ -113,10 +113,10 @@ enum Outcome {
     Failed(ApiError),
 }
 
-/// Whether a refusal answers the request itself, and so is what its
-/// repeats must get again.
-fn answers_the_request(error: &ApiError) -> bool {
-    matches!(error.code().status().as_u16(), 404 | 409 | 410 | 422)
+/// Whether an answer with `status` is kept under the key and replayed:
+/// successes, and refusals that answer the request itself.
+pub fn is_kept(status: StatusCode) -> bool {
+    status.is_success() || matches!(status.as_u16(), 404 | 409 | 410 | 422)
 }
 
 impl From<DieselError> for Outcome {
@@ -214,7 +214,7 @@ where
                 .execute(tx)?;
                 Ok(Outcome::Done(body))
             }
-            Err(refusal) if answers_the_request(&refusal) => {
+            Err(refusal) if is_kept(refusal.code().status()) => {
                 diesel::update(idempotency_records::table.find((&caller, &key)))
                     .set((
                         idempotency_records::status.eq(i32::from(refusal.code().status().as_u16())),
