@@ -77,6 +77,7 @@ impl Application {
             ReservationLink::new(settings.notify.reservation_link.as_deref(), &auth.base_url)?;
         let reservation_link = web::Data::new(link.clone());
         let listing_windows = web::Data::new(ListingWindows::new());
+        let trusted_proxies = web::Data::new(settings.trusted_proxies()?);
         let auth_limit = web::Data::new(ClientRateLimit::per_minute(
             settings.auth.rate_limit_per_minute,
         ));
@@ -98,6 +99,7 @@ impl Application {
                 .app_data(clock_data.clone())
                 .app_data(listing_windows.clone())
                 .app_data(reservation_link.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(auth_limit.clone())
                 .app_data(json)
                 .app_data(query)

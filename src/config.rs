@@ -17,6 +17,7 @@ use serde::Deserialize;
 use crate::auth::settings::{AuthSettings, ContactRegistryKind, DEVELOPMENT_CLIENT_SECRET};
 use crate::booking::reservations::reminders::ReminderSettings;
 use crate::db::DatabaseUrl;
+use crate::http::client_address::TrustedProxies;
 use crate::http::is_origin;
 use crate::notify::NotifySettings;
 use crate::notify::config::SmtpTls;
@@ -96,6 +97,9 @@ pub struct HttpSettings {
     pub shutdown_timeout_secs: u64,
     /// Worker threads; 0 means one per core.
     pub workers: usize,
+    /// Reverse proxies (IP addresses or CIDR networks) whose
+    /// `X-Forwarded-For` names the client; empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +149,7 @@ impl Default for HttpSettings {
             json_limit_bytes: 64 * 1024,
             shutdown_timeout_secs: 30,
             workers: 0,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -226,8 +231,17 @@ impl Settings {
                 expected: "http(s) URLs ending in /, e.g. https://mydimos.kalamata.gr/",
             });
         }
+        let proxies = self.trusted_proxies()?;
         let url = self.database_url()?;
         if self.profile == Profile::Production {
+            if proxies.trusts_everyone() {
+                return Err(ConfigError::InsecureForProduction {
+                    setting: "http.trusted_proxies (CITIZEN_API_HTTP__TRUSTED_PROXIES)",
+                    why: "0.0.0.0/0 or ::/0 trusts every address as a proxy, so any client could \
+                          name itself in X-Forwarded-For and escape the per-address limits; list \
+                          the proxies' own addresses or networks",
+                });
+            }
             if matches!(url, DatabaseUrl::Sqlite(_)) && !self.database.allow_sqlite_in_production {
                 return Err(ConfigError::InsecureForProduction {
                     setting: "SQLite (DATABASE_URL)",
@@ -360,6 +374,17 @@ impl Settings {
                 expected: "postgres://user@host:port/db, postgresql://…, sqlite://path or a file path",
             }),
         }
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies, ConfigError> {
+        TrustedProxies::parse(&self.http.trusted_proxies).map_err(|bad| {
+            ConfigError::Unacceptable {
+                setting: "http.trusted_proxies (CITIZEN_API_HTTP__TRUSTED_PROXIES)",
+                problem: format!("{bad:?}"),
+                expected: "IP addresses or CIDR networks, e.g. [\"127.0.0.1\", \"10.0.0.0/8\", \"fd00::/8\"]",
+            }
+        })
     }
 
     pub fn acquire_timeout(&self) -> Duration {
@@ -516,6 +541,54 @@ mod tests {
             "{err}"
         );
         settings.auth.allowed_origins = vec!["https://mydimos.kalamata.gr".into()];
+        settings.validate().unwrap();
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_list_from_the_environment_checked_at_start() {
+        figment::Jail::expect_with(|jail| {
+            assert!(
+                Settings::load(None)
+                    .unwrap()
+                    .http
+                    .trusted_proxies
+                    .is_empty()
+            );
+            jail.set_env(
+                "CITIZEN_API_HTTP__TRUSTED_PROXIES",
+                r#"["10.0.0.0/8", "127.0.0.1"]"#,
+            );
+            let settings = Settings::load(None).unwrap();
+            assert_eq!(settings.http.trusted_proxies, ["10.0.0.0/8", "127.0.0.1"]);
+            jail.set_env(
+                "CITIZEN_API_HTTP__TRUSTED_PROXIES",
+                r#"["10.0.0.0/8", "nginx"]"#,
+            );
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(
+                err.contains("TRUSTED_PROXIES")
+                    && err.contains("\"nginx\"")
+                    && err.contains("CIDR"),
+                "{err}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_refuses_to_trust_every_address_as_a_proxy() {
+        refused_by_name(&[
+            (
+                |s| s.http.trusted_proxies = vec!["10.0.0.0/8".into(), "0.0.0.0/0".into()],
+                "TRUSTED_PROXIES",
+            ),
+            (
+                |s| s.http.trusted_proxies = vec!["::/0".into()],
+                "TRUSTED_PROXIES",
+            ),
+        ]);
+        let mut settings = production();
+        settings.http.trusted_proxies = vec!["10.0.0.0/8".into(), "fd00::/8".into()];
         settings.validate().unwrap();
     }
 

@@ -1,6 +1,8 @@
 //! What every endpoint shares: problem+json errors, the language of error
-//! texts, extractor error handling, the 404/405 fallback, and pagination.
+//! texts, extractor error handling, the 404/405 fallback, pagination, and
+//! the client's address behind reverse proxies.
 
+pub mod client_address;
 mod cors;
 mod error;
 mod extractors;

@@ -2,8 +2,10 @@
 //! `Retry-After`, and the `RateLimit-*` headers on every response of a
 //! limited endpoint.
 //!
-//! The key is the TCP peer address: `X-Forwarded-For` is not trusted, since
-//! any client can write it. Behind a proxy, limit at the proxy as well.
+//! The key is the client address ([`client_address`]): the TCP peer, or,
+//! behind a trusted reverse proxy (`http.trusted_proxies`), the address the
+//! proxy saw. Without that setting every citizen behind the proxy would
+//! share the proxy's one allowance.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -20,6 +22,7 @@ use governor::middleware::{StateInformationMiddleware, StateSnapshot};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{NotUntil, Quota, RateLimiter};
 
+use super::client_address::client_address;
 use super::{ApiError, ErrorCode};
 
 /// The scope whose every endpoint is limited per client address (the
@@ -83,9 +86,7 @@ pub async fn limit_by_client_address(
     let Some(limits) = req.app_data::<web::Data<ClientRateLimit>>().cloned() else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    let address = req
-        .peer_addr()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |a| a.ip());
+    let address = client_address(req.request());
     let limit = HeaderValue::from(limits.per_minute);
     match limits.check(&address) {
         Ok(snapshot) => {

@@ -16,3 +16,4 @@ mod reservations;
 mod retention;
 mod roles;
 mod support;
+mod trusted_proxies;
