@@ -12,6 +12,7 @@ use utoipa::openapi::response::Response;
 use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr, Type};
 
 use super::idempotency::{IDEMPOTENCY_KEY, is_kept};
+use super::problem_docs::for_each_operation;
 use super::rate_limit::LIMITED_SCOPE;
 
 pub(super) type NamedHeader = (&'static str, Header);
@@ -101,43 +102,34 @@ pub fn document_headers(document: &mut OpenApi) {
         }
     }
     let shared = components.responses.clone();
-    for (path, item) in document.paths.paths.iter_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            let statuses: Vec<String> = operation.responses.responses.keys().cloned().collect();
-            for status in statuses {
-                let extra = operation_headers(path, operation, &status);
-                let response = operation
-                    .responses
-                    .responses
-                    .get_mut(&status)
-                    .expect("a status listed above");
-                if let RefOr::Ref(reference) = response {
-                    // A shared response carries what every use of it
-                    // carries; more needs this operation's own copy.
-                    if extra.is_empty() {
-                        continue;
-                    }
-                    let name = reference
-                        .ref_location
-                        .rsplit('/')
-                        .next()
-                        .unwrap_or_default();
-                    let Some(RefOr::T(component)) = shared.get(name) else {
-                        continue;
-                    };
-                    *response = RefOr::T(component.clone());
+    for_each_operation(&mut document.paths, |path, operation| {
+        let statuses: Vec<String> = operation.responses.responses.keys().cloned().collect();
+        for status in statuses {
+            let extra = operation_headers(path, operation, &status);
+            let response = operation
+                .responses
+                .responses
+                .get_mut(&status)
+                .expect("a status listed above");
+            if let RefOr::Ref(reference) = response {
+                // A shared response carries what every use of it
+                // carries; more needs this operation's own copy.
+                if extra.is_empty() {
+                    continue;
                 }
-                if let RefOr::T(response) = response {
-                    add(response, std::iter::once(request_id()).chain(extra));
-                }
+                let name = reference
+                    .ref_location
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default();
+                let Some(RefOr::T(component)) = shared.get(name) else {
+                    continue;
+                };
+                *response = RefOr::T(component.clone());
+            }
+            if let RefOr::T(response) = response {
+                add(response, std::iter::once(request_id()).chain(extra));
             }
         }
-    }
+    });
 }

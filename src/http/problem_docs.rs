@@ -2,7 +2,7 @@
 //! component with the [`Problem`](super::Problem) schema; [`document_errors`]
 //! adds the ones every operation can answer, so no operation lacks them.
 
-use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, Paths};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Type};
 
@@ -106,7 +106,14 @@ problem_responses! {
 pub fn document_errors(document: &mut OpenApi) {
     let components = document.components.get_or_insert_with(Default::default);
     components.responses.extend(all());
-    for item in document.paths.paths.values_mut() {
+    for_each_operation(&mut document.paths, |_, operation| {
+        add_standard_errors(operation)
+    });
+}
+
+/// Calls `visit` with every operation of `paths` and its path.
+pub(super) fn for_each_operation(paths: &mut Paths, mut visit: impl FnMut(&str, &mut Operation)) {
+    for (path, item) in paths.paths.iter_mut() {
         let operations = [
             &mut item.get,
             &mut item.post,
@@ -115,7 +122,7 @@ pub fn document_errors(document: &mut OpenApi) {
             &mut item.delete,
         ];
         for operation in operations.into_iter().flatten() {
-            add_standard_errors(operation);
+            visit(path, operation);
         }
     }
 }
