@@ -139,9 +139,10 @@ pub struct SessionToken {
     hash: String,
     now: NaiveDateTime,
     idle: Duration,
-    /// Set when the token came as the `sid` cookie: a `401` then also
-    /// removes the cookie, so a browser stops sending a session that is over.
-    stale_cookie: Option<HeaderValue>,
+    /// When the token came as the `sid` cookie, whether cookies are
+    /// `Secure`: a `401` then also removes the cookie, so a browser stops
+    /// sending a session that is over.
+    cookie_secure: Option<bool>,
 }
 
 impl SessionToken {
@@ -150,22 +151,19 @@ impl SessionToken {
         let auth = req
             .app_data::<web::Data<AuthContext>>()
             .ok_or_else(|| ApiError::internal("authentication is not configured"))?;
-        let (token, stale_cookie) = match credential(req) {
+        let (token, cookie_secure) = match credential(req) {
             None => return Err(unauthenticated()),
             Some(Credential::Bearer(token)) => (token, None),
             Some(Credential::Cookie(_)) if !origin_allowed(req, auth) => {
                 return Err(ApiError::new(ErrorCode::OriginNotAllowed));
             }
-            Some(Credential::Cookie(token)) => {
-                let removal = removal_cookie(auth.cookie_secure).to_string();
-                (token, HeaderValue::try_from(removal).ok())
-            }
+            Some(Credential::Cookie(token)) => (token, Some(auth.cookie_secure)),
         };
         Ok(SessionToken {
             hash: sha256_hex(&token),
             now: auth.clock.now().naive_utc(),
             idle: auth.settings.session_idle(),
-            stale_cookie,
+            cookie_secure,
         })
     }
 
@@ -173,10 +171,12 @@ impl SessionToken {
     pub fn resolve(&self, conn: &mut DbConn) -> Result<CurrentSession, ApiError> {
         let (now, idle) = (self.now, self.idle);
         let Some(row) = store::live_session(conn, &self.hash, now, now - idle, TOUCH_EVERY)? else {
-            let refused = unauthenticated();
-            return Err(match &self.stale_cookie {
-                Some(removal) => refused.with_header(header::SET_COOKIE, removal.clone()),
-                None => refused,
+            let removal = self
+                .cookie_secure
+                .and_then(|secure| HeaderValue::try_from(removal_cookie(secure).to_string()).ok());
+            return Err(match removal {
+                Some(removal) => unauthenticated().with_header(header::SET_COOKIE, removal),
+                None => unauthenticated(),
             });
         };
         CurrentSession::from_row(row, idle)
