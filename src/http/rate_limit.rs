@@ -5,9 +5,11 @@
 //! The key is the client address ([`client_address`]): the TCP peer, or,
 //! behind a trusted reverse proxy (`http.trusted_proxies`), the address the
 //! proxy saw. Without that setting every citizen behind the proxy would
-//! share the proxy's one allowance.
+//! share the proxy's one allowance. An IPv6 client is limited by its /64
+//! network: one household or host is given a whole /64 and could otherwise
+//! take a new allowance with every address of it.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -62,12 +64,20 @@ impl ClientRateLimit {
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.prune();
         }
-        self.limiter.check_key(address)
+        self.limiter.check_key(&limited_unit(*address))
     }
 
     fn prune(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+    }
+}
+
+/// What one allowance covers: an IPv4 address, or an IPv6 /64 network.
+fn limited_unit(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & !u128::from(u64::MAX))),
     }
 }
 
@@ -118,6 +128,23 @@ pub async fn limit_by_client_address(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ipv6_network_of_64_bits_shares_one_allowance() {
+        let limits = ClientRateLimit::per_minute(2);
+        let host = |last: u16| IpAddr::from([0x2001, 0xdb8, 1, 2, 0, 0, 0, last]);
+        assert!(limits.check(&host(1)).is_ok());
+        assert!(limits.check(&host(2)).is_ok());
+        assert!(limits.check(&host(3)).is_err(), "another address, same /64");
+        let neighbour = IpAddr::from([0x2001, 0xdb8, 1, 3, 0, 0, 0, 1]);
+        assert!(limits.check(&neighbour).is_ok(), "the next /64 is its own");
+        let (a, b) = (IpAddr::from([192, 0, 2, 1]), IpAddr::from([192, 0, 2, 2]));
+        assert!(limits.check(&a).is_ok() && limits.check(&a).is_ok());
+        assert!(
+            limits.check(&b).is_ok(),
+            "IPv4 addresses are each their own"
+        );
+    }
 
     #[test]
     fn addresses_whose_allowance_is_whole_again_are_forgotten() {
