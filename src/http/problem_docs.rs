@@ -35,7 +35,7 @@ fn headers_of(name: &str) -> &'static [(&'static str, &'static str, Type)] {
         Type::Integer,
     );
     match name {
-        "Unauthenticated" => &[(
+        "Unauthenticated" | "MetricsUnauthenticated" => &[(
             "WWW-Authenticate",
             "`Bearer realm=\"citizen-api\"` (RFC 6750).",
             Type::String,
@@ -91,6 +91,7 @@ problem_responses! {
     ValidationFailed => "`validation_failed`: a parameter or field is invalid; `errors` names each one.";
     CreateRefused => "`validation_failed`: a parameter or field is invalid; `errors` names each one. `idempotency_key_reused`: this caller sent this `Idempotency-Key` before with another body.";
     Unauthenticated => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
+    MetricsUnauthenticated => "`unauthenticated`: a metrics token is configured (`ops.metrics_token`) and the request did not carry it as `Authorization: Bearer`.";
     Forbidden => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
     RateLimited => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
     BadLogin => "`invalid_login_state`: the `state` is unknown, used or expired, or this browser did not start the login (no matching `login_state` cookie); `login_failed`: TAXISnet declined or refused the code.";

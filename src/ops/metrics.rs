@@ -1,12 +1,15 @@
 //! Prometheus metrics: requests by route template and status, latency, and
-//! the state of the database pool.
+//! the state of the database pool; for the operators only
+//! ([`MetricsReader`]).
 
 use actix_web::{HttpResponse, get, web};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+use super::metrics_access::MetricsReader;
 use crate::db::Db;
+use crate::http::problem_docs::MetricsUnauthenticated;
 
 pub struct Metrics {
     registry: Registry,
@@ -94,12 +97,23 @@ impl Default for Metrics {
 }
 
 /// Prometheus text exposition format.
+///
+/// With `ops.metrics_token` configured (production requires it), only for
+/// `Authorization: Bearer <token>`.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Metrics in the Prometheus text format.", body = String, content_type = "text/plain"))
+    security((), ("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Metrics in the Prometheus text format.", body = String, content_type = "text/plain"),
+        (status = 401, response = MetricsUnauthenticated),
+    )
 )]
 #[get("/metrics")]
-async fn metrics(metrics: web::Data<Metrics>, db: web::Data<Db>) -> HttpResponse {
+async fn metrics(
+    _reader: MetricsReader,
+    metrics: web::Data<Metrics>,
+    db: web::Data<Db>,
+) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
         .body(metrics.render(&db))

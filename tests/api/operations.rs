@@ -2,7 +2,7 @@
 
 use citizen_api::db::has_pending_migrations;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_the_database_is_current() {
@@ -57,6 +57,44 @@ async fn metrics_count_requests_by_route_template_not_raw_path() {
         text.contains(r#"citizen_api_db_pool_connections{state="max"} 4"#),
         "{text}"
     );
+}
+
+const METRICS_TOKEN: &str = "scraper-token-of-at-least-32-characters";
+
+/// With a token configured (production requires one), `/metrics` answers
+/// only the scraper that sends it; the scheme's case does not matter.
+#[tokio::test]
+async fn with_a_metrics_token_only_its_holder_reads_the_metrics() {
+    let app = spawn_app_with(|s| s.ops.metrics_token = Some(METRICS_TOKEN.into())).await;
+    let metrics = |authorization: Option<String>| {
+        let request = app.client.get(app.url("/metrics"));
+        match authorization {
+            Some(value) => request.header("authorization", value),
+            None => request,
+        }
+        .send()
+    };
+    for refused in [
+        None,
+        Some("Bearer not-the-metrics-token".to_owned()),
+        Some(format!("Basic {METRICS_TOKEN}")),
+    ] {
+        let response = metrics(refused).await.unwrap();
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+        assert!(challenge.starts_with("Bearer "), "{challenge}");
+        assert_problem(response, 401, "unauthenticated").await;
+    }
+    for scheme in ["Bearer", "bearer"] {
+        let response = metrics(Some(format!("{scheme} {METRICS_TOKEN}")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+        let text = response.text().await.unwrap();
+        assert!(
+            text.contains(r#"route="/metrics",status="401"} 3"#),
+            "{text}"
+        );
+    }
 }
 
 #[tokio::test]
