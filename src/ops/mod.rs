@@ -6,6 +6,7 @@ mod health;
 mod metrics;
 mod metrics_access;
 mod observe;
+mod outbox_gauges;
 
 pub use metrics::Metrics;
 pub use metrics_access::{MetricsAccess, OpsSettings};
