@@ -19,22 +19,22 @@ pub const MIGRATION_LOCK_KEY: i64 = i64::from_be_bytes(*b"citizmig");
 
 /// Applies what is pending; returns the versions applied.
 ///
-/// Instances that start at once against one PostgreSQL database (a rolling
-/// deploy, replicas) would all find the same migrations pending and apply
-/// them side by side, and all but one would fail. So on PostgreSQL the
-/// check and the run happen under [`MIGRATION_LOCK_KEY`]: the others wait
-/// for it, then find nothing pending.
-///
-/// SQLite has no such lock and needs none: a SQLite file serves one
-/// instance on one machine (production accepts it only as a single-machine
-/// opt-in). Were two processes to migrate one file at once after all,
-/// SQLite lets one of them write at a time and each migration is a
-/// transaction of its own, so the later one would fail its start, leaving
-/// the schema whole, and succeed when started again.
+/// Instances that start at once against one database (a rolling deploy,
+/// replicas, two processes on one SQLite file) would all find the same
+/// migrations pending and apply them side by side, and all but one would
+/// fail. So the check and the run happen under a lock the others wait for,
+/// then find nothing pending: on PostgreSQL [`MIGRATION_LOCK_KEY`], a
+/// session lock, since every migration commits a transaction of its own;
+/// on SQLite the write lock, by running them all in one `BEGIN IMMEDIATE`
+/// transaction (each migration in a savepoint of it), which `busy_timeout`
+/// makes the others queue for.
 pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     match conn {
         DbConn::Postgres(c) => holding_migration_lock(c, |c| apply(c, POSTGRES)),
-        DbConn::Sqlite(c) => apply(c, SQLITE),
+        DbConn::Sqlite(_) => super::write_transaction(conn, |conn| match conn {
+            DbConn::Sqlite(c) => apply(c, SQLITE),
+            DbConn::Postgres(c) => apply(c, POSTGRES),
+        }),
     }
 }
 

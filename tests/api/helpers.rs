@@ -85,6 +85,18 @@ pub fn empty_postgres_database() -> Option<(TestDatabase, String)> {
     POSTGRES_ADMIN_URL.as_deref().map(TestDatabase::create)
 }
 
+/// A new empty database of the backend the suite runs on (PostgreSQL with
+/// `TEST_DATABASE_URL`, else a SQLite file), and its URL; the database
+/// lasts as long as the first value.
+pub fn empty_database() -> (Box<dyn std::any::Any>, String) {
+    if let Some((database, url)) = empty_postgres_database() {
+        return (Box::new(database), url);
+    }
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("empty.db").display());
+    (Box::new(dir), url)
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
