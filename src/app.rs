@@ -26,7 +26,7 @@ use crate::http::{RouteTable, cors, extractor_configs, render_problems};
 use crate::notify::Transports;
 use crate::notify::worker;
 use crate::ops::background::Background;
-use crate::ops::{Metrics, observe};
+use crate::ops::{Metrics, MetricsAccess, observe};
 use crate::{auth, booking, demo, notify, openapi, ops, retention};
 
 /// Every route of the API; the OpenAPI document is generated from the same
@@ -69,6 +69,7 @@ impl Application {
         let document = openapi::document();
         let route_table = web::Data::new(RouteTable::from_document(&document));
         let metrics = web::Data::new(Metrics::new());
+        let metrics_access = web::Data::new(MetricsAccess::new(&settings.ops));
         let db_data = web::Data::new(db.clone());
         let json_limit = settings.http.json_limit_bytes;
         let auth = web::Data::new(AuthContext::new(&settings, address, clock.clone())?);
@@ -94,6 +95,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(db_data.clone())
                 .app_data(metrics.clone())
+                .app_data(metrics_access.clone())
                 .app_data(route_table.clone())
                 .app_data(auth.clone())
                 .app_data(clock_data.clone())

@@ -22,6 +22,7 @@ use crate::http::is_origin;
 use crate::notify::NotifySettings;
 use crate::notify::config::SmtpTls;
 use crate::notify::config::{EmailTransportKind, SmsTransportKind};
+use crate::ops::OpsSettings;
 use crate::retention::schedule::RetentionSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -61,6 +62,8 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// The documents reminder before a visit (R-BK-05).
     pub reminders: ReminderSettings,
+    /// Who may read `/metrics`.
+    pub ops: OpsSettings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -127,6 +130,7 @@ impl Default for Settings {
             notify: NotifySettings::default(),
             retention: RetentionSettings::default(),
             reminders: ReminderSettings::default(),
+            ops: OpsSettings::default(),
         }
     }
 }
@@ -180,6 +184,11 @@ pub enum ConfigError {
     },
 }
 
+/// The shortest metrics token accepted: anyone may try tokens against
+/// `/metrics`, and 32 characters of base64 (`openssl rand -base64 32` gives
+/// 44) put guessing out of reach.
+const MIN_METRICS_TOKEN_CHARS: usize = 32;
+
 impl Settings {
     /// Reads defaults, then the optional file, then the environment.
     pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
@@ -231,6 +240,16 @@ impl Settings {
                 expected: "http(s) URLs ending in /, e.g. https://mydimos.kalamata.gr/",
             });
         }
+        if let Some(token) = &self.ops.metrics_token
+            && token.expose_secret().trim().chars().count() < MIN_METRICS_TOKEN_CHARS
+        {
+            return Err(ConfigError::Unacceptable {
+                setting: "ops.metrics_token (CITIZEN_API_OPS__METRICS_TOKEN)",
+                // Never the token itself: the message is logged.
+                problem: format!("it is shorter than {MIN_METRICS_TOKEN_CHARS} characters"),
+                expected: "at least 32 random characters, e.g. from `openssl rand -base64 32`",
+            });
+        }
         let proxies = self.trusted_proxies()?;
         let url = self.database_url()?;
         if self.profile == Profile::Production {
@@ -270,7 +289,7 @@ impl Settings {
         // calls as to the browsers it answers.
         let https = |url: &str| url.starts_with("https://");
         let plain = |url: &Option<String>| url.as_deref().is_some_and(|u| !https(u));
-        let refusals: [(bool, &'static str, &'static str); 15] = [
+        let refusals: [(bool, &'static str, &'static str); 16] = [
             (
                 self.demo_data,
                 "demo_data (CITIZEN_API_DEMO_DATA)",
@@ -357,6 +376,11 @@ impl Settings {
                 "secrets.hmac_key (CITIZEN_API_SECRETS__HMAC_KEY)",
                 "set base64 of at least 32 random bytes; development keys are made on the fly and not secret",
             ),
+            (
+                self.ops.metrics_token.is_none(),
+                "ops.metrics_token (CITIZEN_API_OPS__METRICS_TOKEN)",
+                "/metrics would show anyone the routes, the traffic and the outbox's backlog; set a random token of at least 32 characters for the scraper to send as Authorization: Bearer",
+            ),
         ];
         match refusals.into_iter().find(|(refused, _, _)| *refused) {
             Some((_, setting, why)) => Err(ConfigError::InsecureForProduction { setting, why }),
@@ -430,8 +454,11 @@ mod tests {
         settings.notify.email.smtp.username = Some("citizen-api".into());
         settings.notify.email.smtp.password = Some("relay-password".into());
         settings.secrets.hmac_key = Some("c2VjcmV0LWtleS1vZi1hdC1sZWFzdC0zMi1ieXRlcyE=".into());
+        settings.ops.metrics_token = Some(METRICS_TOKEN.into());
         settings
     }
+
+    const METRICS_TOKEN: &str = "scraper-token-of-at-least-32-characters";
 
     #[test]
     fn a_complete_production_configuration_starts() {
@@ -440,7 +467,7 @@ mod tests {
 
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
-        let cases: [(BreakIt, &str); 10] = [
+        let cases: [(BreakIt, &str); 11] = [
             (
                 |s| s.auth.development_provider = true,
                 "DEVELOPMENT_PROVIDER",
@@ -460,6 +487,7 @@ mod tests {
                 "CONTACT_REGISTRY__URL",
             ),
             (|s| s.secrets.hmac_key = None, "HMAC_KEY"),
+            (|s| s.ops.metrics_token = None, "METRICS_TOKEN"),
             (
                 |s| s.notify.sms.transport = SmsTransportKind::Development,
                 "CITIZEN_API_NOTIFY__SMS__TRANSPORT",
@@ -647,6 +675,25 @@ mod tests {
             let token = settings.notify.sms.gateway_token.as_ref().unwrap();
             assert_eq!(secrecy::ExposeSecret::expose_secret(token), "t0ken");
             assert!(!format!("{settings:?}").contains("t0ken"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_metrics_token_comes_from_the_environment_never_shows_and_must_be_long() {
+        figment::Jail::expect_with(|jail| {
+            assert!(Settings::load(None).unwrap().ops.metrics_token.is_none());
+            jail.set_env("CITIZEN_API_OPS__METRICS_TOKEN", METRICS_TOKEN);
+            let settings = Settings::load(None).unwrap();
+            let token = settings.ops.metrics_token.as_ref().unwrap();
+            assert_eq!(token.expose_secret(), METRICS_TOKEN);
+            assert!(!format!("{settings:?}").contains(METRICS_TOKEN));
+            for short in ["", "   ", "short-token"] {
+                jail.set_env("CITIZEN_API_OPS__METRICS_TOKEN", short);
+                let err = Settings::load(None).unwrap_err().to_string();
+                assert!(err.contains("CITIZEN_API_OPS__METRICS_TOKEN"), "{err}");
+                assert!(!err.contains("short-token"), "{err}");
+            }
             Ok(())
         });
     }

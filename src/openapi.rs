@@ -57,6 +57,18 @@ impl Modify for SecuritySchemes {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The operators' token for `/metrics` (`ops.metrics_token`); \
+                         required when configured, which production requires.",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 

@@ -94,18 +94,18 @@ enum Credential {
     Cookie(String),
 }
 
+/// The token of an `Authorization: Bearer` header.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    // RFC 7235: the scheme is case-insensitive (`bearer` is common).
+    value
+        .get(..7)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+        .map(|_| value[7..].trim())
+}
+
 fn credential(req: &HttpRequest) -> Option<Credential> {
-    let bearer = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        // RFC 7235: the scheme is case-insensitive (`bearer` is common).
-        .and_then(|v| {
-            v.get(..7)
-                .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
-                .map(|_| &v[7..])
-        })
-        .map(|t| Credential::Bearer(t.trim().to_owned()));
+    let bearer = bearer_token(req).map(|token| Credential::Bearer(token.to_owned()));
     bearer.or_else(|| {
         req.cookie(COOKIE_NAME)
             .map(|c| Credential::Cookie(c.value().to_owned()))

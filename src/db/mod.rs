@@ -11,7 +11,7 @@ use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 
 pub(crate) use fixed::{fixed_update, on_backend};
-pub use migrations::{has_pending_migrations, run_migrations};
+pub use migrations::{MIGRATION_LOCK_KEY, has_pending_migrations, run_migrations};
 pub use pool::{Db, PoolError, prepare_libpq};
 pub use url::DatabaseUrl;
 

@@ -33,12 +33,15 @@ fn headers_of(name: &str) -> Vec<NamedHeader> {
             header(Type::Integer, "Seconds to wait before trying again."),
         )
     };
+    let www_authenticate = || {
+        (
+            "WWW-Authenticate",
+            header(Type::String, "`Bearer realm=\"citizen-api\"` (RFC 6750)."),
+        )
+    };
     match name {
         "Unauthenticated" => vec![
-            (
-                "WWW-Authenticate",
-                header(Type::String, "`Bearer realm=\"citizen-api\"` (RFC 6750)."),
-            ),
+            www_authenticate(),
             (
                 "Set-Cookie",
                 header(
@@ -47,6 +50,7 @@ fn headers_of(name: &str) -> Vec<NamedHeader> {
                 ),
             ),
         ],
+        "MetricsUnauthenticated" => vec![www_authenticate()],
         "RateLimited" => std::iter::once(retry_after())
             .chain(rate_limit(
                 "Requests left now: 0.",
@@ -86,6 +90,7 @@ problem_responses! {
     ValidationFailed => "`validation_failed`: a parameter or field is invalid; `errors` names each one.";
     CreateRefused => "`validation_failed`: a parameter or field is invalid; `errors` names each one. `idempotency_key_reused`: this caller sent this `Idempotency-Key` before with another body.";
     Unauthenticated => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
+    MetricsUnauthenticated => "`unauthenticated`: a metrics token is configured (`ops.metrics_token`) and the request did not carry it as `Authorization: Bearer`.";
     Forbidden => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
     RateLimited => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
     BadLogin => "`invalid_login_state`: the `state` is unknown, used or expired, or this browser did not start the login (no matching `login_state` cookie); `login_failed`: TAXISnet declined or refused the code; `identity_provider_error`: TAXISnet could not be reached or answered something that is not a valid login.";

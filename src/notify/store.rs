@@ -12,6 +12,8 @@ use crate::domain::ids::MessageId;
 pub const STATUS_PENDING: &str = "pending";
 pub const STATUS_SENT: &str = "sent";
 pub const STATUS_DEAD: &str = "dead";
+/// Every status a message can have, as the table's CHECK lists them.
+const STATUSES: [&str; 3] = [STATUS_PENDING, STATUS_SENT, STATUS_DEAD];
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = outbox_messages, treat_none_as_default_value = false)]
@@ -209,6 +211,31 @@ pub fn mark_failed(
         None => update.set(common).execute(conn),
     }
     .map(drop)
+}
+
+/// The outbox at a glance, for `/metrics`.
+#[derive(Debug)]
+pub struct Backlog {
+    /// Messages by status, every status listed, those with none at 0.
+    pub by_status: [(&'static str, i64); STATUSES.len()],
+    /// When the oldest message still to be delivered was queued.
+    pub oldest_pending: Option<NaiveDateTime>,
+}
+
+/// One grouped query over the whole table, whose size retention keeps to
+/// about thirty days of messages.
+pub fn backlog(conn: &mut DbConn) -> QueryResult<Backlog> {
+    use diesel::dsl::{count_star, min};
+    use outbox_messages::dsl as o;
+    let groups: Vec<(String, i64, Option<NaiveDateTime>)> = o::outbox_messages
+        .group_by(o::status)
+        .select((o::status, count_star(), min(o::created_at)))
+        .load(conn)?;
+    let group = |status: &str| groups.iter().find(|(name, _, _)| name == status);
+    Ok(Backlog {
+        by_status: STATUSES.map(|status| (status, group(status).map_or(0, |(_, n, _)| *n))),
+        oldest_pending: group(STATUS_PENDING).and_then(|(_, _, oldest)| *oldest),
+    })
 }
 
 /// A message the development transport "sent", for `GET /dev/outbox`.

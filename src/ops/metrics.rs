@@ -1,12 +1,21 @@
-//! Prometheus metrics: requests by route template and status, latency, and
-//! the state of the database pool.
+//! Prometheus metrics: requests by route template and status, latency, the
+//! state of the database pool and the outbox's backlog; for the operators
+//! only ([`MetricsReader`]).
 
 use actix_web::{HttpResponse, get, web};
+use prometheus::proto::MetricFamily;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
+use super::metrics_access::MetricsReader;
+use super::outbox_gauges;
+use crate::clock::SharedClock;
 use crate::db::Db;
+use crate::http::problem_docs::MetricsUnauthenticated;
+
+/// The prefix of every metric's name.
+pub(super) const NAMESPACE: &str = "citizen_api";
 
 pub struct Metrics {
     registry: Registry,
@@ -18,7 +27,7 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Metrics {
         let registry =
-            Registry::new_custom(Some("citizen_api".into()), None).expect("static prefix is valid");
+            Registry::new_custom(Some(NAMESPACE.into()), None).expect("static prefix is valid");
         let requests = IntCounterVec::new(
             Opts::new(
                 "http_requests_total",
@@ -74,14 +83,17 @@ impl Metrics {
             .observe(seconds);
     }
 
-    fn render(&self, db: &Db) -> String {
+    /// The registry's metrics and `scraped`, those read for this scrape.
+    fn render(&self, db: &Db, scraped: Vec<MetricFamily>) -> String {
         let (max, open, idle) = db.state();
         self.pool.with_label_values(&["max"]).set(i64::from(max));
         self.pool.with_label_values(&["open"]).set(i64::from(open));
         self.pool.with_label_values(&["idle"]).set(i64::from(idle));
+        let mut families = self.registry.gather();
+        families.extend(scraped);
         let mut buffer = Vec::new();
         TextEncoder::new()
-            .encode(&self.registry.gather(), &mut buffer)
+            .encode(&families, &mut buffer)
             .expect("text encoding into memory cannot fail");
         String::from_utf8(buffer).expect("the text format is UTF-8")
     }
@@ -94,13 +106,27 @@ impl Default for Metrics {
 }
 
 /// Prometheus text exposition format.
+///
+/// With `ops.metrics_token` configured (production requires it), only for
+/// `Authorization: Bearer <token>`.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Metrics in the Prometheus text format.", body = String, content_type = "text/plain"))
+    security((), ("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Metrics in the Prometheus text format.", body = String, content_type = "text/plain"),
+        (status = 401, response = MetricsUnauthenticated),
+    )
 )]
 #[get("/metrics")]
-async fn metrics(metrics: web::Data<Metrics>, db: web::Data<Db>) -> HttpResponse {
+async fn metrics(
+    _reader: MetricsReader,
+    metrics: web::Data<Metrics>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> HttpResponse {
+    let backlog = outbox_gauges::read(&db).await;
+    let outbox = outbox_gauges::families(backlog.as_ref(), clock.now());
     HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
-        .body(metrics.render(&db))
+        .body(metrics.render(&db, outbox))
 }

@@ -4,9 +4,12 @@
 pub mod background;
 mod health;
 mod metrics;
+mod metrics_access;
 mod observe;
+mod outbox_gauges;
 
 pub use metrics::Metrics;
+pub use metrics_access::{MetricsAccess, OpsSettings};
 pub use observe::observe;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -40,7 +40,7 @@ pub struct TestApp {
 }
 
 /// A PostgreSQL database that lives as long as its test.
-struct TestDatabase {
+pub struct TestDatabase {
     admin_url: String,
     name: String,
 }
@@ -78,6 +78,25 @@ impl Drop for TestDatabase {
     }
 }
 
+/// With `TEST_DATABASE_URL`, a new empty PostgreSQL database (dropped with
+/// the [`TestDatabase`]) and its URL; without it, `None`, and a test of
+/// PostgreSQL's alone has nothing to run.
+pub fn empty_postgres_database() -> Option<(TestDatabase, String)> {
+    POSTGRES_ADMIN_URL.as_deref().map(TestDatabase::create)
+}
+
+/// A new empty database of the backend the suite runs on (PostgreSQL with
+/// `TEST_DATABASE_URL`, else a SQLite file), and its URL; the database
+/// lasts as long as the first value.
+pub fn empty_database() -> (Box<dyn std::any::Any>, String) {
+    if let Some((database, url)) = empty_postgres_database() {
+        return (Box::new(database), url);
+    }
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("empty.db").display());
+    (Box::new(dir), url)
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -95,8 +114,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     // slow every test down.
     settings.demo_slot_days = 0;
     settings.database.pool_size = 4;
-    let postgres = POSTGRES_ADMIN_URL.as_deref().map(|admin_url| {
-        let (database, url) = TestDatabase::create(admin_url);
+    let postgres = empty_postgres_database().map(|(database, url)| {
         settings.database.url = Some(url);
         database
     });

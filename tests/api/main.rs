@@ -8,6 +8,7 @@ mod catalogue;
 mod desk;
 mod errors;
 mod helpers;
+mod migrations;
 mod notify;
 mod openapi;
 mod operations;

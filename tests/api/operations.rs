@@ -1,8 +1,11 @@
 //! `/healthz`, `/readyz`, `/metrics`, and the request id on every response.
 
+use std::time::{Duration, Instant};
+
 use citizen_api::db::has_pending_migrations;
 
-use crate::helpers::spawn_app;
+use crate::booking_support::{booking_body, citizens, service, slots};
+use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_the_database_is_current() {
@@ -57,6 +60,151 @@ async fn metrics_count_requests_by_route_template_not_raw_path() {
         text.contains(r#"citizen_api_db_pool_connections{state="max"} 4"#),
         "{text}"
     );
+}
+
+const METRICS_TOKEN: &str = "scraper-token-of-at-least-32-characters";
+
+/// With a token configured (production requires one), `/metrics` answers
+/// only the scraper that sends it; the scheme's case does not matter.
+#[tokio::test]
+async fn with_a_metrics_token_only_its_holder_reads_the_metrics() {
+    let app = spawn_app_with(|s| s.ops.metrics_token = Some(METRICS_TOKEN.into())).await;
+    let metrics = |authorization: Option<String>| {
+        let request = app.client.get(app.url("/metrics"));
+        match authorization {
+            Some(value) => request.header("authorization", value),
+            None => request,
+        }
+        .send()
+    };
+    for refused in [
+        None,
+        Some("Bearer not-the-metrics-token".to_owned()),
+        Some(format!("Basic {METRICS_TOKEN}")),
+    ] {
+        let response = metrics(refused).await.unwrap();
+        let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+        assert!(challenge.starts_with("Bearer "), "{challenge}");
+        assert_problem(response, 401, "unauthenticated").await;
+    }
+    for scheme in ["Bearer", "bearer"] {
+        let response = metrics(Some(format!("{scheme} {METRICS_TOKEN}")))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{scheme}");
+        let text = response.text().await.unwrap();
+        assert!(
+            text.contains(r#"route="/metrics",status="401"} 3"#),
+            "{text}"
+        );
+    }
+}
+
+/// The value of `series` (its name and labels as written) in a scrape.
+fn value_of(scrape: &str, series: &str) -> Option<i64> {
+    scrape
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+async fn scrape(app: &TestApp) -> String {
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+const PENDING: &str = r#"citizen_api_outbox_messages{status="pending"}"#;
+const SENT: &str = r#"citizen_api_outbox_messages{status="sent"}"#;
+const OLDEST_PENDING: &str = "citizen_api_outbox_oldest_pending_seconds";
+
+/// A transport that is down shows on `/metrics`: the confirmation a
+/// booking queued counts as pending, and grows old, until it is delivered.
+#[tokio::test]
+async fn the_outbox_gauges_show_a_queued_confirmation_pending_until_it_is_delivered() {
+    // This instance's worker looks once, at start, and then not for an
+    // hour: nothing delivers the confirmation, as when SMTP is down.
+    let app = spawn_app_with(|s| s.notify.poll_interval_ms = 3_600_000).await;
+    let housing = service(&app, "Housing Allowance").await;
+    let slot = &slots(&app, &housing.id.to_string(), &[48], 1).await[0];
+    let citizen = &citizens(&app, 1).await[0];
+    let booked = app
+        .post_json_as(citizen, "/v1/reservations", &booking_body(slot))
+        .await;
+    assert_eq!(booked.status(), 201);
+
+    app.clock.advance(chrono::Duration::minutes(10));
+    let waiting = scrape(&app).await;
+    assert_eq!(value_of(&waiting, "citizen_api_outbox_up"), Some(1));
+    assert_eq!(value_of(&waiting, PENDING), Some(1), "{waiting}");
+    assert_eq!(value_of(&waiting, SENT), Some(0), "{waiting}");
+    let dead = r#"citizen_api_outbox_messages{status="dead"}"#;
+    assert_eq!(value_of(&waiting, dead), Some(0), "{waiting}");
+    let age = value_of(&waiting, OLDEST_PENDING).unwrap();
+    assert!((600..660).contains(&age), "{age} s");
+
+    // A second instance on the same database delivers it.
+    let _deliverer = spawn_app_with(|s| {
+        s.notify.poll_interval_ms = 20;
+        s.database.url = Some(app.database_url.clone());
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let delivered = loop {
+        let delivered = scrape(&app).await;
+        if value_of(&delivered, SENT) == Some(1) {
+            break delivered;
+        }
+        assert!(Instant::now() < deadline, "never delivered: {delivered}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(value_of(&delivered, PENDING), Some(0), "{delivered}");
+    assert_eq!(value_of(&delivered, OLDEST_PENDING), Some(0), "{delivered}");
+}
+
+/// A database that does not answer costs a scrape the outbox's series, and
+/// no more than the pool's acquire timeout, never the scrape itself: the
+/// HTTP and pool metrics are what an operator needs then.
+#[tokio::test]
+async fn metrics_answer_without_the_outbox_when_the_database_does_not() {
+    const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
+    let app = spawn_app_with(|s| {
+        s.database.pool_size = 1;
+        s.database.acquire_timeout_ms = ACQUIRE_TIMEOUT.as_millis() as u64;
+    })
+    .await;
+    // Holds the pool's one connection until released.
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let db = app.db.clone();
+    let holder = std::thread::spawn(move || {
+        db.run_blocking(|_| {
+            held.send(()).unwrap();
+            let _ = released.recv();
+            Ok(())
+        })
+    });
+    is_held.recv().unwrap();
+
+    let started = Instant::now();
+    let unanswered = scrape(&app).await;
+    let waited = started.elapsed();
+    assert!(
+        waited < ACQUIRE_TIMEOUT + Duration::from_secs(2),
+        "{waited:?}"
+    );
+    assert_eq!(value_of(&unanswered, "citizen_api_outbox_up"), Some(0));
+    assert!(
+        !unanswered.contains("citizen_api_outbox_messages"),
+        "{unanswered}"
+    );
+    let pool_max = r#"citizen_api_db_pool_connections{state="max"}"#;
+    assert_eq!(value_of(&unanswered, pool_max), Some(1), "{unanswered}");
+
+    release.send(()).unwrap();
+    holder.join().unwrap().unwrap();
+    let answered = scrape(&app).await;
+    assert_eq!(value_of(&answered, "citizen_api_outbox_up"), Some(1));
+    assert_eq!(value_of(&answered, PENDING), Some(0), "{answered}");
 }
 
 #[tokio::test]
