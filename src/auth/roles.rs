@@ -87,6 +87,40 @@ pub fn grants_for(conn: &mut DbConn, afm: &str) -> QueryResult<Vec<RoleGrant>> {
         .collect())
 }
 
+/// Someone who holds a role within a scope, and who granted it when.
+#[derive(Debug, Queryable)]
+pub struct Holder {
+    pub afm: String,
+    pub granted_by: String,
+    pub granted_at: NaiveDateTime,
+}
+
+/// Who holds `role` within `scope_id`, by AFM, from after `after`; one more
+/// than `limit`, for the next page's cursor.
+pub fn holders(
+    conn: &mut DbConn,
+    role: Role,
+    scope_id: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> QueryResult<Vec<Holder>> {
+    let mut query = role_grants::table
+        .filter(role_grants::role.eq(role.as_str()))
+        .filter(role_grants::scope_id.eq(scope_id))
+        .order(role_grants::afm)
+        .limit(i64::from(limit) + 1)
+        .select((
+            role_grants::afm,
+            role_grants::granted_by,
+            role_grants::created_at,
+        ))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(role_grants::afm.gt(after.to_owned()));
+    }
+    query.load(conn)
+}
+
 /// Grants a role; granting one already held changes nothing. Answers
 /// whether the grant is new.
 pub fn grant(

@@ -1,12 +1,16 @@
 //! Who administers and who serves (R-BK-08, R-BK-09): platform admins name
 //! each municipality's administrators; a municipality's administrators name
 //! the staff of its departments. Granting is idempotent (PUT), and so is
-//! taking back (DELETE).
+//! taking back (DELETE). Each can list whom they named (GET); the AFMs
+//! listed are personal data, so every listing is in the audit trail.
 
-use actix_web::{HttpResponse, delete, put, web};
-use chrono::NaiveDateTime;
+use actix_web::{HttpResponse, delete, get, put, web};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::catalogue::store;
+use crate::audit::{self, Actor};
 use crate::auth::roles::{self, Role};
 use crate::auth::{MunicipalityAdmin, PlatformAdmin};
 use crate::clock::SharedClock;
@@ -14,13 +18,90 @@ use crate::db::Db;
 use crate::domain::Afm;
 use crate::domain::ids::{DepartmentId, MunicipalityId};
 use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
-use crate::http::{ApiError, FieldError, Text, parse_path_id};
+use crate::http::{
+    ApiError, FieldError, Page, PageExample, PageParams, PageRequest, Text, parse_path_id,
+};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(grant_municipality_admin)
+    cfg.service(list_municipality_admins)
+        .service(grant_municipality_admin)
         .service(revoke_municipality_admin)
+        .service(list_staff)
         .service(grant_staff)
         .service(revoke_staff);
+}
+
+/// Someone who holds a role in a municipality or department.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct RoleHolder {
+    #[schema(value_type = String, example = "123456783")]
+    pub afm: String,
+    /// The AFM of the administrator who granted the role.
+    #[schema(example = "094019245")]
+    pub granted_by: String,
+    #[serde(serialize_with = "crate::http::json_time::rfc3339")]
+    #[schema(example = "2026-11-20T08:45:00Z")]
+    pub granted_at: DateTime<Utc>,
+}
+
+impl PageExample for RoleHolder {
+    fn item() -> serde_json::Value {
+        serde_json::json!({
+            "afm": "123456783",
+            "granted_by": "094019245",
+            "granted_at": "2026-11-20T08:45:00Z",
+        })
+    }
+
+    fn key() -> serde_json::Value {
+        serde_json::json!("123456783")
+    }
+}
+
+/// Who holds `role` within `scope`, a page of them by AFM, with each one
+/// listed recorded in the audit trail as `action` by `actor`, in the same
+/// transaction.
+async fn holders_page(
+    db: &Db,
+    (role, scope): (Role, String),
+    request: PageRequest<String>,
+    actor: (Afm, &'static str, String),
+    action: &'static str,
+    now: NaiveDateTime,
+) -> Result<web::Json<Page<RoleHolder>>, ApiError> {
+    let holders = db
+        .run(move |conn| {
+            crate::db::write_transaction(conn, |tx| {
+                let holders =
+                    roles::holders(tx, role, &scope, request.after.as_deref(), request.limit)?;
+                let (afm, role_name, audit_scope) = &actor;
+                let listed = holders
+                    .iter()
+                    .take(request.limit as usize)
+                    .map(|h| ("person", h.afm.as_str()));
+                let actor = Actor {
+                    afm: afm.as_str(),
+                    role: role_name,
+                    scope_id: audit_scope,
+                };
+                audit::record_many(tx, &actor, action, listed, now)?;
+                Ok::<_, ApiError>(holders)
+            })
+        })
+        .await?;
+    let items = holders
+        .into_iter()
+        .map(|h| RoleHolder {
+            afm: h.afm,
+            granted_by: h.granted_by,
+            granted_at: h.granted_at.and_utc(),
+        })
+        .collect();
+    Ok(web::Json(Page::from_rows(
+        items,
+        request.limit,
+        |h: &RoleHolder| h.afm.clone(),
+    )))
 }
 
 #[derive(Clone, Copy)]
@@ -82,6 +163,53 @@ async fn municipality_of(db: &Db, department: DepartmentId) -> Result<String, Ap
         store::department_municipality(conn, &department.to_string())?
             .ok_or_else(ApiError::not_found)
     })
+    .await
+}
+
+/// The municipality's administrators, by AFM (platform admins only). The
+/// listing is recorded in the audit trail.
+#[utoipa::path(
+    tag = "administration",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("municipality_id" = String, Path, format = Uuid), PageParams),
+    responses(
+        (status = 200, description = "A page of administrators.", body = Page<RoleHolder>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/municipalities/{municipality_id}/admins")]
+async fn list_municipality_admins(
+    admin: PlatformAdmin,
+    path: web::Path<String>,
+    page: web::Query<PageParams>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Page<RoleHolder>>, ApiError> {
+    let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
+    let request = page.parse::<String>()?;
+    let id = municipality.to_string();
+    let exists = db
+        .run({
+            let id = id.clone();
+            move |conn| Ok(store::municipality_exists(conn, &id)?)
+        })
+        .await?;
+    if !exists {
+        return Err(ApiError::not_found());
+    }
+    let actor = (admin.0.afm, Role::PlatformAdmin.as_str(), id.clone());
+    let now = clock.now().naive_utc();
+    holders_page(
+        &db,
+        (Role::MunicipalityAdmin, id),
+        request,
+        actor,
+        "municipality_admin.list",
+        now,
+    )
     .await
 }
 
@@ -156,6 +284,49 @@ async fn municipality_admin(
         admin.0.afm,
         now,
         store::municipality_exists,
+    )
+    .await
+}
+
+/// The department's staff, by AFM (administrators of its municipality,
+/// R-BK-09). The listing is recorded in the audit trail.
+#[utoipa::path(
+    tag = "administration",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("department_id" = String, Path, format = Uuid), PageParams),
+    responses(
+        (status = 200, description = "A page of the department's staff.", body = Page<RoleHolder>),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/departments/{department_id}/staff")]
+async fn list_staff(
+    admin: MunicipalityAdmin,
+    path: web::Path<String>,
+    page: web::Query<PageParams>,
+    db: web::Data<Db>,
+    clock: web::Data<SharedClock>,
+) -> Result<web::Json<Page<RoleHolder>>, ApiError> {
+    let department: DepartmentId = parse_path_id(&path, "department_id")?;
+    let request = page.parse::<String>()?;
+    let municipality = municipality_of(&db, department).await?;
+    admin.require(&municipality)?;
+    let actor = (
+        admin.session.afm,
+        Role::MunicipalityAdmin.as_str(),
+        municipality,
+    );
+    let now = clock.now().naive_utc();
+    holders_page(
+        &db,
+        (Role::Staff, department.to_string()),
+        request,
+        actor,
+        "staff.list",
+        now,
     )
     .await
 }

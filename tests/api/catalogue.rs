@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use citizen_api::booking::catalogue::store::{self, MunicipalityRow};
-use citizen_api::booking::catalogue::{Municipality, Service};
+use citizen_api::booking::catalogue::{Department, Municipality, Service};
 use citizen_api::domain::ids::MunicipalityId;
 use citizen_api::http::Page;
 
@@ -84,6 +84,37 @@ async fn services_of_one_municipality_never_include_another_s() {
         }
     }
     assert_eq!(seen.len(), 7);
+}
+
+/// Every department that serves a listed service is in the municipality's
+/// departments, and no other municipality's is.
+#[tokio::test]
+async fn a_municipality_lists_the_departments_that_serve_its_services() {
+    let app = spawn_app().await;
+    let kalamata = kalamata(&app).await;
+    let departments: Page<Department> = app
+        .get_json(&format!("/v1/municipalities/{}/departments", kalamata.id))
+        .await;
+    let services: Page<Service> = app
+        .get_json(&format!("/v1/municipalities/{}/services", kalamata.id))
+        .await;
+    let listed: HashSet<String> = departments.items.iter().map(|d| d.id.to_string()).collect();
+    let serving: HashSet<String> = services
+        .items
+        .iter()
+        .map(|s| s.department.id.to_string())
+        .collect();
+    assert_eq!(listed, serving);
+    let names: Vec<&str> = departments
+        .items
+        .iter()
+        .map(|d| d.name.el.as_str())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by Greek name");
+    let unknown = format!("/v1/municipalities/{}/departments", uuid::Uuid::now_v7());
+    assert_problem(app.get(&unknown).await, 404, "not_found").await;
 }
 
 #[tokio::test]

@@ -231,3 +231,88 @@ async fn the_cli_bootstraps_a_platform_admin() {
         .unwrap();
     assert!(!refused.status.success());
 }
+
+/// How many audit rows say `actor` did `action` to the person `afm`.
+fn audited(app: &TestApp, actor: &str, action: &'static str, afm: &str) -> i64 {
+    use citizen_api::db::schema::audit_events as a;
+    use diesel::prelude::*;
+    let (actor, afm) = (actor.to_owned(), afm.to_owned());
+    app.db
+        .run_blocking(move |conn| {
+            Ok(a::table
+                .filter(a::actor_afm.eq(actor))
+                .filter(a::action.eq(action))
+                .filter(a::subject_type.eq("person"))
+                .filter(a::subject_id.eq(afm))
+                .count()
+                .get_result(conn)?)
+        })
+        .unwrap()
+}
+
+/// R-BK-09, R-BK-10: an administrator sees whom they named, a page at a
+/// time, and nobody else does; every AFM listed is in the audit trail.
+#[tokio::test]
+async fn r_bk_09_r_bk_10_administrators_list_whom_they_named_and_every_listing_is_audited() {
+    let app = spawn_app().await;
+    let (kalamata, department) = municipality(&app, "Δήμος Καλαμάτας").await;
+    let (_, sparta_department) = municipality(&app, "Δήμος Σπάρτης").await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let path = format!("/v1/departments/{department}/staff/{MARIA}");
+    let put = app.client.put(app.url(&path)).bearer_auth(&admin).send();
+    assert_eq!(put.await.unwrap().status(), StatusCode::NO_CONTENT);
+
+    // One at a time, to walk the pages (the demo data has staff too).
+    let staff = format!("/v1/departments/{department}/staff");
+    let (mut listed, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let query = cursor.map_or_else(String::new, |c| format!("&cursor={c}"));
+        let page: Value = app
+            .get_json_as(&admin, &format!("{staff}?limit=1{query}"))
+            .await;
+        listed.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let afms: Vec<&str> = listed.iter().map(|h| h["afm"].as_str().unwrap()).collect();
+    assert!(afms.is_sorted(), "by AFM: {afms:?}");
+    let maria = listed.iter().find(|h| h["afm"] == MARIA).unwrap();
+    assert_eq!(maria["granted_by"], KALAMATA_ADMIN);
+    for afm in afms {
+        assert_eq!(audited(&app, KALAMATA_ADMIN, "staff.list", afm), 1, "{afm}");
+    }
+
+    let elsewhere = format!("/v1/departments/{sparta_department}/staff");
+    let refused = app.get_as(&admin, &elsewhere).send().await.unwrap();
+    assert_problem(refused, 403, "forbidden").await;
+    let citizen = app.sign_in(MARIA).await;
+    let admins = format!("/v1/municipalities/{kalamata}/admins");
+    for path in [&staff, &admins] {
+        let refused = app.get_as(&citizen, path).send().await.unwrap();
+        assert_problem(refused, 403, "forbidden").await;
+    }
+
+    let platform = app.sign_in(PLATFORM_ADMIN).await;
+    let listed: Value = app.get_json_as(&platform, &admins).await;
+    let afms: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["afm"].as_str().unwrap())
+        .collect();
+    assert_eq!(afms, [KALAMATA_ADMIN]);
+    assert_eq!(
+        audited(
+            &app,
+            PLATFORM_ADMIN,
+            "municipality_admin.list",
+            KALAMATA_ADMIN
+        ),
+        1
+    );
+    let unknown = format!("/v1/municipalities/{}/admins", uuid::Uuid::now_v7());
+    let missing = app.get_as(&platform, &unknown).send().await.unwrap();
+    assert_problem(missing, 404, "not_found").await;
+}

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::routes::{
-    Department, LocalizedText, Municipality, Service, municipality_view, service_view,
+    Department, LocalizedText, Municipality, Service, department_view, municipality_view,
+    service_view,
 };
 use super::store::{
     self, DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
@@ -162,14 +163,7 @@ async fn create_department(
         now,
         move |tx| {
             unique(store::insert_department(tx, &row))?;
-            Ok(Department {
-                id: row.id.parse().map_err(ApiError::internal)?,
-                name: LocalizedText {
-                    el: row.name_el,
-                    en: row.name_en,
-                },
-                email: row.email,
-            })
+            department_view(row)
         },
     )
     .await

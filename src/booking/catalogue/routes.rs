@@ -1,4 +1,4 @@
-//! `GET /v1/municipalities` and `GET /v1/municipalities/{id}/services`:
+//! `GET /v1/municipalities` and, for each, its services and departments:
 //! public, no login (R-BK-02).
 
 use actix_web::{get, web};
@@ -6,13 +6,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::store::{self, DepartmentRow, DocumentRow, MunicipalityRow, NameKey, ServiceRow};
-use crate::db::Db;
+use crate::db::{Db, DbConn};
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
 use crate::http::problem_docs::{NotFound, ValidationFailed};
 use crate::http::{ApiError, Page, PageExample, PageParams, parse_path_id};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_municipalities).service(list_services);
+    cfg.service(list_municipalities)
+        .service(list_services)
+        .service(list_departments);
 }
 
 /// A text in Greek and English.
@@ -59,6 +61,20 @@ pub struct Department {
     /// Where legal entities send their authorization documents (R-BK-04).
     #[schema(example = "pronoia@kalamata.example")]
     pub email: String,
+}
+
+impl PageExample for Department {
+    fn item() -> serde_json::Value {
+        serde_json::json!({
+            "id": "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a02",
+            "name": {"el": "Κοινωνική Πρόνοια", "en": "Social Welfare"},
+            "email": "pronoia@kalamata.example",
+        })
+    }
+
+    fn key() -> serde_json::Value {
+        serde_json::json!(["Κοινωνική Πρόνοια", "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a02"])
+    }
 }
 
 /// A thematic service category that citizens book (R-BK-02).
@@ -165,7 +181,31 @@ async fn list_services(
     path: web::Path<String>,
     page: web::Query<PageParams>,
 ) -> Result<web::Json<Page<Service>>, ApiError> {
-    let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
+    let page = municipality_page(&db, &path, &page, store::list_services, |row| {
+        let (service, department, documents) = row;
+        service_view(service, department, documents)
+    })
+    .await?;
+    Ok(web::Json(page))
+}
+
+/// Reads a page of a municipality's rows: (municipality, after, limit).
+type LoadPage<Row> = fn(&mut DbConn, &str, Option<&NameKey>, u32) -> diesel::QueryResult<Vec<Row>>;
+
+/// A page of what `load` reads of a municipality, by Greek name, each item
+/// made by `view`; `404` for an unknown municipality.
+async fn municipality_page<Row, Item>(
+    db: &Db,
+    path: &str,
+    page: &PageParams,
+    load: LoadPage<Row>,
+    view: fn(Row) -> Result<Item, ApiError>,
+) -> Result<Page<Item>, ApiError>
+where
+    Row: Send + 'static,
+    Item: Named,
+{
+    let municipality: MunicipalityId = parse_path_id(path, "municipality_id")?;
     let request = page.parse::<NameKey>()?;
     let rows = db
         .run(move |conn| {
@@ -173,23 +213,53 @@ async fn list_services(
             if !store::municipality_exists(conn, &id)? {
                 return Err(ApiError::not_found());
             }
-            Ok(store::list_services(
-                conn,
-                &id,
-                request.after.as_ref(),
-                request.limit,
-            )?)
+            Ok(load(conn, &id, request.after.as_ref(), request.limit)?)
         })
         .await?;
-    let items = rows
-        .into_iter()
-        .map(|(service, department, documents)| service_view(service, department, documents))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(web::Json(Page::from_rows(
-        items,
-        request.limit,
-        |s: &Service| (s.name.el.clone(), s.id.to_string()),
-    )))
+    let items = rows.into_iter().map(view).collect::<Result<Vec<_>, _>>()?;
+    Ok(Page::from_rows(items, request.limit, Named::name_key))
+}
+
+/// What a catalogue page is ordered by: the Greek name, then the id.
+trait Named {
+    fn name_key(&self) -> NameKey;
+}
+
+impl Named for Service {
+    fn name_key(&self) -> NameKey {
+        (self.name.el.clone(), self.id.to_string())
+    }
+}
+
+impl Named for Department {
+    fn name_key(&self) -> NameKey {
+        (self.name.el.clone(), self.id.to_string())
+    }
+}
+
+/// A municipality's departments, by Greek name: who serves, and where to
+/// write to them.
+#[utoipa::path(
+    tag = "catalogue",
+    params(
+        ("municipality_id" = String, Path, format = Uuid, description = "The municipality's id."),
+        PageParams,
+    ),
+    responses(
+        (status = 200, description = "A page of departments, by Greek name.", body = Page<Department>),
+        (status = 404, response = NotFound),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[get("/v1/municipalities/{municipality_id}/departments")]
+async fn list_departments(
+    db: web::Data<Db>,
+    path: web::Path<String>,
+    page: web::Query<PageParams>,
+) -> Result<web::Json<Page<Department>>, ApiError> {
+    let page =
+        municipality_page(&db, &path, &page, store::list_departments, department_view).await?;
+    Ok(web::Json(page))
 }
 
 fn parse_stored_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
@@ -209,6 +279,17 @@ pub(super) fn municipality_view(row: MunicipalityRow) -> Result<Municipality, Ap
     })
 }
 
+pub(super) fn department_view(row: DepartmentRow) -> Result<Department, ApiError> {
+    Ok(Department {
+        id: parse_stored_id(&row.id)?,
+        name: LocalizedText {
+            el: row.name_el,
+            en: row.name_en,
+        },
+        email: row.email,
+    })
+}
+
 pub(super) fn service_view(
     service: ServiceRow,
     department: DepartmentRow,
@@ -225,14 +306,7 @@ pub(super) fn service_view(
             el: service.description_el,
             en: service.description_en,
         },
-        department: Department {
-            id: parse_stored_id(&department.id)?,
-            name: LocalizedText {
-                el: department.name_el,
-                en: department.name_en,
-            },
-            email: department.email,
-        },
+        department: department_view(department)?,
         duration_minutes: service.duration_minutes,
         serves_legal_entities: service.serves_legal_entities,
         legal_entity_documents: legal_entity,

@@ -164,6 +164,31 @@ pub fn count_municipalities(conn: &mut DbConn) -> QueryResult<i64> {
     municipalities::table.count().get_result(conn)
 }
 
+/// A municipality's departments by Greek name, from after `after`; one
+/// more than `limit`, for the next page's cursor.
+pub fn list_departments(
+    conn: &mut DbConn,
+    municipality: &str,
+    after: Option<&NameKey>,
+    limit: u32,
+) -> QueryResult<Vec<DepartmentRow>> {
+    use departments::dsl as d;
+    let mut query = departments::table
+        .filter(d::municipality_id.eq(municipality))
+        .select(DepartmentRow::as_select())
+        .order((d::name_el, d::id))
+        .limit(i64::from(limit) + 1)
+        .into_boxed();
+    if let Some((after_name, after_id)) = after {
+        query = query.filter(
+            d::name_el.gt(after_name.clone()).or(d::name_el
+                .eq(after_name.clone())
+                .and(d::id.gt(after_id.clone()))),
+        );
+    }
+    query.load(conn)
+}
+
 /// The municipality a department belongs to, if the department exists.
 pub fn department_municipality(conn: &mut DbConn, department: &str) -> QueryResult<Option<String>> {
     departments::table
