@@ -444,6 +444,99 @@ async fn invalid_schedules_name_every_bad_field() {
     );
 }
 
+/// R-BK-09: administrators correct what they created: a department's
+/// names and e-mail, a service's whole definition (its documents replaced,
+/// not added to), with the same checks as creating them.
+#[tokio::test]
+async fn r_bk_09_administrators_rename_departments_and_redefine_services() {
+    let app = app().await;
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let service = new_service(&app, &admin).await;
+    let housing = crate::booking_support::service(&app, "Housing Allowance").await;
+    let redefined = json!({
+        "name_el": "Άδεια Πεζοδρομίου", "name_en": "Pavement Permit",
+        "description_en": "Tables and chairs on the pavement.",
+        "duration_minutes": 45, "serves_legal_entities": false,
+        "required_documents": [{ "el": "Σχέδιο", "en": "Drawing" }]
+    });
+    let path = format!("/v1/services/{service}");
+    let answer = send(&app, &admin, reqwest::Method::PUT, &path, redefined.clone()).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer: Value = answer.json().await.unwrap();
+    let kalamata = kalamata_id(&app).await;
+    let listed: Value = app
+        .get_json(&format!("/v1/municipalities/{kalamata}/services"))
+        .await;
+    let listed = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == service.as_str())
+        .unwrap();
+    assert_eq!(listed, &answer);
+    assert_eq!(listed["name"]["en"], "Pavement Permit");
+    assert_eq!(listed["duration_minutes"], 45);
+    assert_eq!(listed["legal_entity_documents"], json!([]));
+    assert_eq!(
+        listed["required_documents"],
+        json!([{ "el": "Σχέδιο", "en": "Drawing" }])
+    );
+    assert_eq!(listed["department"]["name"]["en"], "Permits Office");
+
+    let invalid = json!({ "name_el": "Χ", "name_en": "X X", "duration_minutes": 7,
+        "legal_entity_documents": [{ "el": "Καταστατικό", "en": "Statutes" }] });
+    let refused = send(&app, &admin, reqwest::Method::PUT, &path, invalid).await;
+    let problem = assert_problem(refused, 422, "validation_failed").await;
+    let mut fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        ["duration_minutes", "legal_entity_documents", "name_el"]
+    );
+    // Housing Allowance takes the Greek name of another service of its department.
+    let income = crate::booking_support::service(&app, "Guaranteed Minimum Income").await;
+    let taken = json!({ "name_el": income.name.el, "name_en": "Taken", "duration_minutes": 20 });
+    let other = format!("/v1/services/{}", housing.id);
+    let conflict = send(&app, &admin, reqwest::Method::PUT, &other, taken).await;
+    assert_problem(conflict, 409, "already_exists").await;
+    let unknown = format!("/v1/services/{}", uuid::Uuid::now_v7());
+    let body = json!({ "name_el": "Χ Χ", "name_en": "X X", "duration_minutes": 20 });
+    let missing = send(&app, &admin, reqwest::Method::PUT, &unknown, body).await;
+    assert_problem(missing, 404, "not_found").await;
+
+    let department = format!("/v1/departments/{}", housing.department.id);
+    let renamed = send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &department,
+        json!({ "name_el": "Πρόνοια", "name_en": "Welfare", "email": "pronoia@kalamata.example" }),
+    )
+    .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let housing = crate::booking_support::service(&app, "Housing Allowance").await;
+    assert_eq!(housing.department.name.en, "Welfare");
+    let clash = send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &department,
+        json!({ "name_el": "Τμήμα Αδειών", "name_en": "Permits", "email": "not-an-email" }),
+    )
+    .await;
+    let problem = assert_problem(clash, 422, "validation_failed").await;
+    assert_eq!(problem.errors[0].field, "email");
+    let clash = send(
+        &app,
+        &admin,
+        reqwest::Method::PUT,
+        &department,
+        json!({ "name_el": "Τμήμα Αδειών", "name_en": "Permits", "email": "p@kalamata.example" }),
+    )
+    .await;
+    assert_problem(clash, 409, "already_exists").await;
+}
+
 #[tokio::test]
 async fn only_the_municipalitys_administrators_manage_it() {
     let app = app().await;
@@ -504,6 +597,16 @@ async fn only_the_municipalitys_administrators_manage_it() {
             reqwest::Method::DELETE,
             format!("/v1/slots/{slot}"),
             json!({}),
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("/v1/services/{service}"),
+            json!({ "name_el": "Χ Χ", "name_en": "X X", "duration_minutes": 20 }),
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("/v1/departments/{}", housing.department.id),
+            json!({ "name_el": "Χ Χ", "name_en": "X X", "email": "x@kalamata.example" }),
         ),
     ];
     for (method, path, body) in attempts {

@@ -3,7 +3,7 @@
 //! categories (R-BK-09). Creation honours `Idempotency-Key`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, post, web};
+use actix_web::{HttpResponse, post, put, web};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,14 +23,16 @@ use crate::domain::Email;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
 use crate::http::idempotency::{Idempotent, run_once};
 use crate::http::problem_docs::{
-    AlreadyExists, CreateRefused, Forbidden, NotFound, Unauthenticated,
+    AlreadyExists, CreateRefused, Forbidden, NotFound, Unauthenticated, ValidationFailed,
 };
-use crate::http::{ApiError, ErrorCode, Text, Validation, parse_path_id};
+use crate::http::{ApiError, ErrorCode, JsonBody, Text, Validation, parse_path_id};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_municipality)
         .service(create_department)
-        .service(create_service);
+        .service(replace_department)
+        .service(create_service)
+        .service(replace_service);
 }
 
 /// A name already taken is a conflict, not a failure.
@@ -142,17 +144,14 @@ async fn create_department(
     let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
     admin.require(&municipality.to_string())?;
     let Idempotent { body, once } = request;
-    let mut v = Validation::default();
-    let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
-    let email = v.check("email", Email::parse(&body.email));
-    v.finish()?;
+    let (name_el, name_en, email) = department_fields(&body)?;
     let now = clock.now().naive_utc();
     let row = DepartmentRow {
         id: DepartmentId::generate().to_string(),
         municipality_id: municipality.to_string(),
         name_el,
         name_en,
-        email: email.expect("checked").to_string(),
+        email,
         created_at: now,
     };
     run_once(
@@ -167,6 +166,59 @@ async fn create_department(
         },
     )
     .await
+}
+
+/// A department's names and e-mail, checked.
+fn department_fields(body: &NewDepartment) -> Result<(String, String, String), ApiError> {
+    let mut v = Validation::default();
+    let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
+    let email = v.check("email", Email::parse(&body.email));
+    v.finish()?;
+    Ok((name_el, name_en, email.expect("checked").to_string()))
+}
+
+/// Renames a department or changes its e-mail (its municipality's
+/// administrators). Services and reservations stay with it.
+#[utoipa::path(
+    tag = "administration",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("department_id" = String, Path, format = Uuid)),
+    request_body = NewDepartment,
+    responses(
+        (status = 200, description = "The department as it is now.", body = Department),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = AlreadyExists),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[put("/v1/departments/{department_id}")]
+async fn replace_department(
+    admin: MunicipalityAdmin,
+    path: web::Path<String>,
+    body: JsonBody<NewDepartment>,
+    db: web::Data<Db>,
+) -> Result<web::Json<Department>, ApiError> {
+    let department: DepartmentId = parse_path_id(&path, "department_id")?;
+    let (name_el, name_en, email) = department_fields(&body.into_inner())?;
+    let department = db
+        .run(move |conn| {
+            crate::db::write_transaction(conn, |tx| {
+                let current = store::department(tx, &department.to_string())?;
+                admin.require(&current.municipality_id)?;
+                let row = DepartmentRow {
+                    name_el,
+                    name_en,
+                    email,
+                    ..current
+                };
+                unique(store::update_department(tx, &row))?;
+                department_view(row)
+            })
+        })
+        .await?;
+    Ok(web::Json(department))
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -196,6 +248,122 @@ pub struct NewService {
     pub required_documents: Vec<LocalizedText>,
 }
 
+/// A service's definition, checked: what creating it sets and replacing
+/// it changes.
+#[derive(Clone)]
+struct ServiceDefinition {
+    name_el: String,
+    name_en: String,
+    description_el: String,
+    description_en: String,
+    duration_minutes: i32,
+    serves_legal_entities: bool,
+    /// (Greek, English, purpose), in order.
+    documents: Vec<(String, String, &'static str)>,
+}
+
+impl ServiceDefinition {
+    fn check(body: &NewService) -> Result<ServiceDefinition, ApiError> {
+        let mut v = Validation::default();
+        let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
+        let description_el = v
+            .free_text("description_el", Some(&body.description_el), 1000)
+            .unwrap_or_default();
+        let description_en = v
+            .free_text("description_en", Some(&body.description_en), 1000)
+            .unwrap_or_default();
+        if !(5..=480).contains(&body.duration_minutes) || body.duration_minutes % 5 != 0 {
+            v.fail(
+                "duration_minutes",
+                "out_of_range",
+                Text::new(
+                    "Από 5 έως 480 λεπτά, ανά 5.",
+                    "From 5 to 480 minutes, in steps of 5.",
+                ),
+            );
+        }
+        if !body.serves_legal_entities && !body.legal_entity_documents.is_empty() {
+            v.fail(
+                "legal_entity_documents",
+                "not_accepted",
+                Text::new(
+                    "Μόνο για υπηρεσίες που εξυπηρετούν νομικά πρόσωπα.",
+                    "Only for services that serve legal entities.",
+                ),
+            );
+        }
+        let mut documents = |field: &'static str,
+                             purpose: &'static str,
+                             list: &[LocalizedText]|
+         -> Vec<(String, String, &'static str)> {
+            if list.len() > 20 {
+                v.fail(
+                    field,
+                    "too_many",
+                    Text::new("Έως 20 έγγραφα.", "At most 20 documents."),
+                );
+            }
+            list.iter()
+                .map(|d| {
+                    (
+                        v.text(field, &d.el, 2, 300),
+                        v.text(field, &d.en, 2, 300),
+                        purpose,
+                    )
+                })
+                .collect()
+        };
+        let mut all = documents(
+            "legal_entity_documents",
+            PURPOSE_LEGAL_ENTITY,
+            &body.legal_entity_documents,
+        );
+        all.extend(documents(
+            "required_documents",
+            PURPOSE_BEFORE_VISIT,
+            &body.required_documents,
+        ));
+        v.finish()?;
+        Ok(ServiceDefinition {
+            name_el,
+            name_en,
+            description_el,
+            description_en,
+            duration_minutes: body.duration_minutes,
+            serves_legal_entities: body.serves_legal_entities,
+            documents: all,
+        })
+    }
+
+    /// `service` (its id, department and creation time) as defined here,
+    /// and its document rows.
+    fn rows(self, service: ServiceRow) -> (ServiceRow, Vec<DocumentRow>) {
+        let documents = self
+            .documents
+            .into_iter()
+            .enumerate()
+            .map(|(position, (name_el, name_en, purpose))| DocumentRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                service_id: service.id.clone(),
+                purpose: purpose.into(),
+                position: i32::try_from(position).unwrap_or_default(),
+                name_el,
+                name_en,
+            })
+            .collect();
+        let row = ServiceRow {
+            name_el: self.name_el,
+            name_en: self.name_en,
+            description_el: self.description_el,
+            description_en: self.description_en,
+            duration_minutes: self.duration_minutes,
+            serves_legal_entities: self.serves_legal_entities,
+            ..service
+        };
+        (row, documents)
+    }
+}
+
 /// Adds a service category to a department (its municipality's administrators).
 #[utoipa::path(
     tag = "administration",
@@ -221,91 +389,13 @@ async fn create_service(
 ) -> Result<HttpResponse, ApiError> {
     let department: DepartmentId = parse_path_id(&path, "department_id")?;
     let Idempotent { body, once } = request;
-    let mut v = Validation::default();
-    let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
-    let description_el = v
-        .free_text("description_el", Some(&body.description_el), 1000)
-        .unwrap_or_default();
-    let description_en = v
-        .free_text("description_en", Some(&body.description_en), 1000)
-        .unwrap_or_default();
-    if !(5..=480).contains(&body.duration_minutes) || body.duration_minutes % 5 != 0 {
-        v.fail(
-            "duration_minutes",
-            "out_of_range",
-            Text::new(
-                "Από 5 έως 480 λεπτά, ανά 5.",
-                "From 5 to 480 minutes, in steps of 5.",
-            ),
-        );
-    }
-    if !body.serves_legal_entities && !body.legal_entity_documents.is_empty() {
-        v.fail(
-            "legal_entity_documents",
-            "not_accepted",
-            Text::new(
-                "Μόνο για υπηρεσίες που εξυπηρετούν νομικά πρόσωπα.",
-                "Only for services that serve legal entities.",
-            ),
-        );
-    }
-    let mut documents = |field: &'static str,
-                         purpose: &'static str,
-                         list: &[LocalizedText]|
-     -> Vec<(String, String, &'static str)> {
-        if list.len() > 20 {
-            v.fail(
-                field,
-                "too_many",
-                Text::new("Έως 20 έγγραφα.", "At most 20 documents."),
-            );
-        }
-        list.iter()
-            .map(|d| {
-                (
-                    v.text(field, &d.el, 2, 300),
-                    v.text(field, &d.en, 2, 300),
-                    purpose,
-                )
-            })
-            .collect()
-    };
-    let mut all = documents(
-        "legal_entity_documents",
-        PURPOSE_LEGAL_ENTITY,
-        &body.legal_entity_documents,
-    );
-    all.extend(documents(
-        "required_documents",
-        PURPOSE_BEFORE_VISIT,
-        &body.required_documents,
-    ));
-    v.finish()?;
     let now = clock.now().naive_utc();
-    let service_id = ServiceId::generate().to_string();
-    let rows: Vec<DocumentRow> = all
-        .into_iter()
-        .enumerate()
-        .map(|(position, (name_el, name_en, purpose))| DocumentRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            service_id: service_id.clone(),
-            purpose: purpose.into(),
-            position: i32::try_from(position).unwrap_or_default(),
-            name_el,
-            name_en,
-        })
-        .collect();
-    let row = ServiceRow {
-        id: service_id,
+    let (row, rows) = ServiceDefinition::check(&body)?.rows(ServiceRow {
+        id: ServiceId::generate().to_string(),
         department_id: department.to_string(),
-        name_el,
-        name_en,
-        description_el,
-        description_en,
-        duration_minutes: body.duration_minutes,
-        serves_legal_entities: body.serves_legal_entities,
         created_at: now,
-    };
+        ..ServiceRow::default()
+    });
     run_once(
         &db,
         admin.session.afm.to_string(),
@@ -322,4 +412,50 @@ async fn create_service(
         },
     )
     .await
+}
+
+/// Replaces a service's definition: names, description, duration,
+/// legal-entity flag and documents (its municipality's administrators).
+/// Reservations already made keep their slots; a new duration shapes the
+/// slots generated from now on, and `slots/generate` brings unbooked
+/// future slots in line with it. Confirmations list the documents as they
+/// are when sent.
+#[utoipa::path(
+    tag = "administration",
+    security(("session_cookie" = []), ("bearer" = [])),
+    params(("service_id" = String, Path, format = Uuid)),
+    request_body = NewService,
+    responses(
+        (status = 200, description = "The service as it is now.", body = Service),
+        (status = 401, response = Unauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = AlreadyExists),
+        (status = 422, response = ValidationFailed),
+    )
+)]
+#[put("/v1/services/{service_id}")]
+async fn replace_service(
+    admin: MunicipalityAdmin,
+    path: web::Path<String>,
+    body: JsonBody<NewService>,
+    db: web::Data<Db>,
+) -> Result<web::Json<Service>, ApiError> {
+    let service: ServiceId = parse_path_id(&path, "service_id")?;
+    let definition = ServiceDefinition::check(&body.into_inner())?;
+    let service = db
+        .run(move |conn| {
+            crate::db::write_transaction(conn, |tx| {
+                let current = store::service(tx, &service.to_string())?;
+                let municipality = store::department_municipality(tx, &current.department_id)?
+                    .ok_or_else(|| ApiError::internal("a service's department is gone"))?;
+                admin.require(&municipality)?;
+                let (row, documents) = definition.rows(current);
+                unique(store::replace_service(tx, &row, &documents))?;
+                let department = store::department(tx, &row.department_id)?;
+                service_view(row, department, documents)
+            })
+        })
+        .await?;
+    Ok(web::Json(service))
 }

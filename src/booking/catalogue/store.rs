@@ -29,7 +29,7 @@ pub struct DepartmentRow {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Default, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_categories)]
 pub struct ServiceRow {
     pub id: String,
@@ -152,12 +152,59 @@ pub fn insert_service(
     diesel::insert_into(service_categories::table)
         .values(row)
         .execute(conn)?;
+    insert_documents(conn, documents)
+}
+
+fn insert_documents(conn: &mut DbConn, documents: &[DocumentRow]) -> QueryResult<()> {
     for document in documents {
         diesel::insert_into(service_documents::table)
             .values(document)
             .execute(conn)?;
     }
     Ok(())
+}
+
+pub fn service(conn: &mut DbConn, id: &str) -> QueryResult<ServiceRow> {
+    service_categories::table
+        .find(id)
+        .select(ServiceRow::as_select())
+        .first(conn)
+}
+
+/// Gives an existing service `row`'s names, description, duration and
+/// legal-entity flag, and `documents` in place of its documents.
+pub fn replace_service(
+    conn: &mut DbConn,
+    row: &ServiceRow,
+    documents: &[DocumentRow],
+) -> QueryResult<()> {
+    use service_categories::dsl as s;
+    diesel::update(service_categories::table.find(&row.id))
+        .set((
+            s::name_el.eq(&row.name_el),
+            s::name_en.eq(&row.name_en),
+            s::description_el.eq(&row.description_el),
+            s::description_en.eq(&row.description_en),
+            s::duration_minutes.eq(row.duration_minutes),
+            s::serves_legal_entities.eq(row.serves_legal_entities),
+        ))
+        .execute(conn)?;
+    diesel::delete(service_documents::table.filter(service_documents::service_id.eq(&row.id)))
+        .execute(conn)?;
+    insert_documents(conn, documents)
+}
+
+/// Gives an existing department `row`'s names and e-mail.
+pub fn update_department(conn: &mut DbConn, row: &DepartmentRow) -> QueryResult<()> {
+    use departments::dsl as d;
+    diesel::update(departments::table.find(&row.id))
+        .set((
+            d::name_el.eq(&row.name_el),
+            d::name_en.eq(&row.name_en),
+            d::email.eq(&row.email),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 pub fn count_municipalities(conn: &mut DbConn) -> QueryResult<i64> {
