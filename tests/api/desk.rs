@@ -196,6 +196,12 @@ async fn r_bk_08_staff_of_another_department_are_refused_on_every_desk_endpoint(
             format!("/v1/reservations/{id}/check-in"),
             Some(json!({ "identity_document": "passport", "verified": true })),
         ),
+        // What the body gets wrong is for the department's staff to hear.
+        (
+            Method::POST,
+            format!("/v1/reservations/{id}/check-in"),
+            Some(json!({ "identity_document": "passport", "verified": false })),
+        ),
         (
             Method::POST,
             format!("/v1/reservations/{id}/complete"),

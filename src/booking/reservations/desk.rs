@@ -165,19 +165,25 @@ fn for_staff(
     Ok(row)
 }
 
-/// One staff step, audited: from `from` to `to`.
+/// One staff step, audited: from `from` to `to`. `refused` is what the
+/// request's body failed, answered only once the caller is known to serve
+/// the reservation's department: anyone else gets the `403` (R-BK-08),
+/// whatever they sent.
 async fn step(
     staff: Staff,
     id: String,
     db: &Db,
     now: NaiveDateTime,
     (from, to, action): (&'static str, &'static str, &'static str),
-    identity_document: Option<&'static str>,
+    (identity_document, refused): (Option<&'static str>, Option<ApiError>),
 ) -> Result<web::Json<Reservation>, ApiError> {
     let view = db
         .run(move |conn| {
             write_transaction(conn, |tx| {
                 let row = for_staff(tx, &staff, &id)?;
+                if let Some(refused) = refused {
+                    return Err(refused);
+                }
                 // A no-show can only be told once the time has come, and a
                 // visitor checks in on the appointment's day (the
                 // municipality's), not on another one by mistake.
@@ -235,8 +241,8 @@ async fn check_in(
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Reservation>, ApiError> {
     let id = reservation_id(&path)?;
+    let mut v = Validation::default();
     if !body.verified {
-        let mut v = Validation::default();
         v.fail(
             "verified",
             "not_verified",
@@ -245,8 +251,8 @@ async fn check_in(
                 "The identity document must have been checked.",
             ),
         );
-        v.finish()?;
     }
+    let refused = v.finish().err();
     let document = body.identity_document.as_str();
     let now = clock.now().naive_utc();
     step(
@@ -255,7 +261,7 @@ async fn check_in(
         &db,
         now,
         (CONFIRMED, CHECKED_IN, "reservation.check_in"),
-        Some(document),
+        (Some(document), refused),
     )
     .await
 }
@@ -289,7 +295,7 @@ async fn complete(
         &db,
         now,
         (CHECKED_IN, COMPLETED, "reservation.complete"),
-        None,
+        (None, None),
     )
     .await
 }
@@ -323,7 +329,7 @@ async fn no_show(
         &db,
         now,
         (CONFIRMED, NO_SHOW, "reservation.no_show"),
-        None,
+        (None, None),
     )
     .await
 }
