@@ -14,7 +14,7 @@ use crate::audit::{self, Actor};
 use crate::auth::roles::{self, Role};
 use crate::auth::{MunicipalityAdmin, PlatformAdmin};
 use crate::clock::SharedClock;
-use crate::db::Db;
+use crate::db::{Db, DbConn};
 use crate::domain::Afm;
 use crate::domain::ids::{DepartmentId, MunicipalityId};
 use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
@@ -58,31 +58,33 @@ impl PageExample for RoleHolder {
     }
 }
 
-/// Who holds `role` within `scope`, a page of them by AFM, with each one
-/// listed recorded in the audit trail as `action` by `actor`, in the same
-/// transaction.
+/// Who holds `role` within `scope`, a page of them by AFM, in one
+/// transaction that first runs `authorize` (which answers the scope the
+/// caller acts in, or refuses) and then records each one listed in the
+/// audit trail as `action` by `actor` (AFM, role).
 async fn holders_page(
     db: &Db,
     (role, scope): (Role, String),
     request: PageRequest<String>,
-    actor: (Afm, &'static str, String),
+    actor: (Afm, &'static str),
     action: &'static str,
     now: NaiveDateTime,
+    authorize: impl FnOnce(&mut DbConn) -> Result<String, ApiError> + Clone + Send + 'static,
 ) -> Result<web::Json<Page<RoleHolder>>, ApiError> {
     let holders = db
         .run(move |conn| {
             crate::db::write_transaction(conn, |tx| {
+                let acting_in = authorize(tx)?;
                 let holders =
                     roles::holders(tx, role, &scope, request.after.as_deref(), request.limit)?;
-                let (afm, role_name, audit_scope) = &actor;
                 let listed = holders
                     .iter()
                     .take(request.limit as usize)
                     .map(|h| ("person", h.afm.as_str()));
                 let actor = Actor {
-                    afm: afm.as_str(),
-                    role: role_name,
-                    scope_id: audit_scope,
+                    afm: actor.0.as_str(),
+                    role: actor.1,
+                    scope_id: &acting_in,
                 };
                 audit::record_many(tx, &actor, action, listed, now)?;
                 Ok::<_, ApiError>(holders)
@@ -135,7 +137,7 @@ async fn change(
     Target { afm, role, scope }: Target,
     by: Afm,
     now: NaiveDateTime,
-    exists: fn(&mut crate::db::DbConn, &str) -> diesel::QueryResult<bool>,
+    exists: fn(&mut DbConn, &str) -> diesel::QueryResult<bool>,
 ) -> Result<HttpResponse, ApiError> {
     db.run(move |conn| {
         crate::db::write_transaction(conn, |tx| {
@@ -153,7 +155,7 @@ async fn change(
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn department_exists(conn: &mut crate::db::DbConn, id: &str) -> diesel::QueryResult<bool> {
+fn department_exists(conn: &mut DbConn, id: &str) -> diesel::QueryResult<bool> {
     store::department_municipality(conn, id).map(|m| m.is_some())
 }
 
@@ -191,24 +193,21 @@ async fn list_municipality_admins(
     let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
     let request = page.parse::<String>()?;
     let id = municipality.to_string();
-    let exists = db
-        .run({
-            let id = id.clone();
-            move |conn| Ok(store::municipality_exists(conn, &id)?)
-        })
-        .await?;
-    if !exists {
-        return Err(ApiError::not_found());
-    }
-    let actor = (admin.0.afm, Role::PlatformAdmin.as_str(), id.clone());
     let now = clock.now().naive_utc();
+    let known = id.clone();
     holders_page(
         &db,
         (Role::MunicipalityAdmin, id),
         request,
-        actor,
+        (admin.0.afm, Role::PlatformAdmin.as_str()),
         "municipality_admin.list",
         now,
+        move |tx| {
+            if !store::municipality_exists(tx, &known)? {
+                return Err(ApiError::not_found());
+            }
+            Ok(known)
+        },
     )
     .await
 }
@@ -312,21 +311,21 @@ async fn list_staff(
 ) -> Result<web::Json<Page<RoleHolder>>, ApiError> {
     let department: DepartmentId = parse_path_id(&path, "department_id")?;
     let request = page.parse::<String>()?;
-    let municipality = municipality_of(&db, department).await?;
-    admin.require(&municipality)?;
-    let actor = (
-        admin.session.afm,
-        Role::MunicipalityAdmin.as_str(),
-        municipality,
-    );
     let now = clock.now().naive_utc();
+    let acting = admin.session.afm.clone();
     holders_page(
         &db,
         (Role::Staff, department.to_string()),
         request,
-        actor,
+        (acting, Role::MunicipalityAdmin.as_str()),
         "staff.list",
         now,
+        move |tx| {
+            let municipality = store::department_municipality(tx, &department.to_string())?
+                .ok_or_else(ApiError::not_found)?;
+            admin.require(&municipality)?;
+            Ok(municipality)
+        },
     )
     .await
 }
