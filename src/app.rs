@@ -191,12 +191,13 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let pool_size = settings.database.pool_size;
     let acquire_timeout = settings.acquire_timeout();
     let busy_timeout = Duration::from_millis(settings.database.sqlite_busy_timeout_ms);
+    let migration_lock_timeout = settings.migration_lock_timeout();
     let seed = settings.demo_data && settings.profile == Profile::Development;
     let slot_days = settings.demo_slot_days;
     tokio::task::spawn_blocking(move || {
         let db = Db::connect(&url, pool_size, acquire_timeout, busy_timeout)?;
         db.run_blocking(|conn| {
-            let applied = run_migrations(conn)?;
+            let applied = run_migrations(conn, migration_lock_timeout)?;
             if !applied.is_empty() {
                 tracing::info!(?applied, "migrations applied");
             }

@@ -87,6 +87,9 @@ pub struct DatabaseSettings {
     pub acquire_timeout_ms: u64,
     /// How long SQLite waits on a locked database before giving up.
     pub sqlite_busy_timeout_ms: u64,
+    /// How long a starting instance waits for another one's migrations
+    /// before it fails its start, naming the holder of the lock.
+    pub migration_lock_timeout_secs: u64,
     /// SQLite serves one machine only; production must opt in knowingly.
     pub allow_sqlite_in_production: bool,
 }
@@ -142,6 +145,7 @@ impl Default for DatabaseSettings {
             pool_size: 10,
             acquire_timeout_ms: 5_000,
             sqlite_busy_timeout_ms: 5_000,
+            migration_lock_timeout_secs: 300,
             allow_sqlite_in_production: false,
         }
     }
@@ -217,6 +221,13 @@ impl Settings {
                 setting: "database.pool_size (CITIZEN_API_DATABASE__POOL_SIZE)",
                 problem: "0".into(),
                 expected: "a whole number of connections from 1 upwards",
+            });
+        }
+        if self.database.migration_lock_timeout_secs == 0 {
+            return Err(ConfigError::Unacceptable {
+                setting: "database.migration_lock_timeout_secs (CITIZEN_API_DATABASE__MIGRATION_LOCK_TIMEOUT_SECS)",
+                problem: "0".into(),
+                expected: "a whole number of seconds from 1 upwards",
             });
         }
         if let Some(bad) = self.auth.allowed_origins.iter().find(|o| !is_origin(o)) {
@@ -415,6 +426,10 @@ impl Settings {
         Duration::from_millis(self.database.acquire_timeout_ms)
     }
 
+    pub fn migration_lock_timeout(&self) -> Duration {
+        Duration::from_secs(self.database.migration_lock_timeout_secs)
+    }
+
     pub fn log_format(&self) -> LogFormat {
         self.log.format.unwrap_or(match self.profile {
             Profile::Development => LogFormat::Pretty,
@@ -557,6 +572,18 @@ mod tests {
             settings.database_url().unwrap(),
             DatabaseUrl::Sqlite(PathBuf::from("var/citizen-api.db"))
         );
+    }
+
+    #[test]
+    fn a_zero_pool_or_migration_wait_is_refused_at_start() {
+        let mut settings = Settings::default();
+        settings.database.migration_lock_timeout_secs = 0;
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("MIGRATION_LOCK_TIMEOUT_SECS"), "{err}");
+        let mut settings = Settings::default();
+        settings.database.pool_size = 0;
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("POOL_SIZE"), "{err}");
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! Embedded migrations, one folder per backend with the same names, so the
 //! binary carries its schema and `migrate` needs no files on the server.
 
+use std::time::Duration;
+
 use diesel::backend::Backend;
-use diesel::sql_types::BigInt;
-use diesel::{PgConnection, RunQueryDsl};
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::{BigInt, Integer};
+use diesel::{
+    Connection, OptionalExtension, PgConnection, QueryResult, QueryableByName, RunQueryDsl,
+};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::DbConn;
@@ -26,14 +31,20 @@ pub const MIGRATION_LOCK_KEY: i64 = i64::from_be_bytes(*b"citizmig");
 /// then find nothing pending: on PostgreSQL [`MIGRATION_LOCK_KEY`], a
 /// session lock, since every migration commits a transaction of its own;
 /// on SQLite the write lock, by running them all in one `BEGIN IMMEDIATE`
-/// transaction (each migration in a savepoint of it), which `busy_timeout`
-/// makes the others queue for.
-pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+/// transaction (each migration in a savepoint of it).
+///
+/// An instance waits for the lock up to `lock_timeout`, then fails its
+/// start saying who holds it: a holder that hung (a stuck migration, a
+/// session left open by hand) would otherwise stall every start after it
+/// without a word.
+pub fn run_migrations(conn: &mut DbConn, lock_timeout: Duration) -> anyhow::Result<Vec<String>> {
     match conn {
-        DbConn::Postgres(c) => holding_migration_lock(c, |c| apply(c, POSTGRES)),
-        DbConn::Sqlite(_) => super::write_transaction(conn, |conn| match conn {
-            DbConn::Sqlite(c) => apply(c, SQLITE),
-            DbConn::Postgres(c) => apply(c, POSTGRES),
+        DbConn::Postgres(c) => holding_migration_lock(c, lock_timeout, |c| apply(c, POSTGRES)),
+        DbConn::Sqlite(_) => waiting_for_write_lock(conn, lock_timeout, |conn| {
+            super::write_transaction(conn, |conn| match conn {
+                DbConn::Sqlite(c) => apply(c, SQLITE),
+                DbConn::Postgres(c) => apply(c, POSTGRES),
+            })
         }),
     }
 }
@@ -48,6 +59,12 @@ fn apply<DB: Backend>(
     Ok(applied.into_iter().map(|v| v.to_string()).collect())
 }
 
+fn lock_function(function: &str, conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query(format!("SELECT {function}($1)"))
+        .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
+        .execute(conn)
+}
+
 /// Runs `work` holding the migration lock, and lets go of it afterwards
 /// whatever `work` answered. The lock is the session's, not a
 /// transaction's, because every migration commits its own transaction. If
@@ -56,17 +73,12 @@ fn apply<DB: Backend>(
 /// when the session ends.
 fn holding_migration_lock<T>(
     conn: &mut PgConnection,
+    lock_timeout: Duration,
     work: impl FnOnce(&mut PgConnection) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let call = |function: &str, conn: &mut PgConnection| {
-        diesel::sql_query(format!("SELECT {function}($1)"))
-            .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
-            .execute(conn)
-    };
-    call("pg_advisory_lock", conn)
-        .map_err(|e| anyhow::anyhow!("cannot take the migration lock: {e}"))?;
+    take_migration_lock(conn, lock_timeout)?;
     let outcome = work(conn);
-    match (outcome, call("pg_advisory_unlock", conn)) {
+    match (outcome, lock_function("pg_advisory_unlock", conn)) {
         (Ok(value), Ok(_)) => Ok(value),
         // Failing the start ends the session, which is what frees the lock
         // for the other instances now.
@@ -74,6 +86,99 @@ fn holding_migration_lock<T>(
         // The work's error says more than a failed unlock would.
         (Err(error), _) => Err(error),
     }
+}
+
+/// `SET LOCAL` bounds the wait of the lock's statement only: the setting
+/// ends with its transaction, while the lock, the session's, outlives it.
+/// The migrations then wait for their tables' locks as long as that takes,
+/// as an operator running them by hand would.
+fn take_migration_lock(conn: &mut PgConnection, lock_timeout: Duration) -> anyhow::Result<()> {
+    let taken = conn.transaction(|conn| {
+        conn.batch_execute(&format!(
+            "SET LOCAL lock_timeout = {}",
+            lock_timeout.as_millis()
+        ))?;
+        lock_function("pg_advisory_lock", conn)
+    });
+    let Err(error) = taken else {
+        return Ok(());
+    };
+    match migration_lock_holder(conn) {
+        Ok(Some(pid)) => Err(anyhow::anyhow!(
+            "another instance has held the migration lock for over {} s: server \
+             process {pid} (pg_stat_activity.pid); it is released when that session \
+             ends ({error})",
+            lock_timeout.as_secs()
+        )),
+        _ => Err(anyhow::anyhow!("cannot take the migration lock: {error}")),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Holder {
+    #[diesel(sql_type = Integer)]
+    pid: i32,
+}
+
+/// The server process holding [`MIGRATION_LOCK_KEY`]: `pg_locks` shows a
+/// `bigint` key as its high half in `classid` and its low half in `objid`.
+fn migration_lock_holder(conn: &mut PgConnection) -> QueryResult<Option<i32>> {
+    diesel::sql_query(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted \
+         AND classid = ($1 >> 32)::oid AND objid = ($1 & 4294967295)::oid",
+    )
+    .bind::<BigInt, _>(MIGRATION_LOCK_KEY)
+    .get_result::<Holder>(conn)
+    .optional()
+    .map(|holder| holder.map(|h| h.pid))
+}
+
+#[derive(QueryableByName)]
+struct BusyTimeout {
+    #[diesel(sql_type = Integer)]
+    timeout: i32,
+}
+
+/// Runs `work` with SQLite waiting up to `lock_timeout` for the write lock
+/// instead of the pool's `busy_timeout`, which is sized for requests, and
+/// puts the pool's back afterwards.
+fn waiting_for_write_lock<T>(
+    conn: &mut DbConn,
+    lock_timeout: Duration,
+    work: impl FnOnce(&mut DbConn) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let set = |conn: &mut DbConn, millis: u128| match conn {
+        DbConn::Sqlite(c) => c.batch_execute(&format!("PRAGMA busy_timeout = {millis}")),
+        DbConn::Postgres(_) => Ok(()),
+    };
+    let previous = match conn {
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("PRAGMA busy_timeout")
+                .get_result::<BusyTimeout>(c)?
+                .timeout
+        }
+        DbConn::Postgres(_) => return work(conn),
+    };
+    set(conn, lock_timeout.as_millis())?;
+    let outcome = work(conn);
+    let restored = set(conn, u128::try_from(previous).unwrap_or_default());
+    let value = outcome.map_err(|error| {
+        let locked = matches!(
+            error.downcast_ref::<diesel::result::Error>(),
+            Some(diesel::result::Error::DatabaseError(_, info)) if info.message() == "database is locked"
+        );
+        if locked {
+            error.context(format!(
+                "another process has held the database's write lock for over {} s \
+                 (another instance migrating, or a long write); nothing was migrated",
+                lock_timeout.as_secs()
+            ))
+        } else {
+            error
+        }
+    })?;
+    restored?;
+    Ok(value)
 }
 
 pub fn has_pending_migrations(conn: &mut DbConn) -> anyhow::Result<bool> {
