@@ -120,11 +120,14 @@ struct Holder {
     pid: i32,
 }
 
-/// The server process holding [`MIGRATION_LOCK_KEY`]: `pg_locks` shows a
-/// `bigint` key as its high half in `classid` and its low half in `objid`.
+/// The server process holding [`MIGRATION_LOCK_KEY`] in this database:
+/// `pg_locks` lists every database's locks, and an advisory lock is one
+/// database's, so others' instances holding the same key do not count. A
+/// `bigint` key shows as its high half in `classid`, its low in `objid`.
 fn migration_lock_holder(conn: &mut PgConnection) -> QueryResult<Option<i32>> {
     diesel::sql_query(
         "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
          AND classid = ($1 >> 32)::oid AND objid = ($1 & 4294967295)::oid",
     )
     .bind::<BigInt, _>(MIGRATION_LOCK_KEY)

@@ -150,6 +150,10 @@ fn hold_migration_lock(url: &str) -> HeldLock {
 #[test]
 fn a_start_waits_for_the_migration_lock_only_as_long_as_it_is_told() {
     let (_database, url) = empty_database();
+    // The same lock held in another database on the same server, which the
+    // error must not name: PostgreSQL's advisory locks are per database.
+    let (_other_database, other_url) = empty_database();
+    let _other = hold_migration_lock(&other_url);
     let held = hold_migration_lock(&url);
     let starting = instance(&url);
 
