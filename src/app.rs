@@ -69,6 +69,7 @@ impl Application {
         let document = openapi::document();
         let route_table = web::Data::new(RouteTable::from_document(&document));
         let metrics = web::Data::new(Metrics::new());
+        let worker_metrics = metrics.clone().into_inner();
         let metrics_access = web::Data::new(MetricsAccess::new(&settings.ops));
         let db_data = web::Data::new(db.clone());
         let json_limit = settings.http.json_limit_bytes;
@@ -141,6 +142,7 @@ impl Application {
             clock.clone(),
             transports,
             settings.notify.clone(),
+            worker_metrics,
         );
         let retention = retention::schedule::start(
             db.clone(),

@@ -12,6 +12,7 @@ use super::{Channel, NotifySettings, OutboundMessage, Transport, Transports};
 use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::ops::background::Background;
+use crate::ops::{DeliveryOutcome, Metrics};
 
 /// Longest `last_error` kept; gateways can answer with whole pages.
 const MAX_ERROR_CHARS: usize = 500;
@@ -21,6 +22,7 @@ struct Worker {
     clock: SharedClock,
     transports: Transports,
     settings: NotifySettings,
+    metrics: Arc<Metrics>,
 }
 
 /// Starts the worker on the current tokio runtime; a full batch suggests
@@ -30,6 +32,7 @@ pub fn start(
     clock: SharedClock,
     transports: Transports,
     settings: NotifySettings,
+    metrics: Arc<Metrics>,
 ) -> Background {
     let interval = settings.poll_interval();
     let worker = Arc::new(Worker {
@@ -37,6 +40,7 @@ pub fn start(
         clock,
         transports,
         settings,
+        metrics,
     });
     Background::start("outbox worker", interval, move || {
         let worker = worker.clone();
@@ -90,6 +94,8 @@ impl Worker {
         let attempts = row.attempts.saturating_add(1);
         let recorded = match outcome {
             Ok(()) => {
+                self.metrics
+                    .outbox_delivery(channel.as_str(), DeliveryOutcome::Sent);
                 let name = transport.name();
                 self.db
                     .run(move |conn| Ok(store::mark_sent(conn, &id, attempts, name, now)?))
@@ -105,8 +111,12 @@ impl Worker {
                         error = %error,
                         "outbox message given up after its last attempt"
                     );
+                    self.metrics
+                        .outbox_delivery(channel.as_str(), DeliveryOutcome::GivenUp);
                     Retry::GiveUp
                 } else {
+                    self.metrics
+                        .outbox_delivery(channel.as_str(), DeliveryOutcome::Failed);
                     let delay = backoff(
                         attempts,
                         Duration::from_millis(self.settings.backoff_base_ms),

@@ -22,6 +22,27 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     pool: IntGaugeVec,
+    outbox_deliveries: IntCounterVec,
+}
+
+/// What became of one attempt to deliver an outbox message.
+#[derive(Debug, Clone, Copy)]
+pub enum DeliveryOutcome {
+    Sent,
+    /// Failed; another attempt follows.
+    Failed,
+    /// Failed for the last time: the message is dead.
+    GivenUp,
+}
+
+impl DeliveryOutcome {
+    fn label(self) -> &'static str {
+        match self {
+            DeliveryOutcome::Sent => "sent",
+            DeliveryOutcome::Failed => "failed",
+            DeliveryOutcome::GivenUp => "given_up",
+        }
+    }
 }
 
 impl Metrics {
@@ -55,10 +76,22 @@ impl Metrics {
             &["state"],
         )
         .expect("static metric definition");
+        // A counter, not a count of the table's sent rows: that read the
+        // whole table at every scrape. Each instance counts its own worker's
+        // attempts; Prometheus sums the instances.
+        let outbox_deliveries = IntCounterVec::new(
+            Opts::new(
+                "outbox_deliveries_total",
+                "Outbox delivery attempts by this instance, by channel and outcome (sent, failed, given_up).",
+            ),
+            &["channel", "outcome"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
+            Box::new(outbox_deliveries.clone()),
         ] {
             registry
                 .register(collector)
@@ -69,7 +102,14 @@ impl Metrics {
             requests,
             latency,
             pool,
+            outbox_deliveries,
         }
+    }
+
+    pub fn outbox_delivery(&self, channel: &'static str, outcome: DeliveryOutcome) {
+        self.outbox_deliveries
+            .with_label_values(&[channel, outcome.label()])
+            .inc();
     }
 
     /// `route` is the matched template (`/v1/municipalities/{municipality_id}/services`),

@@ -8,7 +8,7 @@ mod metrics_access;
 mod observe;
 mod outbox_gauges;
 
-pub use metrics::Metrics;
+pub use metrics::{DeliveryOutcome, Metrics};
 pub use metrics_access::{MetricsAccess, OpsSettings};
 pub use observe::observe;
 

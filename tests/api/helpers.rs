@@ -394,3 +394,17 @@ impl TestApp {
             .to_owned()
     }
 }
+
+/// The value of one series in a `/metrics` text, `series` written with its
+/// labels as the text has them.
+pub fn value_of(scrape: &str, series: &str) -> Option<i64> {
+    scrape
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+pub async fn scrape(app: &TestApp) -> String {
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}

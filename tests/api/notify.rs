@@ -14,7 +14,7 @@ use citizen_api::notify::{self, Attachment, Channel, NewMessage, Template};
 use diesel::prelude::*;
 use serde::Deserialize;
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, scrape, spawn_app, spawn_app_with, value_of};
 use crate::support::sms_gateway::SmsGateway;
 use crate::support::smtp_sink::SmtpSink;
 
@@ -296,6 +296,20 @@ async fn a_gateway_that_always_fails_kills_the_message_after_max_attempts() {
     let last_error = last_error.unwrap();
     assert!(last_error.contains("500"), "{last_error}");
     assert!(!last_error.contains(TOKEN), "{last_error}");
+
+    // What an operator alerts on: attempts failing, and one given up.
+    let metrics = scrape(&app).await;
+    let attempts = |outcome: &str| {
+        value_of(
+            &metrics,
+            &format!(r#"citizen_api_outbox_deliveries_total{{channel="sms",outcome="{outcome}"}}"#),
+        )
+    };
+    assert_eq!(attempts("failed"), Some(3), "{metrics}");
+    assert_eq!(attempts("given_up"), Some(1), "{metrics}");
+    assert_eq!(attempts("sent"), None, "{metrics}");
+    let dead = r#"citizen_api_outbox_messages{status="dead"}"#;
+    assert_eq!(value_of(&metrics, dead), Some(1), "{metrics}");
 }
 
 #[tokio::test]
