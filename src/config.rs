@@ -264,12 +264,13 @@ impl Settings {
         let proxies = self.trusted_proxies()?;
         let url = self.database_url()?;
         if self.profile == Profile::Production {
-            if proxies.trusts_everyone() {
+            if proxies.trusts_too_widely() {
                 return Err(ConfigError::InsecureForProduction {
                     setting: "http.trusted_proxies (CITIZEN_API_HTTP__TRUSTED_PROXIES)",
-                    why: "0.0.0.0/0 or ::/0 trusts every address as a proxy, so any client could \
-                          name itself in X-Forwarded-For and escape the per-address limits; list \
-                          the proxies' own addresses or networks",
+                    why: "a network wider than /8 (IPv4) or /7 (IPv6), such as 0.0.0.0/0, trusts \
+                          public addresses as proxies, so clients there could name themselves in \
+                          X-Forwarded-For and escape the per-address limits; list the proxies' \
+                          own addresses or networks",
                 });
             }
             if matches!(url, DatabaseUrl::Sqlite(_)) && !self.database.allow_sqlite_in_production {
@@ -639,6 +640,10 @@ mod tests {
             ),
             (
                 |s| s.http.trusted_proxies = vec!["::/0".into()],
+                "TRUSTED_PROXIES",
+            ),
+            (
+                |s| s.http.trusted_proxies = vec!["0.0.0.0/1".into(), "128.0.0.0/1".into()],
                 "TRUSTED_PROXIES",
             ),
         ]);

@@ -45,10 +45,18 @@ impl TrustedProxies {
             .map(TrustedProxies)
     }
 
-    /// Whether an entry covers every address of its family, so that any
-    /// client could name itself whatever it likes.
-    pub fn trusts_everyone(&self) -> bool {
-        self.0.iter().any(|net| net.prefix_len() == 0)
+    /// Whether an entry is wider than the widest private range of its
+    /// family (10.0.0.0/8, fc00::/7), where operators run their proxies:
+    /// such an entry takes in public addresses by the million, from any of
+    /// which a client could name itself whatever it likes. `0.0.0.0/0` is
+    /// the usual mistake; `0.0.0.0/1` is the same mistake by halves. Wider
+    /// than /8 rather than only /0, since it takes 256 /8 entries to cover
+    /// everything again, and nobody writes those by accident.
+    pub fn trusts_too_widely(&self) -> bool {
+        self.0.iter().any(|net| match net {
+            IpNet::V4(net) => net.prefix_len() < 8,
+            IpNet::V6(net) => net.prefix_len() < 7,
+        })
     }
 
     fn trusts(&self, address: &IpAddr) -> bool {
@@ -257,11 +265,28 @@ mod tests {
     }
 
     #[test]
-    fn a_network_of_every_address_trusts_everyone() {
-        for everyone in ["0.0.0.0/0", "::/0", "::ffff:0.0.0.0/96"] {
-            assert!(trusting(&[everyone]).trusts_everyone(), "{everyone}");
+    fn a_network_wider_than_the_private_ranges_is_trusting_too_widely() {
+        for too_wide in [
+            "0.0.0.0/0",
+            "::/0",
+            "::ffff:0.0.0.0/96",
+            "0.0.0.0/1",
+            "128.0.0.0/1",
+            "8.0.0.0/7",
+            "2000::/3",
+            "fc00::/6",
+        ] {
+            let proxies = trusting(&["127.0.0.1", too_wide]);
+            assert!(proxies.trusts_too_widely(), "{too_wide}");
         }
-        assert!(!trusting(&["10.0.0.0/8", "::1"]).trusts_everyone());
+        let private = [
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "fc00::/7",
+            "::1",
+        ];
+        assert!(!trusting(&private).trusts_too_widely());
     }
 
     fn any_address() -> impl Strategy<Value = IpAddr> {
