@@ -69,7 +69,7 @@ impl Application {
         let document = openapi::document();
         let route_table = web::Data::new(RouteTable::from_document(&document));
         let metrics = web::Data::new(Metrics::new());
-        let worker_metrics = metrics.clone().into_inner();
+        let task_metrics = metrics.clone().into_inner();
         let metrics_access = web::Data::new(MetricsAccess::new(&settings.ops));
         let db_data = web::Data::new(db.clone());
         let json_limit = settings.http.json_limit_bytes;
@@ -142,15 +142,17 @@ impl Application {
             clock.clone(),
             transports,
             settings.notify.clone(),
-            worker_metrics,
+            task_metrics.clone(),
         );
         let retention = retention::schedule::start(
             db.clone(),
             clock.clone(),
             &settings.retention,
             settings.auth.session_idle(),
+            task_metrics.clone(),
         );
-        let reminders = reminders::start(db.clone(), clock, link, &settings.reminders);
+        let reminders =
+            reminders::start(db.clone(), clock, link, &settings.reminders, task_metrics);
         Ok(Application {
             address,
             server: server.run(),

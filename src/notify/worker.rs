@@ -11,7 +11,7 @@ use super::store::{self, ClaimedRow, Retry};
 use super::{Channel, NotifySettings, OutboundMessage, Transport, Transports};
 use crate::clock::SharedClock;
 use crate::db::Db;
-use crate::ops::background::Background;
+use crate::ops::background::{Background, Round};
 use crate::ops::{DeliveryOutcome, Metrics};
 
 /// Longest `last_error` kept; gateways can answer with whole pages.
@@ -40,17 +40,17 @@ pub fn start(
         clock,
         transports,
         settings,
-        metrics,
+        metrics: metrics.clone(),
     });
-    Background::start("outbox worker", interval, move || {
+    Background::start("outbox_worker", interval, metrics, move || {
         let worker = worker.clone();
         async move { worker.round().await }
     })
 }
 
 impl Worker {
-    /// Claims one batch and delivers it; true when the batch was full.
-    async fn round(&self) -> bool {
+    /// Claims one batch and delivers it; a full batch suggests more are due.
+    async fn round(&self) -> Round {
         let now = self.clock.now();
         let lease_until = now
             + chrono::Duration::from_std(self.settings.lease()).unwrap_or(chrono::Duration::MAX);
@@ -63,14 +63,14 @@ impl Worker {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox worker cannot claim messages");
-                return false;
+                return Round::Failed;
             }
         };
         let full = claimed.len() >= limit as usize;
         for (row, attachments) in claimed {
             self.deliver(row, attachments).await;
         }
-        full
+        if full { Round::More } else { Round::Idle }
     }
 
     async fn deliver(&self, row: ClaimedRow, attachments: Vec<super::Attachment>) {

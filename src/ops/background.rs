@@ -1,11 +1,27 @@
 //! Tasks that run beside the server, in rounds, and stop with it: the
-//! outbox worker and the retention schedule.
+//! outbox worker, the retention passes and the reminder passes.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::Metrics;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+/// How a round went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    /// Nothing more to do for now: the next round after the pause.
+    Idle,
+    /// There is more to do: the next round at once.
+    More,
+    /// It could not do its work (the task logged why): the next round
+    /// after the pause, and counted, so that a pass failing for hours
+    /// shows on `/metrics`, not only in the logs.
+    Failed,
+}
 
 /// A running task; [`Background::stop`] ends it after its current round.
 pub struct Background {
@@ -16,18 +32,24 @@ pub struct Background {
 
 impl Background {
     /// Starts on the current tokio runtime a task that runs `round` again
-    /// and again: at once when it answers `true` (there is more to do),
-    /// after `pause` otherwise, until stopped.
-    pub fn start<R, F>(name: &'static str, pause: Duration, mut round: R) -> Background
+    /// and again: at once when it answers [`Round::More`], after `pause`
+    /// otherwise, until stopped. Each round's outcome goes to `metrics`.
+    pub fn start<R, F>(
+        name: &'static str,
+        pause: Duration,
+        metrics: Arc<Metrics>,
+        mut round: R,
+    ) -> Background
     where
         R: FnMut() -> F + Send + 'static,
-        F: Future<Output = bool> + Send,
+        F: Future<Output = Round> + Send,
     {
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             loop {
-                let more = round().await;
-                if !more {
+                let outcome = round().await;
+                metrics.background_round(name, outcome != Round::Failed);
+                if outcome != Round::More {
                     tokio::select! {
                         _ = tokio::time::sleep(pause) => {}
                         _ = stopped.changed() => {}

@@ -23,6 +23,8 @@ pub struct Metrics {
     latency: HistogramVec,
     pool: IntGaugeVec,
     outbox_deliveries: IntCounterVec,
+    background_last_success: IntGaugeVec,
+    background_failures: IntCounterVec,
 }
 
 /// What became of one attempt to deliver an outbox message.
@@ -87,11 +89,32 @@ impl Metrics {
             &["channel", "outcome"],
         )
         .expect("static metric definition");
+        // The retention passes anonymize what R-BK-07 says may not be kept:
+        // a pass failing for days must be something to alert on
+        // (`time() - last_success > 3 * interval`), not a log line.
+        let background_last_success = IntGaugeVec::new(
+            Opts::new(
+                "background_last_success_timestamp_seconds",
+                "When a round of the task last did its work, as Unix time; absent until one has.",
+            ),
+            &["task"],
+        )
+        .expect("static metric definition");
+        let background_failures = IntCounterVec::new(
+            Opts::new(
+                "background_failures_total",
+                "Rounds of the task that could not do their work (the log says why).",
+            ),
+            &["task"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(pool.clone()),
             Box::new(outbox_deliveries.clone()),
+            Box::new(background_last_success.clone()),
+            Box::new(background_failures.clone()),
         ] {
             registry
                 .register(collector)
@@ -103,6 +126,25 @@ impl Metrics {
             latency,
             pool,
             outbox_deliveries,
+            background_last_success,
+            background_failures,
+        }
+    }
+
+    /// Wall-clock time, not the application's clock: Prometheus compares
+    /// it with its own `time()`.
+    pub fn background_round(&self, task: &'static str, succeeded: bool) {
+        if succeeded {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| {
+                    i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+                });
+            self.background_last_success
+                .with_label_values(&[task])
+                .set(now);
+        } else {
+            self.background_failures.with_label_values(&[task]).inc();
         }
     }
 

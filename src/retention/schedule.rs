@@ -1,13 +1,15 @@
 //! The server's own retention passes: one shortly after start, then one
 //! every `retention.interval_secs`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::clock::SharedClock;
 use crate::db::Db;
-use crate::ops::background::Background;
+use crate::ops::Metrics;
+use crate::ops::background::{Background, Round};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -32,9 +34,10 @@ pub fn start(
     clock: SharedClock,
     settings: &RetentionSettings,
     session_idle: chrono::Duration,
+    metrics: Arc<Metrics>,
 ) -> Background {
     let pause = Duration::from_secs(settings.interval_secs.max(1));
-    Background::start("retention", pause, move || {
+    Background::start("retention", pause, metrics, move || {
         let (db, clock) = (db.clone(), clock.clone());
         async move {
             let now = clock.now();
@@ -42,13 +45,17 @@ pub fn start(
                 .run(move |conn| Ok(super::run(conn, now, session_idle)?))
                 .await
             {
-                Ok(report) if report != super::Report::default() => {
-                    tracing::info!(?report, "retention pass");
+                Ok(report) => {
+                    if report != super::Report::default() {
+                        tracing::info!(?report, "retention pass");
+                    }
+                    Round::Idle
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "retention pass failed; next one as usual"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "retention pass failed; next one as usual");
+                    Round::Failed
+                }
             }
-            false
         }
     })
 }

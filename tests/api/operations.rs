@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use citizen_api::db::has_pending_migrations;
 
 use crate::booking_support::{booking_body, citizens, service, slots};
-use crate::helpers::{assert_problem, scrape, spawn_app, spawn_app_with, value_of};
+use crate::helpers::{TestApp, assert_problem, scrape, spawn_app, spawn_app_with, value_of};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_the_database_is_current() {
@@ -199,6 +199,91 @@ async fn metrics_answer_without_the_outbox_when_the_database_does_not() {
     let answered = scrape(&app).await;
     assert_eq!(value_of(&answered, "citizen_api_outbox_up"), Some(1));
     assert_eq!(value_of(&answered, PENDING), Some(0), "{answered}");
+}
+
+fn unix_now() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(since.as_secs()).unwrap()
+}
+
+fn last_success(scrape: &str, task: &str) -> Option<i64> {
+    value_of(
+        scrape,
+        &format!(r#"citizen_api_background_last_success_timestamp_seconds{{task="{task}"}}"#),
+    )
+}
+
+/// Scrapes until `done` holds of the text, for at most ten seconds.
+async fn scrape_until(app: &TestApp, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = scrape(app).await;
+        if done(&text) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "never {what}: {text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The retention pass is what anonymizes reservations after six months
+/// (R-BK-07): a pass that keeps failing must show on `/metrics` as well as
+/// in the log. Every background task says when a round last did its work
+/// and counts the rounds that could not.
+#[tokio::test]
+async fn r_bk_07_background_tasks_report_their_last_success_and_count_failures() {
+    const TASKS: [&str; 3] = ["retention", "reminders", "outbox_worker"];
+    let started = unix_now();
+    let app = spawn_app_with(|s| {
+        s.database.pool_size = 1;
+        s.database.acquire_timeout_ms = 300;
+        s.retention.interval_secs = 1;
+        s.reminders.interval_secs = 1;
+        s.notify.poll_interval_ms = 100;
+    })
+    .await;
+    let first = scrape_until(&app, "every task succeeded", |text| {
+        TASKS.iter().all(|task| last_success(text, task).is_some())
+    })
+    .await;
+    for task in TASKS {
+        let at = last_success(&first, task).unwrap();
+        assert!((started..=unix_now()).contains(&at), "{task} at {at}");
+    }
+
+    // The pool's one connection held: every round fails.
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let db = app.db.clone();
+    let holder = std::thread::spawn(move || {
+        db.run_blocking(|_| {
+            held.send(()).unwrap();
+            let _ = released.recv();
+            Ok(())
+        })
+    });
+    is_held.recv().unwrap();
+    let failures = |text: &str, task: &str| {
+        value_of(
+            text,
+            &format!(r#"citizen_api_background_failures_total{{task="{task}"}}"#),
+        )
+        .unwrap_or(0)
+    };
+    scrape_until(&app, "a retention pass failed", |text| {
+        failures(text, "retention") >= 1 && failures(text, "outbox_worker") >= 1
+    })
+    .await;
+
+    release.send(()).unwrap();
+    holder.join().unwrap().unwrap();
+    let released_at = unix_now();
+    scrape_until(&app, "a retention pass succeeded again", |text| {
+        last_success(text, "retention").is_some_and(|at| at >= released_at)
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 //! told, and gets no reminder; a service that asks for nothing sends none,
 //! since R-BK-06 names no other use of the e-mail address.
 
+use std::sync::Arc;
 use std::time::Duration as Pause;
 
 use chrono::{DateTime, Duration, Utc};
@@ -19,7 +20,8 @@ use crate::booking::catalogue::store::documents_for;
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn, write_transaction};
 use crate::http::ApiError;
-use crate::ops::background::Background;
+use crate::ops::Metrics;
+use crate::ops::background::{Background, Round};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
@@ -96,19 +98,26 @@ pub fn start(
     clock: SharedClock,
     link: ReservationLink,
     settings: &ReminderSettings,
+    metrics: Arc<Metrics>,
 ) -> Background {
     let pause = Pause::from_secs(settings.interval_secs.max(1));
     let lead = Duration::hours(i64::from(settings.lead_hours));
-    Background::start("reminders", pause, move || {
+    Background::start("reminders", pause, metrics, move || {
         let (db, clock, link) = (db.clone(), clock.clone(), link.clone());
         async move {
             let now = clock.now();
             match db.run(move |conn| run(conn, now, lead, &link)).await {
-                Ok(0) => {}
-                Ok(sent) => tracing::info!(sent, "documents reminders queued"),
-                Err(e) => tracing::warn!(error = %e, "reminder pass failed; next one as usual"),
+                Ok(sent) => {
+                    if sent > 0 {
+                        tracing::info!(sent, "documents reminders queued");
+                    }
+                    Round::Idle
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "reminder pass failed; next one as usual");
+                    Round::Failed
+                }
             }
-            false
         }
     })
 }
