@@ -155,6 +155,35 @@ async fn the_outbox_gauges_show_a_queued_confirmation_pending_until_it_is_delive
     assert_eq!(value_of(&delivered, OLDEST_PENDING), Some(0), "{delivered}");
 }
 
+/// The pool's connection, taken on a thread of its own until released; with
+/// a pool of one, the application has none meanwhile.
+struct HeldConnection {
+    release: std::sync::mpsc::Sender<()>,
+    holder: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+impl HeldConnection {
+    fn take(app: &TestApp) -> HeldConnection {
+        let (held, is_held) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let db = app.db.clone();
+        let holder = std::thread::spawn(move || {
+            db.run_blocking(|_| {
+                held.send(()).unwrap();
+                let _ = released.recv();
+                Ok(())
+            })
+        });
+        is_held.recv().unwrap();
+        HeldConnection { release, holder }
+    }
+
+    fn release(self) {
+        self.release.send(()).unwrap();
+        self.holder.join().unwrap().unwrap();
+    }
+}
+
 /// A database that does not answer costs a scrape the outbox's series, and
 /// no more than the pool's acquire timeout, never the scrape itself: the
 /// HTTP and pool metrics are what an operator needs then.
@@ -166,18 +195,7 @@ async fn metrics_answer_without_the_outbox_when_the_database_does_not() {
         s.database.acquire_timeout_ms = ACQUIRE_TIMEOUT.as_millis() as u64;
     })
     .await;
-    // Holds the pool's one connection until released.
-    let (held, is_held) = std::sync::mpsc::channel();
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let db = app.db.clone();
-    let holder = std::thread::spawn(move || {
-        db.run_blocking(|_| {
-            held.send(()).unwrap();
-            let _ = released.recv();
-            Ok(())
-        })
-    });
-    is_held.recv().unwrap();
+    let held = HeldConnection::take(&app);
 
     let started = Instant::now();
     let unanswered = scrape(&app).await;
@@ -194,8 +212,7 @@ async fn metrics_answer_without_the_outbox_when_the_database_does_not() {
     let pool_max = r#"citizen_api_db_pool_connections{state="max"}"#;
     assert_eq!(value_of(&unanswered, pool_max), Some(1), "{unanswered}");
 
-    release.send(()).unwrap();
-    holder.join().unwrap().unwrap();
+    held.release();
     let answered = scrape(&app).await;
     assert_eq!(value_of(&answered, "citizen_api_outbox_up"), Some(1));
     assert_eq!(value_of(&answered, PENDING), Some(0), "{answered}");
@@ -254,17 +271,7 @@ async fn r_bk_07_background_tasks_report_their_last_success_and_count_failures()
     }
 
     // The pool's one connection held: every round fails.
-    let (held, is_held) = std::sync::mpsc::channel();
-    let (release, released) = std::sync::mpsc::channel::<()>();
-    let db = app.db.clone();
-    let holder = std::thread::spawn(move || {
-        db.run_blocking(|_| {
-            held.send(()).unwrap();
-            let _ = released.recv();
-            Ok(())
-        })
-    });
-    is_held.recv().unwrap();
+    let held = HeldConnection::take(&app);
     let failures = |text: &str, task: &str| {
         value_of(
             text,
@@ -277,8 +284,7 @@ async fn r_bk_07_background_tasks_report_their_last_success_and_count_failures()
     })
     .await;
 
-    release.send(()).unwrap();
-    holder.join().unwrap().unwrap();
+    held.release();
     let released_at = unix_now();
     scrape_until(&app, "a retention pass succeeded again", |text| {
         last_success(text, "retention").is_some_and(|at| at >= released_at)
