@@ -67,16 +67,24 @@ impl Worker {
             }
         };
         let full = claimed.len() >= limit as usize;
+        let mut all_recorded = true;
         for (row, attachments) in claimed {
-            self.deliver(row, attachments).await;
+            all_recorded &= self.deliver(row, attachments).await;
         }
-        if full { Round::More } else { Round::Idle }
+        match (all_recorded, full) {
+            // The database took the claim but not an outcome: back off.
+            (false, _) => Round::Failed,
+            (true, true) => Round::More,
+            (true, false) => Round::Idle,
+        }
     }
 
-    async fn deliver(&self, row: ClaimedRow, attachments: Vec<super::Attachment>) {
+    /// Delivers one message and records the outcome; false when the
+    /// outcome could not be recorded.
+    async fn deliver(&self, row: ClaimedRow, attachments: Vec<super::Attachment>) -> bool {
         let Some(channel) = Channel::parse(&row.channel) else {
             tracing::error!(message_id = %row.id, channel = %row.channel, "unknown outbox channel");
-            return;
+            return true;
         };
         let message = OutboundMessage {
             id: row.id,
@@ -139,11 +147,12 @@ impl Worker {
                     .await
             }
         };
-        if let Err(e) = recorded {
+        if let Err(e) = &recorded {
             // The lease runs out and the message is delivered again: at
             // least once, as promised.
             tracing::warn!(message_id = %message.id, error = %e, "cannot record an outbox delivery");
         }
+        recorded.is_ok()
     }
 
     fn max_attempts(&self) -> i32 {

@@ -5,10 +5,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::Metrics;
-
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use super::Metrics;
 
 /// How a round went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
