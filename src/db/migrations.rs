@@ -8,6 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Integer};
 use diesel::{
     Connection, OptionalExtension, PgConnection, QueryResult, QueryableByName, RunQueryDsl,
+    SqliteConnection,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -40,11 +41,8 @@ pub const MIGRATION_LOCK_KEY: i64 = i64::from_be_bytes(*b"citizmig");
 pub fn run_migrations(conn: &mut DbConn, lock_timeout: Duration) -> anyhow::Result<Vec<String>> {
     match conn {
         DbConn::Postgres(c) => holding_migration_lock(c, lock_timeout, |c| apply(c, POSTGRES)),
-        DbConn::Sqlite(_) => waiting_for_write_lock(conn, lock_timeout, |conn| {
-            super::write_transaction(conn, |conn| match conn {
-                DbConn::Sqlite(c) => apply(c, SQLITE),
-                DbConn::Postgres(c) => apply(c, POSTGRES),
-            })
+        DbConn::Sqlite(c) => waiting_for_write_lock(c, lock_timeout, |c| {
+            c.immediate_transaction(|c| apply(c, SQLITE))
         }),
     }
 }
@@ -146,22 +144,16 @@ struct BusyTimeout {
 /// instead of the pool's `busy_timeout`, which is sized for requests, and
 /// puts the pool's back afterwards.
 fn waiting_for_write_lock<T>(
-    conn: &mut DbConn,
+    conn: &mut SqliteConnection,
     lock_timeout: Duration,
-    work: impl FnOnce(&mut DbConn) -> anyhow::Result<T>,
+    work: impl FnOnce(&mut SqliteConnection) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let set = |conn: &mut DbConn, millis: u128| match conn {
-        DbConn::Sqlite(c) => c.batch_execute(&format!("PRAGMA busy_timeout = {millis}")),
-        DbConn::Postgres(_) => Ok(()),
+    let set = |conn: &mut SqliteConnection, millis: u128| {
+        conn.batch_execute(&format!("PRAGMA busy_timeout = {millis}"))
     };
-    let previous = match conn {
-        DbConn::Sqlite(c) => {
-            diesel::sql_query("PRAGMA busy_timeout")
-                .get_result::<BusyTimeout>(c)?
-                .timeout
-        }
-        DbConn::Postgres(_) => return work(conn),
-    };
+    let previous = diesel::sql_query("PRAGMA busy_timeout")
+        .get_result::<BusyTimeout>(conn)?
+        .timeout;
     set(conn, lock_timeout.as_millis())?;
     let outcome = work(conn);
     let restored = set(conn, u128::try_from(previous).unwrap_or_default());
