@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::contact_registry::store_mobile;
 use super::context::{AuthContext, DEVELOPMENT_PROVIDER_PATH};
 use super::dev_provider::DevelopmentProvider;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::domain::{Afm, Phone};
 use crate::http::{ApiError, FieldError, JsonBody, Text};
 
@@ -56,7 +56,7 @@ async fn set_certified_mobile(
         }
     };
     let now = auth.clock.now().naive_utc();
-    db.run(move |conn| Ok(store_mobile(conn, &afm, &mobile, now)?))
+    db.run(move |conn| store_mobile(conn, &afm, &mobile, now).map_err(DbError::from))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

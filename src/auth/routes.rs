@@ -14,7 +14,7 @@ use super::secrets::{random_token, sha256_hex};
 use super::session::{CurrentSession, WithRoles, removal_cookie, session_cookie};
 use super::store::{self, LoginStateRow, SessionRow};
 use super::taxisnet::LoginError;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::http::problem_docs::{
     BadLogin, ContactRegistryUnavailable, Forbidden, NoCertifiedMobile, OtpRejected, RateLimited,
     Unauthenticated, ValidationFailed,
@@ -124,7 +124,7 @@ async fn login(
         created_at: now,
         expires_at: now + Duration::minutes(10),
     };
-    db.run(move |conn| Ok(store::insert_login_state(conn, &row)?))
+    db.run(move |conn| store::insert_login_state(conn, &row).map_err(DbError::from))
         .await?;
     Ok(HttpResponse::Found()
         .cookie(login_cookie(&start.state, auth.cookie_secure))
@@ -209,7 +209,7 @@ async fn callback(
     let now = auth.clock.now();
     let hash = sha256_hex(&state);
     let pending = db
-        .run(move |conn| Ok(store::take_login_state(conn, &hash, now.naive_utc())?))
+        .run(move |conn| store::take_login_state(conn, &hash, now.naive_utc()).map_err(DbError::from))
         .await?
         .ok_or(ApiError::new(ErrorCode::InvalidLoginState))?;
     let code = match (query.error, query.code) {
@@ -252,7 +252,7 @@ async fn callback(
         .run(move |conn| {
             store::insert_session(conn, &row)?;
             let roles = super::roles::grants_for(conn, &row.afm)?;
-            Ok((row, roles))
+            Ok::<_, ApiError>((row, roles))
         })
         .await?;
     let cookie = session_cookie(&token, auth.cookie_secure, lifetime);
@@ -401,7 +401,7 @@ async fn verify_otp(
             &code,
             now,
         )?;
-        Ok(store::mark_strong(conn, &session_id, now)?)
+        store::mark_strong(conn, &session_id, now).map_err(ApiError::from)
     })
     .await?;
     let mut caller = caller;
@@ -426,7 +426,7 @@ async fn logout(
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
-    db.run(move |conn| Ok(store::delete_session(conn, &session.id)?))
+    db.run(move |conn| store::delete_session(conn, &session.id).map_err(DbError::from))
         .await?;
     Ok(HttpResponse::NoContent()
         .cookie(removal_cookie(auth.cookie_secure))

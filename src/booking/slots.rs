@@ -170,7 +170,7 @@ async fn list_slots(
     let (from, to) = (from.flatten(), to.flatten());
     let now = auth.clock.now();
     let rows = db
-        .run(move |conn| {
+        .run(move |conn| -> Result<_, ApiError> {
             let id = service.to_string();
             let ListingWindow { zone, window } = windows.get(conn, &id)?;
             let today = now.with_timezone(&zone).date_naive();

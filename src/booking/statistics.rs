@@ -176,7 +176,7 @@ async fn statistics(
     v.finish()?;
     let now = clock.now();
     let (from, to, zone, rows) = db
-        .run(move |conn| {
+        .run(move |conn| -> Result<_, ApiError> {
             let id = municipality.to_string();
             let zone: chrono_tz::Tz = municipality_time_zone(conn, &id)?
                 .ok_or_else(ApiError::not_found)?

@@ -12,7 +12,7 @@ use diesel::sqlite::SqliteConnection;
 
 pub(crate) use fixed::{fixed_update, on_backend};
 pub use migrations::{MIGRATION_LOCK_KEY, has_pending_migrations, run_migrations};
-pub use pool::{Db, PoolError, prepare_libpq};
+pub use pool::{Db, DbError, PoolError, PoolState, prepare_libpq};
 pub use url::DatabaseUrl;
 
 /// A connection to whichever backend `DATABASE_URL` names. Queries written

@@ -7,7 +7,6 @@ use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::{Connection, PgConnection, SqliteConnection};
 
 use super::{DatabaseUrl, DbConn};
-use crate::http::ApiError;
 
 /// Counts the statements a PostgreSQL connection completed since it was
 /// last handed out. When a request's work fails on a connection the server
@@ -142,10 +141,33 @@ pub struct Db {
     backend: &'static str,
 }
 
-fn checkout(pool: &r2d2::Pool<Manager>) -> Result<r2d2::PooledConnection<Manager>, ApiError> {
+/// Why [`Db::run`] could not run the work at all. Errors of the work itself
+/// are the caller's own type; the HTTP layer maps both to answers.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection came free within the acquire timeout.
+    #[error("no database connection available: {0}")]
+    Unavailable(String),
+    /// The blocking pool could not run the work (it panicked or was shut down).
+    #[error("blocking task failed: {0}")]
+    Blocking(String),
+    /// A statement failed; for work whose only errors are the database's.
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// The pool's size and its connections open and idle, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    pub max_size: u32,
+    pub open: u32,
+    pub idle: u32,
+}
+
+fn checkout(pool: &r2d2::Pool<Manager>) -> Result<r2d2::PooledConnection<Manager>, DbError> {
     let mut conn = pool.get().map_err(|e| {
         tracing::warn!(error = %e, "no database connection available");
-        ApiError::database_unavailable()
+        DbError::Unavailable(e.to_string())
     })?;
     if let Some(watch) = completed_statements(&mut conn) {
         watch.completed = 0;
@@ -205,13 +227,13 @@ impl Db {
     }
 
     /// Connections open and connections idle, for `/metrics`.
-    pub fn state(&self) -> (u32, u32, u32) {
+    pub fn state(&self) -> PoolState {
         let state = self.pool.state();
-        (
-            self.pool.max_size(),
-            state.connections,
-            state.idle_connections,
-        )
+        PoolState {
+            max_size: self.pool.max_size(),
+            open: state.connections,
+            idle: state.idle_connections,
+        }
     }
 
     /// Runs blocking database work on actix's blocking pool, so no request
@@ -225,10 +247,11 @@ impl Db {
     /// every pooled connection, and the server may close them a moment
     /// after the checkout looked, so up to one more time than the pool
     /// holds connections.
-    pub async fn run<T, F>(&self, work: F) -> Result<T, ApiError>
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Clone + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Clone + Send + 'static,
         T: Send + 'static,
+        E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
@@ -246,7 +269,7 @@ impl Db {
             }
         })
         .await
-        .map_err(|e| ApiError::internal(format!("blocking task failed: {e}")))?
+        .map_err(|e| DbError::Blocking(e.to_string()))?
     }
 
     /// The same as [`Db::run`] for callers outside a request (CLI, start-up).
@@ -262,7 +285,6 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::ErrorCode;
 
     #[actix_web::test]
     async fn an_exhausted_pool_answers_unavailable_instead_of_hanging() {
@@ -276,10 +298,10 @@ mod tests {
         )
         .unwrap();
         let held = db.pool.get().unwrap();
-        let err = db.run(|_| Ok(())).await.unwrap_err();
-        assert_eq!(err.code(), ErrorCode::ServiceUnavailable);
+        let err = db.run(|_| Ok::<_, DbError>(())).await.unwrap_err();
+        assert!(matches!(err, DbError::Unavailable(_)), "{err}");
         drop(held);
-        db.run(|_| Ok(())).await.unwrap();
+        db.run(|_| Ok::<_, DbError>(())).await.unwrap();
     }
 
     #[test]

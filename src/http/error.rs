@@ -14,6 +14,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Lang;
+use crate::db::DbError;
 
 /// A text in both languages the service speaks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -366,6 +367,16 @@ impl ResponseError for ApiError {
     /// language, which this method cannot see.
     fn error_response(&self) -> HttpResponse {
         self.render(Lang::El)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> ApiError {
+        match error {
+            DbError::Unavailable(_) => ApiError::database_unavailable(),
+            DbError::Blocking(cause) => ApiError::internal(cause),
+            DbError::Query(error) => error.into(),
+        }
     }
 }
 

@@ -51,7 +51,7 @@ async fn dev_outbox(
 ) -> Result<web::Json<DevOutbox>, ApiError> {
     let to = query.into_inner().to;
     let rows = db
-        .run(move |conn| {
+        .run(move |conn| -> Result<_, ApiError> {
             Ok(store::list_delivered(
                 conn,
                 DEVELOPMENT,

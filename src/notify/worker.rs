@@ -10,7 +10,7 @@ use std::time::Duration;
 use super::store::{self, ClaimedRow, Retry};
 use super::{Channel, NotifySettings, OutboundMessage, Transport, Transports};
 use crate::clock::SharedClock;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::ops::background::{Background, Round};
 use crate::ops::{DeliveryOutcome, Metrics};
 
@@ -57,7 +57,7 @@ impl Worker {
         let limit = self.settings.batch_size;
         let claimed = match self
             .db
-            .run(move |conn| Ok(store::claim_due(conn, now, lease_until, limit)?))
+            .run(move |conn| store::claim_due(conn, now, lease_until, limit).map_err(DbError::from))
             .await
         {
             Ok(claimed) => claimed,
@@ -106,7 +106,7 @@ impl Worker {
                     .outbox_delivery(channel.as_str(), DeliveryOutcome::Sent);
                 let name = transport.name();
                 self.db
-                    .run(move |conn| Ok(store::mark_sent(conn, &id, attempts, name, now)?))
+                    .run(move |conn| store::mark_sent(conn, &id, attempts, name, now).map_err(DbError::from))
                     .await
             }
             Err(error) => {
@@ -143,7 +143,7 @@ impl Worker {
                     )
                 };
                 self.db
-                    .run(move |conn| Ok(store::mark_failed(conn, &id, attempts, retry, &error)?))
+                    .run(move |conn| store::mark_failed(conn, &id, attempts, retry, &error).map_err(DbError::from))
                     .await
             }
         };

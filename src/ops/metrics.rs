@@ -167,10 +167,14 @@ impl Metrics {
 
     /// The registry's metrics and `scraped`, those read for this scrape.
     fn render(&self, db: &Db, scraped: Vec<MetricFamily>) -> String {
-        let (max, open, idle) = db.state();
-        self.pool.with_label_values(&["max"]).set(i64::from(max));
-        self.pool.with_label_values(&["open"]).set(i64::from(open));
-        self.pool.with_label_values(&["idle"]).set(i64::from(idle));
+        let state = db.state();
+        for (label, value) in [
+            ("max", state.max_size),
+            ("open", state.open),
+            ("idle", state.idle),
+        ] {
+            self.pool.with_label_values(&[label]).set(i64::from(value));
+        }
         let mut families = self.registry.gather();
         families.extend(scraped);
         let mut buffer = Vec::new();

@@ -15,12 +15,12 @@ use prometheus::proto::MetricFamily;
 use prometheus::{IntGauge, IntGaugeVec, Opts};
 
 use super::metrics::NAMESPACE;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::notify::store::{self, Backlog};
 
 /// The backlog, or `None` when the database did not answer.
 pub async fn read(db: &Db) -> Option<Backlog> {
-    match db.run(|conn| Ok(store::backlog(conn)?)).await {
+    match db.run(|conn| store::backlog(conn).map_err(DbError::from)).await {
         Ok(backlog) => Some(backlog),
         Err(error) => {
             tracing::warn!(%error, "metrics go without the outbox: the database did not answer");

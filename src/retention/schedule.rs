@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::clock::SharedClock;
-use crate::db::Db;
+use crate::db::{Db, DbError};
 use crate::ops::Metrics;
 use crate::ops::background::{Background, Round};
 
@@ -42,7 +42,7 @@ pub fn start(
         async move {
             let now = clock.now();
             match db
-                .run(move |conn| Ok(super::run(conn, now, session_idle)?))
+                .run(move |conn| super::run(conn, now, session_idle).map_err(DbError::from))
                 .await
             {
                 Ok(report) => {

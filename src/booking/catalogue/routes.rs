@@ -143,11 +143,8 @@ async fn list_municipalities(
     let request = page.parse::<NameKey>()?;
     let rows = db
         .run(move |conn| {
-            Ok(store::list_municipalities(
-                conn,
-                request.after.as_ref(),
-                request.limit,
-            )?)
+            store::list_municipalities(conn, request.after.as_ref(), request.limit)
+                .map_err(ApiError::from)
         })
         .await?;
     let items = rows

@@ -467,7 +467,7 @@ async fn ics(
     let stamp: DateTime<Utc> = auth.clock.now();
     let link = link.to(&id);
     let text = db
-        .run(move |conn| {
+        .run(move |conn| -> Result<_, ApiError> {
             let row = own(conn, &id, &session.afm)?;
             let view = Views::default().view(conn, row.clone())?;
             Ok(appointment_calendar(

@@ -99,7 +99,7 @@ async fn put_schedule(
         )
     })?;
     let row = ScheduleRow::new(service.to_string(), &schedule, clock.now().naive_utc())?;
-    db.run(move |conn| {
+    db.run(move |conn| -> Result<_, ApiError> {
         write_transaction(conn, |tx| {
             admin.require(&municipality_of(tx, &row.service_id)?)?;
             Ok(store::save_schedule(tx, &row)?)
