@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::settings::{ContactRegistryKind, ContactRegistrySettings};
+use crate::config::{ContactRegistryKind, ContactRegistrySettings};
 use crate::db::schema::contact_registry;
 use crate::db::{Db, DbConn};
 use crate::domain::{Afm, Phone};

@@ -4,9 +4,9 @@ use std::net::SocketAddr;
 
 use super::contact_registry::ContactRegistry;
 use super::secrets::HmacKey;
-use super::settings::AuthSettings;
 use super::taxisnet::{Endpoints, Taxisnet};
 use crate::clock::SharedClock;
+use crate::config::AuthSettings;
 use crate::config::{Profile, Settings};
 
 pub struct AuthContext {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::secrets::random_token;
-use super::settings::{DEVELOPMENT_CLIENT_ID, DEVELOPMENT_CLIENT_SECRET};
+use crate::config::{DEVELOPMENT_CLIENT_ID, DEVELOPMENT_CLIENT_SECRET};
 use crate::demo::{DEMO_PEOPLE, DemoPerson};
 use crate::domain::Afm;
 

@@ -11,7 +11,6 @@ pub mod roles;
 mod routes;
 mod secrets;
 pub mod session;
-pub mod settings;
 mod store;
 mod taxisnet;
 mod userinfo;

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::secrets::{HmacKey, random_otp};
 use super::session::CurrentSession;
-use super::settings::OtpSettings;
+use crate::config::OtpSettings;
 use crate::db::DbConn;
 use crate::db::schema::{otp_codes, otp_throttle};
 use crate::domain::{Afm, Phone};

@@ -209,7 +209,9 @@ async fn callback(
     let now = auth.clock.now();
     let hash = sha256_hex(&state);
     let pending = db
-        .run(move |conn| store::take_login_state(conn, &hash, now.naive_utc()).map_err(DbError::from))
+        .run(move |conn| {
+            store::take_login_state(conn, &hash, now.naive_utc()).map_err(DbError::from)
+        })
         .await?
         .ok_or(ApiError::new(ErrorCode::InvalidLoginState))?;
     let code = match (query.error, query.code) {

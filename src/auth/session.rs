@@ -16,7 +16,7 @@ use super::secrets::sha256_hex;
 use super::store::{self, SessionRow};
 use crate::db::{Db, DbConn};
 use crate::domain::Afm;
-use crate::http::{ApiError, ErrorCode};
+use crate::http::{ApiError, ErrorCode, bearer_token, unauthenticated};
 
 pub const COOKIE_NAME: &str = "sid";
 
@@ -64,13 +64,6 @@ impl CurrentSession {
     }
 }
 
-pub fn unauthenticated() -> ApiError {
-    ApiError::new(ErrorCode::Unauthenticated).with_header(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"citizen-api\""),
-    )
-}
-
 /// The session cookie, as the conventions require: HttpOnly, SameSite=Lax,
 /// Secure outside development.
 pub fn session_cookie(token: &str, secure: bool, max_age: Duration) -> Cookie<'static> {
@@ -92,16 +85,6 @@ pub fn removal_cookie(secure: bool) -> Cookie<'static> {
 enum Credential {
     Bearer(String),
     Cookie(String),
-}
-
-/// The token of an `Authorization: Bearer` header.
-pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    // RFC 7235: the scheme is case-insensitive (`bearer` is common).
-    value
-        .get(..7)
-        .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
-        .map(|_| value[7..].trim())
 }
 
 fn credential(req: &HttpRequest) -> Option<Credential> {

@@ -13,8 +13,8 @@ use oauth2::{
 };
 use secrecy::ExposeSecret;
 
-use super::settings::{ClientAuth, TaxisnetSettings};
 use super::userinfo::{TaxisnetUser, UserinfoError, parse_userinfo};
+use crate::config::{ClientAuth, TaxisnetSettings};
 
 type GsisClient =
     BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;

@@ -25,7 +25,7 @@ const EXPOSED: [&str; 9] = [
 ];
 
 /// `origins` must be valid origins (`scheme://host[:port]`), which the
-/// settings check at start ([`is_origin`]).
+/// settings check at start ([`crate::config::is_origin`]).
 pub fn cors(origins: &[String]) -> Cors {
     origins
         .iter()
@@ -43,46 +43,4 @@ pub fn cors(origins: &[String]) -> Cors {
         .supports_credentials()
         .block_on_origin_mismatch(false)
         .max_age(3600)
-}
-
-/// Whether `text` is an origin as browsers send it in `Origin`: a scheme,
-/// a host and maybe a port, no path (not even `/`), no user, query or
-/// fragment. An entry with a trailing slash would never match.
-pub fn is_origin(text: &str) -> bool {
-    url::Url::parse(text).is_ok_and(|url| {
-        matches!(url.scheme(), "http" | "https")
-            && url.host().is_some()
-            && url.username().is_empty()
-            && url.password().is_none()
-            && url.query().is_none()
-            && url.fragment().is_none()
-            && url.origin().ascii_serialization() == text
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_origin;
-
-    #[test]
-    fn an_origin_is_scheme_host_and_port_only() {
-        for good in [
-            "https://mydimos.kalamata.gr",
-            "http://127.0.0.1:8080",
-            "http://localhost:8080",
-        ] {
-            assert!(is_origin(good), "{good}");
-        }
-        for bad in [
-            "https://mydimos.kalamata.gr/",
-            "https://mydimos.kalamata.gr/app",
-            "mydimos.kalamata.gr",
-            "https://user@mydimos.kalamata.gr",
-            "ftp://mydimos.kalamata.gr",
-            "https://mydimos.kalamata.gr:443",
-            "*",
-        ] {
-            assert!(!is_origin(bad), "{bad}");
-        }
-    }
 }

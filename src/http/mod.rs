@@ -2,6 +2,7 @@
 //! texts, extractor error handling, the 404/405 fallback, pagination, and
 //! the client's address behind reverse proxies.
 
+mod bearer;
 pub mod client_address;
 mod cors;
 mod error;
@@ -17,7 +18,8 @@ pub mod problem_docs;
 pub mod rate_limit;
 mod validation;
 
-pub use cors::{cors, is_origin};
+pub use bearer::{bearer_token, unauthenticated};
+pub use cors::cors;
 pub use error::{ApiError, ErrorCode, FieldError, FieldProblem, Problem, Text, render_problems};
 pub use extractors::{extractor_configs, parse_optional_json, parse_path_id};
 pub use fallback::{RouteTable, no_route};

@@ -5,7 +5,6 @@
 //! channel. The message id travels with every delivery so that receivers
 //! can drop duplicates.
 
-pub mod config;
 mod routes;
 pub mod store;
 mod template;
@@ -16,7 +15,6 @@ use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 
-pub use config::NotifySettings;
 pub use routes::dev_routes;
 pub use template::{Cancelled, Confirmation, Rendered, Template};
 pub use transport::{OutboundMessage, Transport, TransportError, Transports};

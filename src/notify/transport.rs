@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::Attachment;
 use super::Channel;
-use super::config::{EmailTransportKind, NotifySettings, SmsTransportKind, SmtpSettings, SmtpTls};
+use crate::config::{EmailTransportKind, NotifySettings, SmsTransportKind, SmtpSettings, SmtpTls};
 
 /// A claimed message, as a transport sees it.
 #[derive(Debug, Clone)]

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::store::{self, ClaimedRow, Retry};
-use super::{Channel, NotifySettings, OutboundMessage, Transport, Transports};
+use super::{Channel, OutboundMessage, Transport, Transports};
 use crate::clock::SharedClock;
+use crate::config::NotifySettings;
 use crate::db::{Db, DbError};
 use crate::ops::background::{Background, Round};
 use crate::ops::{DeliveryOutcome, Metrics};
@@ -106,7 +107,9 @@ impl Worker {
                     .outbox_delivery(channel.as_str(), DeliveryOutcome::Sent);
                 let name = transport.name();
                 self.db
-                    .run(move |conn| store::mark_sent(conn, &id, attempts, name, now).map_err(DbError::from))
+                    .run(move |conn| {
+                        store::mark_sent(conn, &id, attempts, name, now).map_err(DbError::from)
+                    })
                     .await
             }
             Err(error) => {
@@ -143,7 +146,10 @@ impl Worker {
                     )
                 };
                 self.db
-                    .run(move |conn| store::mark_failed(conn, &id, attempts, retry, &error).map_err(DbError::from))
+                    .run(move |conn| {
+                        store::mark_failed(conn, &id, attempts, retry, &error)
+                            .map_err(DbError::from)
+                    })
                     .await
             }
         };

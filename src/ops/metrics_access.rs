@@ -5,22 +5,12 @@
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::auth::session::{bearer_token, unauthenticated};
-use crate::http::{ApiError, Text};
-
-/// Settings of the operations endpoints (`CITIZEN_API_OPS__…`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct OpsSettings {
-    /// The bearer token `/metrics` requires; unset, `/metrics` is open.
-    /// Production requires it.
-    pub metrics_token: Option<SecretString>,
-}
+use crate::config::OpsSettings;
+use crate::http::{ApiError, Text, bearer_token, unauthenticated};
 
 /// The configured token as the server keeps it: its SHA-256 only, as it
 /// keeps session tokens. A request's token is hashed too and the digests
@@ -81,6 +71,7 @@ impl FromRequest for MetricsReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::SecretString;
 
     fn access(token: Option<&str>) -> MetricsAccess {
         MetricsAccess::new(&OpsSettings {

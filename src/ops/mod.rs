@@ -9,7 +9,7 @@ mod observe;
 mod outbox_gauges;
 
 pub use metrics::{DeliveryOutcome, Metrics};
-pub use metrics_access::{MetricsAccess, OpsSettings};
+pub use metrics_access::MetricsAccess;
 pub use observe::observe;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -20,7 +20,10 @@ use crate::notify::store::{self, Backlog};
 
 /// The backlog, or `None` when the database did not answer.
 pub async fn read(db: &Db) -> Option<Backlog> {
-    match db.run(|conn| store::backlog(conn).map_err(DbError::from)).await {
+    match db
+        .run(|conn| store::backlog(conn).map_err(DbError::from))
+        .await
+    {
         Ok(backlog) => Some(backlog),
         Err(error) => {
             tracing::warn!(%error, "metrics go without the outbox: the database did not answer");

@@ -4,28 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::clock::SharedClock;
+use crate::config::RetentionSettings;
 use crate::db::{Db, DbError};
 use crate::ops::Metrics;
 use crate::ops::background::{Background, Round};
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct RetentionSettings {
-    /// Seconds between passes. Anonymizing is due by the day, so an hour
-    /// is plenty; a pass over nothing due costs a few index lookups.
-    pub interval_secs: u64,
-}
-
-impl Default for RetentionSettings {
-    fn default() -> Self {
-        RetentionSettings {
-            interval_secs: 3600,
-        }
-    }
-}
 
 /// Passes at `settings.interval_secs`; sessions idle for `session_idle`
 /// have ended.

@@ -688,7 +688,7 @@ async fn r_ph_02_the_http_contact_registry_is_asked_for_the_certified_mobile() {
     ]);
     let url = format!("{}/registry", registry.base);
     let app = spawn_app_with(|s| {
-        s.auth.contact_registry.kind = citizen_api::auth::settings::ContactRegistryKind::Http;
+        s.auth.contact_registry.kind = citizen_api::config::ContactRegistryKind::Http;
         s.auth.contact_registry.url = Some(url);
     })
     .await;

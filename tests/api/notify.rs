@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use citizen_api::Settings;
 use citizen_api::config::Profile;
+use citizen_api::config::{EmailTransportKind, SmsTransportKind, SmtpTls};
 use citizen_api::db::schema::outbox_messages;
 use citizen_api::http::Lang;
-use citizen_api::notify::config::{EmailTransportKind, SmsTransportKind, SmtpTls};
 use citizen_api::notify::{self, Attachment, Channel, NewMessage, Template};
 use diesel::prelude::*;
 use serde::Deserialize;

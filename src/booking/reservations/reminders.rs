@@ -11,35 +11,17 @@ use std::sync::Arc;
 use std::time::Duration as Pause;
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
 
 use super::messages::{ReservationLink, Subject, queue_reminder};
 use super::store;
 use crate::booking::catalogue::document_texts;
 use crate::booking::catalogue::store::documents_for;
 use crate::clock::SharedClock;
+use crate::config::ReminderSettings;
 use crate::db::{Db, DbConn, write_transaction};
 use crate::http::ApiError;
 use crate::ops::Metrics;
 use crate::ops::background::{Background, Round};
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct ReminderSettings {
-    /// Hours before the start at which the documents reminder goes out.
-    pub lead_hours: u32,
-    /// Seconds between passes; a reminder goes out at most this late.
-    pub interval_secs: u64,
-}
-
-impl Default for ReminderSettings {
-    fn default() -> Self {
-        ReminderSettings {
-            lead_hours: 72,
-            interval_secs: 300,
-        }
-    }
-}
 
 /// Reservations claimed per query; each is then handled in a transaction
 /// of its own, so one failure costs one reminder, not the batch.

@@ -1,7 +1,44 @@
-//! Which backend a `DATABASE_URL` means. An unknown scheme is an error,
-//! never a silent fallback to SQLite.
+//! The database settings, and which backend a `DATABASE_URL` means. An
+//! unknown scheme is an error, never a silent fallback to SQLite.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{ConfigError, Settings};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DatabaseSettings {
+    /// `postgres://…`, `sqlite://path` or a plain path; unset means the
+    /// SQLite file `<data_dir>/citizen-api.db`.
+    pub url: Option<String>,
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before it is answered
+    /// `503` instead of hanging.
+    pub acquire_timeout_ms: u64,
+    /// How long SQLite waits on a locked database before giving up.
+    pub sqlite_busy_timeout_ms: u64,
+    /// How long a starting instance waits for another one's migrations
+    /// before it fails its start, naming the holder of the lock.
+    pub migration_lock_timeout_secs: u64,
+    /// SQLite serves one machine only; production must opt in knowingly.
+    pub allow_sqlite_in_production: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: None,
+            pool_size: 10,
+            acquire_timeout_ms: 5_000,
+            sqlite_busy_timeout_ms: 5_000,
+            migration_lock_timeout_secs: 300,
+            allow_sqlite_in_production: false,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -96,6 +133,28 @@ fn is_scheme(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+}
+
+impl Settings {
+    /// The database to use; unset means the SQLite file in the data folder.
+    pub fn database_url(&self) -> Result<DatabaseUrl, ConfigError> {
+        match &self.database.url {
+            None => Ok(DatabaseUrl::Sqlite(self.data_dir.join("citizen-api.db"))),
+            Some(raw) => DatabaseUrl::parse(raw).map_err(|problem| ConfigError::Unacceptable {
+                setting: "DATABASE_URL",
+                problem,
+                expected: "postgres://user@host:port/db, postgresql://…, sqlite://path or a file path",
+            }),
+        }
+    }
+
+    pub fn acquire_timeout(&self) -> Duration {
+        Duration::from_millis(self.database.acquire_timeout_ms)
+    }
+
+    pub fn migration_lock_timeout(&self) -> Duration {
+        Duration::from_secs(self.database.migration_lock_timeout_secs)
+    }
 }
 
 #[cfg(test)]
