@@ -10,8 +10,9 @@ use clap::{Parser, Subcommand};
 use chrono::{DateTime, Utc};
 use citizen_api::auth::roles::{self, Role};
 use citizen_api::config::{Profile, Settings};
+use citizen_api::dev::demo;
 use citizen_api::domain::Afm;
-use citizen_api::{Application, app, demo, openapi, retention, telemetry};
+use citizen_api::{Application, app, retention, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -81,7 +82,7 @@ enum AdminAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
-        print!("{}", openapi::document_json());
+        print!("{}", app::document_json());
         return ExitCode::SUCCESS;
     }
     let mut settings = match Settings::load(cli.config.as_deref()) {

@@ -3,8 +3,6 @@
 
 pub mod contact_registry;
 mod context;
-pub mod dev_provider;
-mod dev_routes;
 mod extractors;
 mod otp;
 pub mod roles;
@@ -15,8 +13,8 @@ mod store;
 mod taxisnet;
 mod userinfo;
 
-pub use context::{AuthContext, DEVELOPMENT_PROVIDER_PATH};
-pub use dev_routes::dev_routes;
+pub use context::AuthContext;
 pub use extractors::{MunicipalityAdmin, PlatformAdmin, Staff};
 pub use routes::{LoginAnswer, Me, OtpSent, routes};
+pub use secrets::{HmacKey, random_token};
 pub use session::{CurrentSession, SessionToken};

@@ -15,11 +15,11 @@ use super::session::{CurrentSession, WithRoles, removal_cookie, session_cookie};
 use super::store::{self, LoginStateRow, SessionRow};
 use super::taxisnet::LoginError;
 use crate::db::{Db, DbError};
-use crate::http::problem_docs::{
+use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Lang, Text, rate_limit};
+use crate::openapi::problems::{
     BadLogin, ContactRegistryUnavailable, Forbidden, NoCertifiedMobile, OtpRejected, RateLimited,
     Unauthenticated, ValidationFailed,
 };
-use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Lang, Text, rate_limit};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(

@@ -17,10 +17,10 @@ use crate::clock::SharedClock;
 use crate::db::{Db, DbConn};
 use crate::domain::Afm;
 use crate::domain::ids::{DepartmentId, MunicipalityId};
-use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
 use crate::http::{
     ApiError, FieldError, Page, PageExample, PageParams, PageRequest, Text, parse_path_id,
 };
+use crate::openapi::problems::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_municipality_admins)

@@ -13,8 +13,8 @@ use crate::auth::AuthContext;
 use crate::db::schema::slots;
 use crate::db::{Db, DbConn, on_backend};
 use crate::domain::ids::ServiceId;
-use crate::http::problem_docs::{NotFound, ValidationFailed};
 use crate::http::{ApiError, Page, PageExample, PageParams, Text, Validation, parse_path_id};
+use crate::openapi::problems::{NotFound, ValidationFailed};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_slots);

@@ -20,8 +20,8 @@ use crate::clock::SharedClock;
 use crate::db::schema::{departments, reservations, service_categories};
 use crate::db::{Db, DbConn};
 use crate::domain::ids::MunicipalityId;
-use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
 use crate::http::{ApiError, Text, Validation, parse_path_id};
+use crate::openapi::problems::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(statistics);

@@ -9,7 +9,7 @@
 use actix_cors::Cors;
 use actix_web::http::header::{self, HeaderName};
 
-use super::idempotency::IDEMPOTENCY_KEY;
+use super::IDEMPOTENCY_KEY;
 
 /// Headers a page may read from an answer besides the CORS-safelisted ones.
 const EXPOSED: [&str; 9] = [

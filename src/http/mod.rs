@@ -8,15 +8,17 @@ mod cors;
 mod error;
 mod extractors;
 mod fallback;
-pub mod header_docs;
-pub mod idempotency;
 mod json_body;
 pub mod json_time;
 mod language;
 mod pagination;
-pub mod problem_docs;
 pub mod rate_limit;
 mod validation;
+
+/// The request header that makes a create safe to retry; the idempotency
+/// module keeps the first answer. Here because CORS must let browsers send it.
+pub const IDEMPOTENCY_KEY: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static("idempotency-key");
 
 pub use bearer::{bearer_token, unauthenticated};
 pub use cors::cors;

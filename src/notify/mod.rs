@@ -5,17 +5,16 @@
 //! channel. The message id travels with every delivery so that receivers
 //! can drop duplicates.
 
-mod routes;
+pub mod gauges;
 pub mod store;
 mod template;
-mod transport;
+pub mod transport;
 pub mod worker;
 
 use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 
-pub use routes::dev_routes;
 pub use template::{Cancelled, Confirmation, Rendered, Template};
 pub use transport::{OutboundMessage, Transport, TransportError, Transports};
 

@@ -3,19 +3,28 @@
 //! only ([`MetricsReader`]).
 
 use actix_web::{HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use futures_util::future::LocalBoxFuture;
 use prometheus::proto::MetricFamily;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use super::metrics_access::MetricsReader;
-use super::outbox_gauges;
 use crate::clock::SharedClock;
 use crate::db::Db;
-use crate::http::problem_docs::MetricsUnauthenticated;
+use crate::openapi::problems::MetricsUnauthenticated;
 
 /// The prefix of every metric's name.
-pub(super) const NAMESPACE: &str = "citizen_api";
+pub const NAMESPACE: &str = "citizen_api";
+
+/// Series that a slice reads afresh at each scrape (the outbox's backlog).
+/// The composition root registers them, so that this module knows no slice.
+pub type Scrape = fn(Db, DateTime<Utc>) -> LocalBoxFuture<'static, Vec<MetricFamily>>;
+
+/// Every [`Scrape`] the server runs on `/metrics`.
+#[derive(Clone, Default)]
+pub struct Scrapes(pub Vec<Scrape>);
 
 pub struct Metrics {
     registry: Registry,
@@ -209,10 +218,14 @@ async fn metrics(
     metrics: web::Data<Metrics>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
+    scrapes: web::Data<Scrapes>,
 ) -> HttpResponse {
-    let backlog = outbox_gauges::read(&db).await;
-    let outbox = outbox_gauges::families(backlog.as_ref(), clock.now());
+    let now = clock.now();
+    let mut scraped = Vec::new();
+    for scrape in &scrapes.0 {
+        scraped.extend(scrape(db.get_ref().clone(), now).await);
+    }
     HttpResponse::Ok()
         .content_type(prometheus::TEXT_FORMAT)
-        .body(metrics.render(&db, outbox))
+        .body(metrics.render(&db, scraped))
 }

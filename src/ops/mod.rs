@@ -6,9 +6,8 @@ mod health;
 mod metrics;
 mod metrics_access;
 mod observe;
-mod outbox_gauges;
 
-pub use metrics::{DeliveryOutcome, Metrics};
+pub use metrics::{DeliveryOutcome, Metrics, NAMESPACE, Scrape, Scrapes};
 pub use metrics_access::MetricsAccess;
 pub use observe::observe;
 

@@ -182,7 +182,7 @@ async fn the_dev_outbox_answers_other_methods_with_405_and_is_not_documented() {
         .unwrap();
     assert_eq!(response.headers()["allow"], "GET");
     assert_problem(response, 405, "method_not_allowed").await;
-    assert!(!citizen_api::openapi::document_json().contains("/dev/"));
+    assert!(!citizen_api::app::document_json().contains("/dev/"));
 }
 
 #[tokio::test]

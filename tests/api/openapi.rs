@@ -8,7 +8,7 @@ const COMMITTED: &str = include_str!("../../openapi/openapi.json");
 
 #[test]
 fn the_committed_document_is_what_the_code_generates() {
-    let generated = citizen_api::openapi::document_json();
+    let generated = citizen_api::app::document_json();
     assert!(
         generated == COMMITTED,
         "openapi/openapi.json is out of date; regenerate it with\n\n    \

@@ -21,11 +21,11 @@ use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::domain::Email;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
-use crate::http::idempotency::{Idempotent, run_once};
-use crate::http::problem_docs::{
+use crate::http::{ApiError, ErrorCode, JsonBody, Text, Validation, parse_path_id};
+use crate::idempotency::{Idempotent, run_once};
+use crate::openapi::problems::{
     AlreadyExists, CreateRefused, Forbidden, NotFound, Unauthenticated, ValidationFailed,
 };
-use crate::http::{ApiError, ErrorCode, JsonBody, Text, Validation, parse_path_id};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_municipality)

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 use super::store::{self, DepartmentRow, DocumentRow, MunicipalityRow, NameKey, ServiceRow};
 use crate::db::{Db, DbConn};
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
-use crate::http::problem_docs::{NotFound, ValidationFailed};
 use crate::http::{ApiError, Page, PageExample, PageParams, parse_path_id};
+use crate::openapi::problems::{NotFound, ValidationFailed};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_municipalities)

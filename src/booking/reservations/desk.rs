@@ -17,11 +17,11 @@ use crate::booking::catalogue::store::department_time_zone;
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn, write_transaction};
 use crate::domain::ids::DepartmentId;
-use crate::http::problem_docs::{
-    Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
-};
 use crate::http::{
     ApiError, ErrorCode, JsonBody, Page, PageParams, Text, Validation, parse_path_id,
+};
+use crate::openapi::problems::{
+    Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
 };
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

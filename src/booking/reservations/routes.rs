@@ -20,13 +20,13 @@ use crate::booking::catalogue::document_texts;
 use crate::booking::catalogue::store::documents_for;
 use crate::db::{Db, DbConn};
 use crate::domain::{Afm, Email, FullName, Phone};
-use crate::http::idempotency::{Idempotent, run_once_in};
-use crate::http::problem_docs::{
-    BookingConflict, CreateRefused, Forbidden, MoveConflict, NotFound, StateConflict,
-    Unauthenticated, ValidationFailed,
-};
 use crate::http::{
     ApiError, ErrorCode, JsonBody, Lang, Page, PageParams, Text, Validation, parse_optional_json,
+};
+use crate::idempotency::{Idempotent, run_once_in};
+use crate::openapi::problems::{
+    BookingConflict, CreateRefused, Forbidden, MoveConflict, NotFound, StateConflict,
+    Unauthenticated, ValidationFailed,
 };
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -16,9 +16,9 @@ use crate::booking::reservations::{CancelledBy, ReservationLink, queue_cancellat
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn, write_transaction};
 use crate::domain::ids::ServiceId;
-use crate::http::problem_docs::StateConflict;
-use crate::http::problem_docs::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
 use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Text, Validation, parse_path_id};
+use crate::openapi::problems::StateConflict;
+use crate::openapi::problems::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(read_schedule)

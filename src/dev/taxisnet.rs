@@ -17,9 +17,9 @@ use quick_xml::escape::escape;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::secrets::random_token;
+use super::demo::{DEMO_PEOPLE, DemoPerson};
+use crate::auth::random_token;
 use crate::config::{DEVELOPMENT_CLIENT_ID, DEVELOPMENT_CLIENT_SECRET};
-use crate::demo::{DEMO_PEOPLE, DemoPerson};
 use crate::domain::Afm;
 
 const CODE_LIFETIME: Duration = Duration::from_secs(300);

@@ -1,8 +1,15 @@
-//! Builds the HTTP server: database, migrations, routes, middleware. Binds
-//! before returning, so tests can ask for port 0 and read the real port.
+//! The composition root: the route list, the OpenAPI document, and the
+//! server assembled from every slice (database, migrations, middleware,
+//! background tasks). Binds before returning, so tests can ask for port 0
+//! and read the real port. Only this module and `dev/` know that the
+//! development stand-ins exist.
 
-use crate::booking::listing_windows::ListingWindows;
-use crate::booking::reservations::{ReservationLink, reminders};
+mod document;
+mod routes;
+
+pub use document::{document, document_json};
+pub use routes::routes;
+
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,26 +23,20 @@ use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::AuthContext;
-use crate::auth::dev_provider::DevelopmentProvider;
+use crate::auth::{AuthContext, HmacKey};
+use crate::booking::listing_windows::ListingWindows;
+use crate::booking::reservations::{ReservationLink, reminders};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Profile, Settings};
 use crate::db::{Db, run_migrations};
+use crate::dev::{self, demo};
 use crate::http::rate_limit::ClientRateLimit;
 use crate::http::{RouteTable, cors, extractor_configs, render_problems};
 use crate::notify::Transports;
 use crate::notify::worker;
 use crate::ops::background::Background;
-use crate::ops::{Metrics, MetricsAccess, observe};
-use crate::{auth, booking, demo, notify, openapi, ops, retention};
-
-/// Every route of the API; the OpenAPI document is generated from the same
-/// registration.
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    ops::routes(cfg);
-    auth::routes(cfg);
-    booking::routes(cfg);
-}
+use crate::ops::{Metrics, MetricsAccess, Scrapes, observe};
+use crate::{notify, retention};
 
 pub struct Application {
     address: SocketAddr,
@@ -66,14 +67,28 @@ impl Application {
         })?;
         let address = listener.local_addr()?;
 
-        let document = openapi::document();
+        let document = document();
         let route_table = web::Data::new(RouteTable::from_document(&document));
         let metrics = web::Data::new(Metrics::new());
         let task_metrics = metrics.clone().into_inner();
         let metrics_access = web::Data::new(MetricsAccess::new(&settings.ops));
+        let scrapes = web::Data::new(Scrapes(vec![notify::gauges::scrape]));
         let db_data = web::Data::new(db.clone());
         let json_limit = settings.http.json_limit_bytes;
-        let auth = web::Data::new(AuthContext::new(&settings, address, clock.clone())?);
+        let base_url = settings
+            .auth
+            .public_base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let development = settings.profile == Profile::Development;
+        let auth = web::Data::new(AuthContext::new(
+            &settings.auth,
+            &base_url,
+            &format!("{}{}", base_url.trim_end_matches('/'), dev::TAXISNET_PATH),
+            !development,
+            HmacKey::load(settings.secrets.hmac_key.as_ref(), &settings.data_dir)?,
+            clock.clone(),
+        )?);
         let clock_data = web::Data::new(clock.clone());
         let link =
             ReservationLink::new(settings.notify.reservation_link.as_deref(), &auth.base_url)?;
@@ -83,9 +98,8 @@ impl Application {
         let auth_limit = web::Data::new(ClientRateLimit::per_minute(
             settings.auth.rate_limit_per_minute,
         ));
-        let development_provider = AuthContext::development_provider_enabled(&settings)
-            .then(|| web::Data::new(DevelopmentProvider::default()));
-        let development = settings.profile == Profile::Development;
+        let development_provider = dev::taxisnet_enabled(&settings)
+            .then(|| web::Data::new(dev::DevelopmentProvider::default()));
         let allowed_origins = settings.auth.allowed_origins.clone();
 
         let mut server = HttpServer::new(move || {
@@ -97,6 +111,7 @@ impl Application {
             app.app_data(db_data.clone())
                 .app_data(metrics.clone())
                 .app_data(metrics_access.clone())
+                .app_data(scrapes.clone())
                 .app_data(route_table.clone())
                 .app_data(auth.clone())
                 .app_data(clock_data.clone())
@@ -114,10 +129,7 @@ impl Application {
                 // production altogether (which refuses them at start).
                 .configure(|cfg| {
                     if development {
-                        notify::dev_routes(cfg);
-                    }
-                    if let Some(provider) = &development_provider {
-                        auth::dev_routes(cfg, provider.clone());
+                        dev::routes(cfg, development_provider.clone());
                     }
                 })
                 .default_service(web::to(crate::http::no_route))

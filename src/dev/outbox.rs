@@ -8,15 +8,15 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::transport::DEVELOPMENT;
-use super::{Channel, store};
 use crate::db::Db;
 use crate::http::{ApiError, ErrorCode};
+use crate::notify::transport::DEVELOPMENT;
+use crate::notify::{Channel, store};
 
 /// How many messages the dev outbox shows at most.
 const LIMIT: i64 = 100;
 
-pub fn dev_routes(cfg: &mut web::ServiceConfig) {
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/dev/outbox")
             .route(web::get().to(dev_outbox))

@@ -1,23 +1,17 @@
-//! Development-only routes, mounted only in the development profile and
-//! left out of the OpenAPI document: the stand-in TAXISnet provider and the
-//! stand-in contact registry.
+//! `PUT /dev/contact-registry/{afm}`: the stand-in for the National Registry
+//! of Communication, so a developer can certify a mobile for any AFM.
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::contact_registry::store_mobile;
-use super::context::{AuthContext, DEVELOPMENT_PROVIDER_PATH};
-use super::dev_provider::DevelopmentProvider;
+use crate::auth::AuthContext;
+use crate::auth::contact_registry::store_mobile;
 use crate::db::{Db, DbError};
 use crate::domain::{Afm, Phone};
 use crate::http::{ApiError, FieldError, JsonBody, Text};
 
-pub fn dev_routes(cfg: &mut web::ServiceConfig, provider: web::Data<DevelopmentProvider>) {
-    cfg.service(
-        web::scope(DEVELOPMENT_PROVIDER_PATH)
-            .configure(|cfg| super::dev_provider::routes(cfg, provider)),
-    )
-    .route(
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
         "/dev/contact-registry/{afm}",
         web::put().to(set_certified_mobile),
     );

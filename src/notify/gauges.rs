@@ -10,16 +10,22 @@
 //! zeros or the last counts would read as "nothing is waiting".
 
 use chrono::{DateTime, Utc};
+use futures_util::future::LocalBoxFuture;
 use prometheus::core::Collector;
 use prometheus::proto::MetricFamily;
 use prometheus::{IntGauge, IntGaugeVec, Opts};
 
-use super::metrics::NAMESPACE;
+use super::store::{self, Backlog};
 use crate::db::{Db, DbError};
-use crate::notify::store::{self, Backlog};
+use crate::ops::NAMESPACE;
+
+/// The outbox's series for one scrape of `/metrics` (an [`crate::ops::Scrape`]).
+pub fn scrape(db: Db, now: DateTime<Utc>) -> LocalBoxFuture<'static, Vec<MetricFamily>> {
+    Box::pin(async move { families(read(&db).await.as_ref(), now) })
+}
 
 /// The backlog, or `None` when the database did not answer.
-pub async fn read(db: &Db) -> Option<Backlog> {
+async fn read(db: &Db) -> Option<Backlog> {
     match db
         .run(|conn| store::backlog(conn).map_err(DbError::from))
         .await
@@ -34,7 +40,7 @@ pub async fn read(db: &Db) -> Option<Backlog> {
 
 /// The outbox's gauges for one scrape, made afresh each time so that no
 /// series outlives the reading it came from.
-pub fn families(backlog: Option<&Backlog>, now: DateTime<Utc>) -> Vec<MetricFamily> {
+fn families(backlog: Option<&Backlog>, now: DateTime<Utc>) -> Vec<MetricFamily> {
     let up = IntGauge::with_opts(opts(
         "outbox_up",
         "1 when this scrape read the outbox, 0 when the database did not answer.",

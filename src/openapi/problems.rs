@@ -1,12 +1,13 @@
 //! The error responses in the OpenAPI document. Each is a reusable response
-//! component with the [`Problem`](super::Problem) schema; [`document_errors`]
+//! component with the `Problem` schema; [`document_errors`]
 //! adds the ones every operation can answer, so no operation lacks them.
 
-use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, Paths};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Type};
 
-use super::header_docs::{NamedHeader, header, rate_limit};
+use super::headers::{NamedHeader, header, rate_limit};
+use super::walk::for_each_operation;
 
 fn problem_response(name: &str, description: &str) -> Response {
     let mut builder = ResponseBuilder::new();
@@ -117,21 +118,6 @@ pub fn document_errors(document: &mut OpenApi) {
 }
 
 /// Calls `visit` with every operation of `paths` and its path.
-pub(super) fn for_each_operation(paths: &mut Paths, mut visit: impl FnMut(&str, &mut Operation)) {
-    for (path, item) in paths.paths.iter_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            visit(path, operation);
-        }
-    }
-}
-
 fn add_standard_errors(operation: &mut Operation) {
     let mut add = |status: &str, name: &str| {
         operation

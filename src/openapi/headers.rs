@@ -6,14 +6,25 @@
 //! `Idempotency-Key` keep and replay.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderName;
 use utoipa::openapi::header::{Header, HeaderBuilder};
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::Response;
 use utoipa::openapi::{ObjectBuilder, OpenApi, RefOr, Type};
 
-use super::idempotency::{IDEMPOTENCY_KEY, is_kept};
-use super::problem_docs::for_each_operation;
-use super::rate_limit::LIMITED_SCOPE;
+use super::walk::for_each_operation;
+
+/// What the headers pass must know of the middleware. The composition root
+/// gives it, so that this module imports nothing from the layers above it.
+#[derive(Clone)]
+pub struct Middleware {
+    /// The path prefix whose every answer carries `RateLimit-*`.
+    pub rate_limited_scope: &'static str,
+    /// The request header that makes an operation idempotent.
+    pub idempotency_key: HeaderName,
+    /// Which answers of an idempotent operation are kept and replayed.
+    pub is_kept: fn(StatusCode) -> bool,
+}
 
 pub(super) type NamedHeader = (&'static str, Header);
 
@@ -61,10 +72,15 @@ fn replayed() -> NamedHeader {
 
 /// What a response of `operation` at `path` carries besides `X-Request-Id`
 /// and its own headers.
-fn operation_headers(path: &str, operation: &Operation, status: &str) -> Vec<NamedHeader> {
+fn operation_headers(
+    middleware: &Middleware,
+    path: &str,
+    operation: &Operation,
+    status: &str,
+) -> Vec<NamedHeader> {
     let mut headers = Vec::new();
     // A 429 comes from the limiter itself and documents these already.
-    if path.starts_with(&format!("{LIMITED_SCOPE}/")) && status != "429" {
+    if path.starts_with(&format!("{}/", middleware.rate_limited_scope)) && status != "429" {
         headers.extend(rate_limit(
             "Requests left in the current allowance.",
             "Seconds until the allowance is whole again.",
@@ -74,13 +90,13 @@ fn operation_headers(path: &str, operation: &Operation, status: &str) -> Vec<Nam
         parameter.parameter_in == ParameterIn::Header
             && parameter
                 .name
-                .eq_ignore_ascii_case(IDEMPOTENCY_KEY.as_str())
+                .eq_ignore_ascii_case(middleware.idempotency_key.as_str())
     });
     let kept = status
         .parse()
         .ok()
         .and_then(|s| StatusCode::from_u16(s).ok())
-        .is_some_and(is_kept);
+        .is_some_and(middleware.is_kept);
     if idempotent && kept {
         headers.push(replayed());
     }
@@ -94,7 +110,7 @@ fn add(response: &mut Response, headers: impl IntoIterator<Item = NamedHeader>) 
 }
 
 /// Writes the middleware's headers on every response of `document`.
-pub fn document_headers(document: &mut OpenApi) {
+pub fn document_headers(document: &mut OpenApi, middleware: Middleware) {
     let components = document.components.get_or_insert_with(Default::default);
     for response in components.responses.values_mut() {
         if let RefOr::T(response) = response {
@@ -105,7 +121,7 @@ pub fn document_headers(document: &mut OpenApi) {
     for_each_operation(&mut document.paths, |path, operation| {
         let statuses: Vec<String> = operation.responses.responses.keys().cloned().collect();
         for status in statuses {
-            let extra = operation_headers(path, operation, &status);
+            let extra = operation_headers(&middleware, path, operation, &status);
             let response = operation
                 .responses
                 .responses

@@ -29,11 +29,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-use super::{ApiError, ErrorCode, FieldError, JsonBody, Text};
 use crate::db::schema::idempotency_records;
 use crate::db::{Db, DbConn, fixed_update};
+pub use crate::http::IDEMPOTENCY_KEY;
+use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Text};
 
-pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// A validated key: 1 to 255 visible ASCII characters.

@@ -6,7 +6,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::http::{FieldProblem, Problem, header_docs, problem_docs};
+use super::routes::routes;
+use crate::http::rate_limit::LIMITED_SCOPE;
+use crate::http::{FieldProblem, IDEMPOTENCY_KEY, Problem};
+use crate::{idempotency, openapi};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -78,10 +81,17 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let (_, mut document) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::app::routes)
+        .configure(routes)
         .split_for_parts();
-    problem_docs::document_errors(&mut document);
-    header_docs::document_headers(&mut document);
+    openapi::document_errors(&mut document);
+    openapi::document_headers(
+        &mut document,
+        openapi::Middleware {
+            rate_limited_scope: LIMITED_SCOPE,
+            idempotency_key: IDEMPOTENCY_KEY,
+            is_kept: idempotency::is_kept,
+        },
+    );
     document
 }
 
