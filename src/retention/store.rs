@@ -135,8 +135,8 @@ pub fn purge_idempotency_records(
 
 fixed_update! {
     PurgeIdempotencyRecords { created_by: NaiveDateTime as Timestamp, again: NaiveDateTime as Timestamp }
-    = "DELETE FROM idempotency_records WHERE created_at <= ? AND (caller, key) IN \
-         (SELECT caller, key FROM idempotency_records WHERE created_at <= ? LIMIT 1000)"
+    = "DELETE FROM idempotency_records WHERE created_at <= ? AND (caller, scope, key) IN \
+         (SELECT caller, scope, key FROM idempotency_records WHERE created_at <= ? LIMIT 1000)"
 }
 
 /// Delivered and abandoned messages, with their attachments (`ON DELETE
