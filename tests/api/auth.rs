@@ -449,6 +449,33 @@ async fn r_ph_03_a_code_expires_after_five_minutes_and_is_single_use() {
     assert_problem(verify(code).await.unwrap(), 400, "otp_expired").await;
 }
 
+/// Defect (issue 12): the code's message said "5 minutes" whatever the
+/// configured lifetime. With seven minutes configured it says seven, in
+/// both languages.
+#[tokio::test]
+async fn r_ph_03_the_code_sms_states_the_configured_lifetime() {
+    let app = spawn_app_with(|s| s.auth.otp.lifetime_secs = 7 * 60).await;
+    let token = app.sign_in(MARIA).await;
+    for (known, (language, says)) in [
+        ("el", "Ισχύει για 7 λεπτά."),
+        ("en", "valid for 7 minutes."),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let sent = app
+            .post_as(&token, "/v1/auth/otp")
+            .header("accept-language", language)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), StatusCode::ACCEPTED);
+        let sms = app.next_message_to(MARIA_MOBILE, known).await;
+        assert!(sms.contains(says), "{sms}");
+        app.clock.advance(Duration::minutes(1));
+    }
+}
+
 #[tokio::test]
 async fn a_malformed_code_names_the_field() {
     let app = spawn_app().await;
