@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use chrono::{DateTime, Utc};
-use citizen_api::auth::roles::{self, Role};
+use citizen_api::auth::roles::{self, Change, Role};
 use citizen_api::config::{Profile, Settings};
+use citizen_api::db::write_transaction;
 use citizen_api::dev::demo;
 use citizen_api::domain::Afm;
 use citizen_api::{Application, app, retention, telemetry};
@@ -169,13 +170,14 @@ async fn admin(mut settings: Settings, action: AdminAction) -> anyhow::Result<()
     let db = app::open_database(&settings).await?;
     let now = Utc::now().naive_utc();
     let grant = matches!(action, AdminAction::Grant { .. });
+    let change = if grant { Change::Grant } else { Change::Revoke };
+    let actor = cli_actor();
     let changed = actix_web::web::block(move || {
         db.run_blocking(|conn| {
-            Ok(if grant {
-                roles::grant(conn, &afm, Role::PlatformAdmin, None, "cli", now)?
-            } else {
-                roles::revoke(conn, &afm, Role::PlatformAdmin, None)?
-            })
+            Ok(write_transaction(conn, |tx| {
+                let target = (&afm, Role::PlatformAdmin, None);
+                roles::change(tx, change, target, (&actor, "cli"), now)
+            })?)
         })
     })
     .await??;
@@ -187,6 +189,15 @@ async fn admin(mut settings: Settings, action: AdminAction) -> anyhow::Result<()
     };
     println!("citizen-api: {shown} {what}");
     Ok(())
+}
+
+/// Who acts from the command line, for the grant and the audit trail
+/// (R-BK-10): `cli`, with the operating system's user when it is known.
+fn cli_actor() -> String {
+    match std::env::var("USER").or_else(|_| std::env::var("LOGNAME")) {
+        Ok(user) if !user.is_empty() => format!("cli:{user}"),
+        _ => "cli".to_owned(),
+    }
 }
 
 async fn retention_run(mut settings: Settings, now: DateTime<Utc>) -> anyhow::Result<()> {

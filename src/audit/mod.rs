@@ -20,7 +20,7 @@ pub struct Actor<'a> {
 pub fn record(
     conn: &mut DbConn,
     actor: &Actor<'_>,
-    action: &'static str,
+    action: &str,
     subject: (&'static str, &str),
     now: NaiveDateTime,
 ) -> QueryResult<()> {

@@ -116,7 +116,10 @@ pub fn issue(
                 channel: Channel::Sms,
                 to: mobile.as_str().to_owned(),
                 language,
-                template: Template::Otp { code },
+                template: Template::Otp {
+                    code,
+                    minutes: settings.lifetime_minutes(),
+                },
                 attachments: Vec::new(),
             },
             now,

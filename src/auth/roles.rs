@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::audit::{self, Actor};
 use crate::db::DbConn;
 use crate::db::schema::role_grants;
 use crate::domain::Afm;
@@ -150,6 +151,42 @@ pub fn grant(
             .execute(c)?,
     };
     Ok(inserted == 1)
+}
+
+/// A grant of a role, or its taking back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Grant,
+    Revoke,
+}
+
+/// Grants or takes back `role` within `scope_id` for `afm`, and records
+/// it in the audit trail (R-BK-10), on the caller's transaction: `by`
+/// did it, as `<role>.grant` or `<role>.revoke` on the person, in the
+/// role's scope (empty for platform administrators). A change that
+/// changes nothing (a role granted again, one taken back that was not
+/// held) leaves no row. Answers whether it changed anything.
+pub fn change(
+    conn: &mut DbConn,
+    change: Change,
+    (afm, role, scope_id): (&Afm, Role, Option<&str>),
+    by: (&str, &'static str),
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let (changed, verb) = match change {
+        Change::Grant => (grant(conn, afm, role, scope_id, by.0, now)?, "grant"),
+        Change::Revoke => (revoke(conn, afm, role, scope_id)?, "revoke"),
+    };
+    if changed {
+        let actor = Actor {
+            afm: by.0,
+            role: by.1,
+            scope_id: scope_id.unwrap_or_default(),
+        };
+        let action = format!("{}.{verb}", role.as_str());
+        audit::record(conn, &actor, &action, ("person", afm.as_str()), now)?;
+    }
+    Ok(changed)
 }
 
 /// Takes a role back; answers whether it was held.

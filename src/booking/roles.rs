@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::catalogue::store;
 use crate::audit::{self, Actor};
-use crate::auth::roles::{self, Role};
+use crate::auth::roles::{self, Change, Role};
 use crate::auth::{MunicipalityAdmin, PlatformAdmin};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn};
@@ -106,12 +106,6 @@ async fn holders_page(
     )))
 }
 
-#[derive(Clone, Copy)]
-enum Change {
-    Grant,
-    Revoke,
-}
-
 fn parse_afm(raw: &str) -> Result<Afm, ApiError> {
     Afm::parse(raw).map_err(|e| {
         ApiError::validation(vec![FieldError::new(
@@ -130,12 +124,13 @@ struct Target {
 }
 
 /// Applies a grant change after `exists` confirmed the scope, in one
-/// transaction.
+/// transaction with its audit row; `by` is the administrator's AFM and
+/// role.
 async fn change(
     db: &Db,
     change: Change,
     Target { afm, role, scope }: Target,
-    by: Afm,
+    by: (Afm, &'static str),
     now: NaiveDateTime,
     exists: fn(&mut DbConn, &str) -> diesel::QueryResult<bool>,
 ) -> Result<HttpResponse, ApiError> {
@@ -144,10 +139,8 @@ async fn change(
             if !exists(tx, &scope)? {
                 return Err(ApiError::not_found());
             }
-            match change {
-                Change::Grant => roles::grant(tx, &afm, role, Some(&scope), by.as_str(), now)?,
-                Change::Revoke => roles::revoke(tx, &afm, role, Some(&scope))?,
-            };
+            let target = (&afm, role, Some(scope.as_str()));
+            roles::change(tx, change, target, (by.0.as_str(), by.1), now)?;
             Ok(())
         })
     })
@@ -280,7 +273,7 @@ async fn municipality_admin(
         &db,
         how,
         target,
-        admin.0.afm,
+        (admin.0.afm, Role::PlatformAdmin.as_str()),
         now,
         store::municipality_exists,
     )
@@ -393,5 +386,6 @@ async fn staff(
     };
     admin.require(&municipality_of(&db, department).await?)?;
     let now = clock.now().naive_utc();
-    change(&db, how, target, admin.session.afm, now, department_exists).await
+    let by = (admin.session.afm, Role::MunicipalityAdmin.as_str());
+    change(&db, how, target, by, now, department_exists).await
 }

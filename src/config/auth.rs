@@ -136,6 +136,15 @@ impl Default for TaxisnetSettings {
     }
 }
 
+impl OtpSettings {
+    /// The lifetime the message states, in whole minutes: rounded down, so
+    /// that it does not promise longer than the code lasts (a lifetime under
+    /// a minute, which no one should configure, still says one).
+    pub fn lifetime_minutes(&self) -> i64 {
+        (self.lifetime_secs / 60).max(1)
+    }
+}
+
 impl Default for OtpSettings {
     fn default() -> Self {
         OtpSettings {

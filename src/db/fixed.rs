@@ -42,7 +42,7 @@ macro_rules! fixed_update {
     (
         $(#[$doc:meta])*
         $name:ident { $($field:ident: $ty:ty as $sql_type:ty),+ $(,)? }
-        = $sql:literal
+        = $sql:expr
     ) => {
         $(#[$doc])*
         #[derive(Debug)]

@@ -199,13 +199,14 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_records (caller, key) {
+    idempotency_records (caller, scope, key) {
         caller -> Text,
         key -> Text,
         request_hash -> Text,
         status -> Integer,
         body -> Text,
         created_at -> Timestamp,
+        scope -> Text,
     }
 }
 

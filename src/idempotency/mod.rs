@@ -1,6 +1,8 @@
 //! `Idempotency-Key` on create requests: the same key from the same caller
-//! with the same body answers the first response again; with another body,
-//! `422 idempotency_key_reused`.
+//! to the same place (method, route template and path parameters) with the
+//! same body answers the first response again; with another body,
+//! `422 idempotency_key_reused`. Sent to another place (another
+//! municipality's departments, say), the same key is another request.
 //!
 //! The key is inserted first thing in the very transaction that does the
 //! work, and the response stored before it commits. A concurrent request
@@ -70,10 +72,20 @@ fn request_hash(request: &impl Serialize) -> String {
     hex::encode(Sha256::digest(canonical))
 }
 
-/// A create request's key, if it has one, and what its body was.
+/// Where a request went: its method, route template and path parameters.
+/// Hashed, so that however long the path, the key's row fits its index.
+fn request_scope(req: &HttpRequest) -> String {
+    let template = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let parameters: Vec<(&str, &str)> = req.match_info().iter().collect();
+    request_hash(&(req.method().as_str(), template, parameters))
+}
+
+/// A create request's key, if it has one, where it went and what its body
+/// was.
 #[derive(Clone)]
 pub struct Once {
     key: Option<IdempotencyKey>,
+    scope: String,
     request_hash: String,
 }
 
@@ -92,6 +104,7 @@ impl<T: DeserializeOwned + Serialize + 'static> FromRequest for Idempotent<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let key = IdempotencyKey::from_headers(req.headers());
+        let scope = request_scope(req);
         let body = JsonBody::<T>::from_request(req, payload);
         Box::pin(async move {
             let key = key?;
@@ -99,7 +112,11 @@ impl<T: DeserializeOwned + Serialize + 'static> FromRequest for Idempotent<T> {
             let request_hash = request_hash(&body);
             Ok(Idempotent {
                 body,
-                once: Once { key, request_hash },
+                once: Once {
+                    key,
+                    scope,
+                    request_hash,
+                },
             })
         })
     }
@@ -133,8 +150,10 @@ impl From<ApiError> for Outcome {
 
 fixed_update! {
     /// The first answer, kept for the key's repeats.
-    StoreAnswer { body: str as SqlText, caller: str as SqlText, key: str as SqlText }
-    = "UPDATE idempotency_records SET body = ? WHERE caller = ? AND key = ?"
+    StoreAnswer {
+        body: str as SqlText, caller: str as SqlText, scope: str as SqlText, key: str as SqlText,
+    }
+    = "UPDATE idempotency_records SET body = ? WHERE caller = ? AND scope = ? AND key = ?"
 }
 
 /// Runs `work` in one transaction, under `key` when there is one, and
@@ -168,7 +187,11 @@ pub struct Answer {
 pub fn run_once_in<T, F>(
     conn: &mut DbConn,
     caller: String,
-    Once { key, request_hash }: Once,
+    Once {
+        key,
+        scope,
+        request_hash,
+    }: Once,
     status: StatusCode,
     now: NaiveDateTime,
     work: F,
@@ -190,6 +213,7 @@ where
         let inserted = diesel::insert_into(idempotency_records::table)
             .values((
                 idempotency_records::caller.eq(&caller),
+                idempotency_records::scope.eq(&scope),
                 idempotency_records::key.eq(&key),
                 idempotency_records::request_hash.eq(&request_hash),
                 idempotency_records::status.eq(i32::from(status.as_u16())),
@@ -209,13 +233,14 @@ where
                 StoreAnswer {
                     body: &body,
                     caller: &caller,
+                    scope: &scope,
                     key: &key,
                 }
                 .execute(tx)?;
                 Ok(Outcome::Done(body))
             }
             Err(refusal) if is_kept(refusal.code().status()) => {
-                diesel::update(idempotency_records::table.find((&caller, &key)))
+                diesel::update(idempotency_records::table.find((&caller, &scope, &key)))
                     .set((
                         idempotency_records::status.eq(i32::from(refusal.code().status().as_u16())),
                         idempotency_records::body.eq(refusal.to_kept()),
@@ -232,7 +257,7 @@ where
         Outcome::Duplicate => {
             let (stored_hash, stored_status, body): (String, i32, String) =
                 idempotency_records::table
-                    .find((&caller, &key))
+                    .find((&caller, &scope, &key))
                     .select((
                         idempotency_records::request_hash,
                         idempotency_records::status,

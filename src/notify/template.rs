@@ -17,8 +17,9 @@ use crate::http::Lang;
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum Template {
-    /// A one-time code for step-up authentication (R-PH-02, R-PH-03).
-    Otp { code: String },
+    /// A one-time code for step-up authentication (R-PH-02, R-PH-03), and
+    /// how many minutes it is valid for.
+    Otp { code: String, minutes: i64 },
     /// A booking's confirmation, with its link and what to send or bring
     /// (R-BK-04, R-BK-05, R-BK-06 a, b).
     ReservationConfirmed(Box<Confirmation>),
@@ -203,6 +204,7 @@ mod tests {
     fn otp() -> Template {
         Template::Otp {
             code: "482913".into(),
+            minutes: 5,
         }
     }
 
@@ -219,6 +221,22 @@ mod tests {
             en.body.starts_with("Your one-time code is 482913."),
             "{en:?}"
         );
+    }
+
+    #[test]
+    fn the_otp_texts_state_the_lifetime_they_are_given() {
+        let one = Template::Otp {
+            code: "482913".into(),
+            minutes: 1,
+        };
+        for channel in [Channel::Sms, Channel::Email] {
+            let el = one.render(channel, Lang::El).unwrap().body;
+            assert!(el.contains("Ισχύει για 1 λεπτό."), "{el}");
+            let en = one.render(channel, Lang::En).unwrap().body;
+            assert!(en.contains("valid for 1 minute."), "{en}");
+            let el = otp().render(channel, Lang::El).unwrap().body;
+            assert!(el.contains("Ισχύει για 5 λεπτά."), "{el}");
+        }
     }
 
     #[test]

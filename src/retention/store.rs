@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 use diesel::RunQueryDsl;
 use diesel::sql_types::{Text, Timestamp};
 
+use super::DueStarts;
 use crate::db::{DbConn, fixed_update};
 use crate::notify::store::{STATUS_DEAD, STATUS_SENT};
 
@@ -29,30 +30,61 @@ fn in_batches(mut batch: impl FnMut() -> diesel::QueryResult<usize>) -> diesel::
 
 /// R-BK-07: removes name, e-mail, phone, special requirements, AFM,
 /// legal-entity data and the free-text cancel reason (which may name
-/// anyone) from reservations that started at or before `started_by`; keeps
-/// municipality, department, service, slot time, status and timestamps,
-/// which the statistics count.
+/// anyone) from reservations that started in `due`; keeps municipality,
+/// department, service, slot time, status and timestamps, which the
+/// statistics count.
 pub fn anonymize_reservations(
     conn: &mut DbConn,
-    started_by: NaiveDateTime,
+    due: &DueStarts,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<usize> {
-    in_batches(|| {
+    let mut total = in_batches(|| {
         AnonymizeReservations {
             now: &now,
-            started_by: &started_by,
+            started_by: &due.through,
         }
         .execute(conn)
-    })
+    })?;
+    for (from, to) in &due.windows {
+        total += in_batches(|| {
+            AnonymizeReservationsBetween {
+                now: &now,
+                from,
+                to,
+            }
+            .execute(conn)
+        })?;
+    }
+    Ok(total)
+}
+
+/// The anonymizing statement, for a batch of reservations whose start
+/// matches the condition that follows.
+macro_rules! anonymize_where_starts {
+    ($condition:literal) => {
+        concat!(
+            "UPDATE reservations SET citizen_afm = NULL, full_name = NULL, email = NULL, \
+               phone = NULL, special_requirements = NULL, legal_entity_name = NULL, \
+               legal_entity_afm = NULL, cancel_reason = NULL, upcoming_key = NULL, \
+               anonymized_at = ? \
+             WHERE anonymized_at IS NULL AND id IN (SELECT id FROM reservations \
+               WHERE anonymized_at IS NULL AND starts_at ",
+            $condition,
+            " ORDER BY starts_at LIMIT 1000)"
+        )
+    };
 }
 
 fixed_update! {
     AnonymizeReservations { now: NaiveDateTime as Timestamp, started_by: NaiveDateTime as Timestamp }
-    = "UPDATE reservations SET citizen_afm = NULL, full_name = NULL, email = NULL, \
-         phone = NULL, special_requirements = NULL, legal_entity_name = NULL, \
-         legal_entity_afm = NULL, cancel_reason = NULL, upcoming_key = NULL, anonymized_at = ? \
-       WHERE anonymized_at IS NULL AND id IN (SELECT id FROM reservations \
-         WHERE anonymized_at IS NULL AND starts_at <= ? ORDER BY starts_at LIMIT 1000)"
+    = anonymize_where_starts!("<= ?")
+}
+
+fixed_update! {
+    AnonymizeReservationsBetween {
+        now: NaiveDateTime as Timestamp, from: NaiveDateTime as Timestamp, to: NaiveDateTime as Timestamp,
+    }
+    = anonymize_where_starts!("BETWEEN ? AND ?")
 }
 
 /// Sessions that ended, at their absolute end or idle since `idle_since`
@@ -135,8 +167,8 @@ pub fn purge_idempotency_records(
 
 fixed_update! {
     PurgeIdempotencyRecords { created_by: NaiveDateTime as Timestamp, again: NaiveDateTime as Timestamp }
-    = "DELETE FROM idempotency_records WHERE created_at <= ? AND (caller, key) IN \
-         (SELECT caller, key FROM idempotency_records WHERE created_at <= ? LIMIT 1000)"
+    = "DELETE FROM idempotency_records WHERE created_at <= ? AND (caller, scope, key) IN \
+         (SELECT caller, scope, key FROM idempotency_records WHERE created_at <= ? LIMIT 1000)"
 }
 
 /// Delivered and abandoned messages, with their attachments (`ON DELETE

@@ -769,3 +769,94 @@ async fn platform_admins_add_municipalities_once() {
     let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["name_el", "name_en", "contact_email"]);
 }
+
+/// The ids of a municipality's departments named "Permits Office".
+async fn permits_offices(app: &TestApp, municipality: &str) -> Vec<String> {
+    let page: Value = app
+        .get_json(&format!("/v1/municipalities/{municipality}/departments"))
+        .await;
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["name"]["en"] == "Permits Office")
+        .map(|d| d["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Defect (issue 12): idempotency records were keyed by caller and key
+/// only, so a key sent to municipality A's departments and then to B's
+/// replayed A's `201` and created nothing in B. The key is scoped by the
+/// request's place (method, route and path parameters): the same key and
+/// body to B creates B's department, and within one place two requests at
+/// once still create exactly one.
+#[tokio::test]
+async fn one_idempotency_key_sent_to_two_municipalities_creates_a_department_in_each() {
+    let app = app().await;
+    let platform = app.sign_in(PLATFORM_ADMIN).await;
+    let kalamata = kalamata_id(&app).await;
+    let tripoli: Value = app
+        .post_json_as(
+            &platform,
+            "/v1/municipalities",
+            &json!({ "name_el": "Δήμος Τρίπολης", "name_en": "Municipality of Tripoli", "contact_email": "info@tripoli.example" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let tripoli = tripoli["id"].as_str().unwrap();
+    let granted = app
+        .client
+        .put(app.url(&format!(
+            "/v1/municipalities/{tripoli}/admins/{KALAMATA_ADMIN}"
+        )))
+        .bearer_auth(&platform)
+        .send()
+        .await
+        .unwrap();
+    assert!(granted.status().is_success());
+    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    let body = json!({ "name_el": "Τμήμα Αδειών", "name_en": "Permits Office", "email": "adeies@example.gr" });
+    let create = |municipality: &str| {
+        app.post_as(
+            &admin,
+            &format!("/v1/municipalities/{municipality}/departments"),
+        )
+        .header("idempotency-key", "department-1")
+        .json(&body)
+        .send()
+    };
+
+    let (first, second) = tokio::join!(create(&kalamata), create(&kalamata));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.status(), StatusCode::CREATED);
+    assert_eq!(second.status(), StatusCode::CREATED);
+    let in_kalamata: Value = first.json().await.unwrap();
+    assert_eq!(in_kalamata, second.json::<Value>().await.unwrap());
+    assert_eq!(
+        permits_offices(&app, &kalamata).await,
+        [in_kalamata["id"].as_str().unwrap()]
+    );
+
+    let elsewhere = create(tripoli).await.unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::CREATED);
+    assert!(elsewhere.headers().get("idempotent-replayed").is_none());
+    let in_tripoli: Value = elsewhere.json().await.unwrap();
+    assert_ne!(in_tripoli["id"], in_kalamata["id"]);
+    assert_eq!(
+        permits_offices(&app, tripoli).await,
+        [in_tripoli["id"].as_str().unwrap()]
+    );
+
+    let mut other = body.clone();
+    other["name_en"] = json!("Licensing Office");
+    let reused = app
+        .post_as(&admin, &format!("/v1/municipalities/{tripoli}/departments"))
+        .header("idempotency-key", "department-1")
+        .json(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(reused, 422, "idempotency_key_reused").await;
+}

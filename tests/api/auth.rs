@@ -246,15 +246,18 @@ async fn return_to_must_be_on_the_allow_list() {
     assert_eq!(problem.errors[0].field, "return_to");
 }
 
+/// Thirty minutes to the second: a request 29 min 59 s after the last
+/// one is served (and extends the session), one 30 min after it is not.
 #[tokio::test]
 async fn r_ph_17_a_session_ends_after_thirty_idle_minutes_and_activity_extends_it() {
     let app = spawn_app().await;
     let token = app.sign_in(MARIA).await;
+    let just_short = Duration::minutes(30) - Duration::seconds(1);
     for _ in 0..3 {
-        app.clock.advance(Duration::minutes(25));
+        app.clock.advance(just_short);
         assert_eq!(me_status(&app, &token).await, StatusCode::OK);
     }
-    app.clock.advance(Duration::minutes(31));
+    app.clock.advance(Duration::minutes(30));
     let response = app.get_as(&token, "/v1/me").send().await.unwrap();
     assert!(
         response.headers()["www-authenticate"]
@@ -263,6 +266,29 @@ async fn r_ph_17_a_session_ends_after_thirty_idle_minutes_and_activity_extends_i
             .starts_with("Bearer")
     );
     assert_problem(response, 401, "unauthenticated").await;
+}
+
+/// Defect (issue 12): `last_seen_at` was written at most once a minute,
+/// so activity within a minute of the last write was lost and a session
+/// could end after 29 minutes of idleness. Two sessions, both used at T
+/// and T + 40 s: one is still served at T + 40 s + 29 min 59 s, the other
+/// has ended at T + 40 s + 30 min.
+#[tokio::test]
+async fn r_ph_17_idle_minutes_count_from_the_last_request_not_the_last_write() {
+    let app = spawn_app().await;
+    let (kept, ended) = (app.sign_in(MARIA).await, app.sign_in(MARIA).await);
+    for token in [&kept, &ended] {
+        assert_eq!(me_status(&app, token).await, StatusCode::OK);
+    }
+    app.clock.advance(Duration::seconds(40));
+    for token in [&kept, &ended] {
+        assert_eq!(me_status(&app, token).await, StatusCode::OK);
+    }
+    app.clock
+        .advance(Duration::minutes(30) - Duration::seconds(1));
+    assert_eq!(me_status(&app, &kept).await, StatusCode::OK);
+    app.clock.advance(Duration::seconds(1));
+    assert_eq!(me_status(&app, &ended).await, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
@@ -411,14 +437,43 @@ async fn r_ph_03_a_code_expires_after_five_minutes_and_is_single_use() {
     )
     .await;
 
+    // Five minutes to the second: good a second before, expired at them.
     let code = app.request_otp(&token, MARIA_MOBILE).await;
     app.clock
-        .advance(Duration::minutes(5) + Duration::seconds(1));
-    assert_problem(verify(code).await.unwrap(), 400, "otp_expired").await;
-
-    let code = app.request_otp(&token, MARIA_MOBILE).await;
+        .advance(Duration::minutes(5) - Duration::seconds(1));
     assert_eq!(verify(code.clone()).await.unwrap().status(), StatusCode::OK);
     assert_problem(verify(code).await.unwrap(), 400, "otp_used").await;
+
+    let code = app.request_otp(&token, MARIA_MOBILE).await;
+    app.clock.advance(Duration::minutes(5));
+    assert_problem(verify(code).await.unwrap(), 400, "otp_expired").await;
+}
+
+/// Defect (issue 12): the code's message said "5 minutes" whatever the
+/// configured lifetime. With seven minutes configured it says seven, in
+/// both languages.
+#[tokio::test]
+async fn r_ph_03_the_code_sms_states_the_configured_lifetime() {
+    let app = spawn_app_with(|s| s.auth.otp.lifetime_secs = 7 * 60).await;
+    let token = app.sign_in(MARIA).await;
+    for (known, (language, says)) in [
+        ("el", "Ισχύει για 7 λεπτά."),
+        ("en", "valid for 7 minutes."),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let sent = app
+            .post_as(&token, "/v1/auth/otp")
+            .header("accept-language", language)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), StatusCode::ACCEPTED);
+        let sms = app.next_message_to(MARIA_MOBILE, known).await;
+        assert!(sms.contains(says), "{sms}");
+        app.clock.advance(Duration::minutes(1));
+    }
 }
 
 #[tokio::test]

@@ -43,6 +43,7 @@ fn otp(channel: Channel, to: &str, language: Lang) -> NewMessage {
         language,
         template: Template::Otp {
             code: "482913".into(),
+            minutes: 5,
         },
         attachments: Vec::new(),
     }

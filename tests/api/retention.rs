@@ -2,7 +2,7 @@
 //! six months after their start and still counted, overlapping passes, the
 //! purges, and `citizen-api retention run`.
 
-use chrono::{DateTime, Duration, Months, Utc};
+use chrono::{DateTime, Duration, Months, TimeZone, Utc};
 use citizen_api::db::schema::{idempotency_records, outbox_messages, reservations};
 use citizen_api::retention::{self, Report};
 use diesel::prelude::*;
@@ -135,6 +135,68 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
         1
     );
     assert_eq!(anonymized_count(&app).await, 2);
+}
+
+/// Defect (issue 12): a reservation starting on a month's last day was
+/// anonymized a day late (31 March on 1 October, not 30 September). Each
+/// start here, on a month end or 29 February, is kept a second before
+/// start + 6 calendar months (clamped to the month's end) and anonymized
+/// at it, alone; the last two end on one clamped day, the later start
+/// first.
+#[tokio::test]
+async fn r_bk_07_month_end_starts_are_anonymized_at_six_months_to_the_second() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let cases = [
+        ((2027, 8, 31, 8), (2028, 2, 29, 8)),
+        ((2028, 2, 29, 8), (2028, 8, 29, 8)),
+        ((2028, 3, 31, 8), (2028, 9, 30, 8)),
+        ((2028, 4, 30, 8), (2028, 10, 30, 8)),
+        ((2028, 8, 31, 8), (2029, 2, 28, 8)),
+        ((2029, 8, 30, 7), (2030, 2, 28, 7)),
+        ((2029, 8, 28, 9), (2030, 2, 28, 9)),
+    ];
+    let ids = slots(&app, &housing.id.to_string(), &[1, 2, 3, 4, 5, 6, 7], 1).await;
+    let booked = book_all(&app, &ids).await;
+    let at = |(y, m, d, h): (i32, u32, u32, u32)| Utc.with_ymd_and_hms(y, m, d, h, 30, 0).unwrap();
+    for (reservation, (start, _)) in booked.iter().zip(cases) {
+        let id = reservation["id"].as_str().unwrap().to_owned();
+        let start = at(start).naive_utc();
+        app.with_db(move |conn| {
+            diesel::update(reservations::table.find(id))
+                .set(reservations::starts_at.eq(start))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await;
+    }
+    let anonymized = || {
+        app.with_db(|conn| {
+            Ok(reservations::table
+                .filter(reservations::anonymized_at.is_not_null())
+                .select(reservations::id)
+                .load::<String>(conn)?)
+        })
+    };
+    for (done, (reservation, (start, due))) in booked.iter().zip(cases).enumerate() {
+        let due = at(due);
+        let early = pass(&app, due - Duration::seconds(1)).await;
+        assert_eq!(
+            early.reservations_anonymized, 0,
+            "{start:?} kept at {due} - 1s"
+        );
+        assert_eq!(anonymized().await.len(), done);
+        let on_time = pass(&app, due).await;
+        assert_eq!(
+            on_time.reservations_anonymized, 1,
+            "{start:?} anonymized at {due}"
+        );
+        assert!(
+            anonymized()
+                .await
+                .contains(&reservation["id"].as_str().unwrap().to_owned())
+        );
+    }
 }
 
 #[tokio::test]

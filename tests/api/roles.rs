@@ -216,6 +216,11 @@ async fn the_cli_bootstraps_a_platform_admin() {
         json!([{ "role": "platform_admin", "scope_id": null }])
     );
 
+    let kalamata = municipality(&app, "Δήμος Καλαμάτας").await.0;
+    let admins = format!("/v1/municipalities/{kalamata}/admins");
+    let listed = app.get_as(&maria, &admins).send().await.unwrap();
+    assert_eq!(listed.status(), StatusCode::OK);
+
     let revoked = run("revoke");
     assert!(
         revoked.status.success(),
@@ -224,6 +229,13 @@ async fn the_cli_bootstraps_a_platform_admin() {
         String::from_utf8_lossy(&revoked.stdout),
         String::from_utf8_lossy(&revoked.stderr)
     );
+    // The revoke took: her very session is refused from then on.
+    assert!(
+        String::from_utf8_lossy(&revoked.stdout).contains("is no longer a platform administrator")
+    );
+    let refused = app.get_as(&maria, &admins).send().await.unwrap();
+    assert_problem(refused, 403, "forbidden").await;
+    assert_eq!(roles_of(&app, &maria).await, json!([]));
     let refused = std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
         .args(["admin", "grant", "123"])
         .env("DATABASE_URL", &app.database_url)
@@ -315,4 +327,117 @@ async fn r_bk_09_r_bk_10_administrators_list_whom_they_named_and_every_listing_i
     let unknown = format!("/v1/municipalities/{}/admins", uuid::Uuid::now_v7());
     let missing = app.get_as(&platform, &unknown).send().await.unwrap();
     assert_problem(missing, 404, "not_found").await;
+}
+
+/// The audit rows about role changes to the person `afm`, oldest first:
+/// (actor, actor's role, action, scope).
+fn role_changes(app: &TestApp, afm: &str) -> Vec<(String, String, String, String)> {
+    use citizen_api::db::schema::audit_events as a;
+    use diesel::prelude::*;
+    let afm = afm.to_owned();
+    app.db
+        .run_blocking(move |conn| {
+            Ok(a::table
+                .filter(a::subject_type.eq("person"))
+                .filter(a::subject_id.eq(afm))
+                .filter(a::action.like("%.grant").or(a::action.like("%.revoke")))
+                .order(a::id)
+                .select((a::actor_afm, a::actor_role, a::action, a::scope_id))
+                .load(conn)?)
+        })
+        .unwrap()
+}
+
+fn row(actor: &str, role: &str, action: &str, scope: &str) -> (String, String, String, String) {
+    (actor.into(), role.into(), action.into(), scope.into())
+}
+
+/// Defect (issue 12), R-BK-10: granting and taking back roles over HTTP
+/// left no audit row. Each grant and each revoke that changes something
+/// writes exactly one, naming the administrator, the role, its scope and
+/// the person; a repeated grant changes nothing and writes none.
+#[tokio::test]
+async fn r_bk_10_role_grants_and_revokes_over_http_are_audited() {
+    let app = spawn_app().await;
+    let (sparta, _) = municipality(&app, "Δήμος Σπάρτης").await;
+    let (_, department) = municipality(&app, "Δήμος Καλαμάτας").await;
+    let platform = app.sign_in(PLATFORM_ADMIN).await;
+    let kalamata_admin = app.sign_in(KALAMATA_ADMIN).await;
+    let admin_path = format!("/v1/municipalities/{sparta}/admins/{MARIA}");
+    let staff_path = format!("/v1/departments/{department}/staff/{MARIA}");
+    let send = |method: reqwest::Method, path: &str, token: &str| {
+        app.client
+            .request(method, app.url(path))
+            .bearer_auth(token)
+            .send()
+    };
+    let steps = [
+        (reqwest::Method::PUT, &admin_path, &platform),
+        (reqwest::Method::PUT, &admin_path, &platform),
+        (reqwest::Method::PUT, &staff_path, &kalamata_admin),
+        (reqwest::Method::DELETE, &staff_path, &kalamata_admin),
+        (reqwest::Method::DELETE, &admin_path, &platform),
+    ];
+    for (method, path, token) in steps {
+        let response = send(method, path, token).await.unwrap();
+        assert_eq!(response.status(), StatusCode::NO_CONTENT, "{path}");
+    }
+    assert_eq!(
+        role_changes(&app, MARIA),
+        [
+            row(
+                PLATFORM_ADMIN,
+                "platform_admin",
+                "municipality_admin.grant",
+                &sparta
+            ),
+            row(
+                KALAMATA_ADMIN,
+                "municipality_admin",
+                "staff.grant",
+                &department
+            ),
+            row(
+                KALAMATA_ADMIN,
+                "municipality_admin",
+                "staff.revoke",
+                &department
+            ),
+            row(
+                PLATFORM_ADMIN,
+                "platform_admin",
+                "municipality_admin.revoke",
+                &sparta
+            ),
+        ]
+    );
+}
+
+/// Defect (issue 12), R-BK-10: `citizen-api admin grant|revoke` left no
+/// audit row. Each writes one, naming the command line and the operating
+/// system's user as the actor.
+#[tokio::test]
+async fn r_bk_10_platform_admin_grants_and_revokes_from_the_cli_are_audited() {
+    let app = spawn_app().await;
+    for action in ["grant", "revoke"] {
+        let ran = std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
+            .args(["admin", action, MARIA])
+            .env("DATABASE_URL", &app.database_url)
+            .env("CITIZEN_API_LOG__FILTER", "warn")
+            .env("USER", "ops-anna")
+            .output()
+            .unwrap();
+        assert!(
+            ran.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ran.stderr)
+        );
+    }
+    assert_eq!(
+        role_changes(&app, MARIA),
+        [
+            row("cli:ops-anna", "cli", "platform_admin.grant", ""),
+            row("cli:ops-anna", "cli", "platform_admin.revoke", ""),
+        ]
+    );
 }
