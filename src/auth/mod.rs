@@ -1,9 +1,9 @@
 //! Identity: the TAXISnet login (with a development stand-in), sessions,
 //! the SMS one-time code step-up, roles, and the contact registry.
 
+mod caller;
 pub mod contact_registry;
 mod context;
-mod extractors;
 mod otp;
 pub mod roles;
 mod routes;
@@ -13,8 +13,8 @@ mod store;
 mod taxisnet;
 mod userinfo;
 
+pub use caller::{Caller, MunicipalityAdmin, PlatformAdmin, Principal, Staff, WithRoles};
 pub use context::AuthContext;
-pub use extractors::{MunicipalityAdmin, PlatformAdmin, Staff};
 pub use routes::{LoginAnswer, Me, OtpSent, routes};
 pub use secrets::{HmacKey, random_token};
-pub use session::{CurrentSession, SessionToken};
+pub use session::CurrentSession;

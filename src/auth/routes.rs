@@ -7,11 +7,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::caller::{Caller, WithRoles};
 use super::context::AuthContext;
 use super::otp;
 use super::roles::RoleGrant;
 use super::secrets::{random_token, sha256_hex};
-use super::session::{CurrentSession, WithRoles, removal_cookie, session_cookie};
+use super::session::{CurrentSession, removal_cookie, session_cookie};
 use super::store::{self, LoginStateRow, SessionRow};
 use super::taxisnet::LoginError;
 use crate::db::{Db, DbError};
@@ -292,8 +293,9 @@ async fn callback(
     )
 )]
 #[get("/v1/me")]
-async fn me(caller: WithRoles) -> web::Json<Me> {
-    web::Json(Me::from(caller))
+async fn me(caller: Caller<WithRoles>, db: web::Data<Db>) -> Result<web::Json<Me>, ApiError> {
+    let caller = db.run(move |conn| caller.resolve(conn)).await?;
+    Ok(web::Json(Me::from(caller)))
 }
 
 /// Where the one-time code went.
@@ -324,10 +326,14 @@ pub struct OtpSent {
 #[post("/otp")]
 async fn request_otp(
     req: HttpRequest,
-    session: CurrentSession,
+    caller: Caller<CurrentSession>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
+    // Two checkouts, not one: the registry is asked between the session's
+    // lookup and the code's issue, and no connection is held across a call
+    // to another service.
+    let session = db.run(move |conn| caller.resolve(conn)).await?;
     let mobile = auth
         .contact_registry
         .certified_mobile(&db, &session.afm)
@@ -378,36 +384,40 @@ pub struct OtpCode {
 )]
 #[post("/otp/verify")]
 async fn verify_otp(
-    caller: WithRoles,
+    caller: Caller<WithRoles>,
     body: JsonBody<OtpCode>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<web::Json<Me>, ApiError> {
     let code = body.into_inner().code;
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::validation(vec![FieldError::new(
+    let well_formed = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(ApiError::validation(vec![FieldError::new(
             "code",
             "invalid_format",
             Text::new("Ο κωδικός έχει 6 ψηφία.", "The code has 6 digits."),
-        )]));
-    }
+        )]))
+    };
     let context = auth.clone();
     let now = auth.clock.now().naive_utc();
-    let session_id = caller.session.id.clone();
-    db.run(move |conn| {
-        otp::verify(
-            conn,
-            &context.hmac,
-            &context.settings.otp,
-            &session_id,
-            &code,
-            now,
-        )?;
-        store::mark_strong(conn, &session_id, now).map_err(ApiError::from)
-    })
-    .await?;
-    let mut caller = caller;
-    caller.session.strong = true;
+    let caller = db
+        .run(move |conn| {
+            let mut caller = caller.resolve(conn)?;
+            let code = well_formed?;
+            otp::verify(
+                conn,
+                &context.hmac,
+                &context.settings.otp,
+                &caller.session.id,
+                &code,
+                now,
+            )?;
+            store::mark_strong(conn, &caller.session.id, now)?;
+            caller.session.strong = true;
+            Ok::<_, ApiError>(caller)
+        })
+        .await?;
     Ok(web::Json(Me::from(caller)))
 }
 
@@ -424,12 +434,15 @@ async fn verify_otp(
 )]
 #[post("/logout")]
 async fn logout(
-    session: CurrentSession,
+    caller: Caller<CurrentSession>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<HttpResponse, ApiError> {
-    db.run(move |conn| store::delete_session(conn, &session.id).map_err(DbError::from))
-        .await?;
+    db.run(move |conn| {
+        let session = caller.resolve(conn)?;
+        store::delete_session(conn, &session.id).map_err(ApiError::from)
+    })
+    .await?;
     Ok(HttpResponse::NoContent()
         .cookie(removal_cookie(auth.cookie_secure))
         .finish())

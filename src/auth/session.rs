@@ -1,20 +1,18 @@
 //! Who is calling: the session from the `sid` cookie or an
 //! `Authorization: Bearer` header, checked on every request (sliding idle
-//! limit, absolute limit), with the caller's roles. Cookie-authenticated
-//! unsafe requests must come from an allowed `Origin` (CSRF).
+//! limit, absolute limit). Cookie-authenticated unsafe requests must come
+//! from an allowed `Origin` (CSRF). Handlers take a [`super::Caller`], which
+//! resolves the session on the connection that does their work.
 
 use actix_web::cookie::{Cookie, SameSite, time};
-use actix_web::dev::Payload;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{HttpRequest, web};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
-use futures_util::future::LocalBoxFuture;
 
 use super::context::AuthContext;
-use super::roles::{self, RoleGrant};
 use super::secrets::sha256_hex;
 use super::store::{self, SessionRow};
-use crate::db::{Db, DbConn};
+use crate::db::DbConn;
 use crate::domain::Afm;
 use crate::http::{ApiError, ErrorCode, bearer_token, unauthenticated};
 
@@ -39,14 +37,6 @@ pub struct CurrentSession {
     pub strong: bool,
     /// The earlier of the idle and the absolute limit.
     pub expires_at: DateTime<Utc>,
-}
-
-/// A signed-in caller with their roles, for the endpoints that need them;
-/// the others spare the query.
-#[derive(Debug, Clone)]
-pub struct WithRoles {
-    pub session: CurrentSession,
-    pub roles: Vec<RoleGrant>,
 }
 
 impl CurrentSession {
@@ -114,10 +104,8 @@ fn origin_allowed(req: &HttpRequest, auth: &AuthContext) -> bool {
 }
 
 /// The caller's credential, present, well formed and from an allowed
-/// origin, but not yet looked up. Handlers on hot paths take this instead
-/// of [`CurrentSession`] and [`SessionToken::resolve`] it in the same
-/// `Db::run` as their own work: one hop to the blocking pool and one
-/// checkout instead of two (`docs/benchmarks.md` has what it bought).
+/// origin, but not yet looked up; [`super::Caller`] resolves it in the same
+/// `Db::run` as the handler's own work.
 #[derive(Debug, Clone)]
 pub struct SessionToken {
     hash: String,
@@ -131,7 +119,7 @@ pub struct SessionToken {
 
 impl SessionToken {
     /// Reads the credential; no database work.
-    fn read(req: &HttpRequest) -> Result<SessionToken, ApiError> {
+    pub(super) fn read(req: &HttpRequest) -> Result<SessionToken, ApiError> {
         let auth = req
             .app_data::<web::Data<AuthContext>>()
             .ok_or_else(|| ApiError::internal("authentication is not configured"))?;
@@ -164,56 +152,5 @@ impl SessionToken {
             });
         };
         CurrentSession::from_row(row, idle)
-    }
-}
-
-impl FromRequest for SessionToken {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<SessionToken, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(SessionToken::read(req))
-    }
-}
-
-/// Checks the credential and loads the session, and the roles if asked.
-fn authenticate(
-    req: &HttpRequest,
-    with_roles: bool,
-) -> LocalBoxFuture<'static, Result<WithRoles, ApiError>> {
-    let db = req.app_data::<web::Data<Db>>().cloned();
-    let token = SessionToken::read(req);
-    Box::pin(async move {
-        let db = db.ok_or_else(|| ApiError::internal("the database is not configured"))?;
-        let token = token?;
-        db.run(move |conn| {
-            let session = token.resolve(conn)?;
-            let roles = if with_roles {
-                roles::grants_for(conn, session.afm.as_str())?
-            } else {
-                Vec::new()
-            };
-            Ok(WithRoles { session, roles })
-        })
-        .await
-    })
-}
-
-impl FromRequest for CurrentSession {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<CurrentSession, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let authenticated = authenticate(req, false);
-        Box::pin(async move { Ok(authenticated.await?.session) })
-    }
-}
-
-impl FromRequest for WithRoles {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<WithRoles, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        authenticate(req, true)
     }
 }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use super::catalogue::store;
 use crate::audit::{self, Actor};
 use crate::auth::roles::{self, Change, Role};
-use crate::auth::{MunicipalityAdmin, PlatformAdmin};
+use crate::auth::{Caller, MunicipalityAdmin, PlatformAdmin, Principal};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn};
 use crate::domain::Afm;
@@ -59,22 +59,25 @@ impl PageExample for RoleHolder {
 }
 
 /// Who holds `role` within `scope`, a page of them by AFM, in one
-/// transaction that first runs `authorize` (which answers the scope the
-/// caller acts in, or refuses) and then records each one listed in the
-/// audit trail as `action` by `actor` (AFM, role).
-async fn holders_page(
+/// transaction that first runs `authorize` (which answers who acts, in
+/// which role and scope, or refuses) and then records each one listed in
+/// the audit trail as `action`.
+async fn holders_page<P: Principal + 'static>(
     db: &Db,
-    (role, scope): (Role, String),
-    request: PageRequest<String>,
-    actor: (Afm, &'static str),
+    caller: Caller<P>,
+    (role, scope): (Role, Result<String, ApiError>),
+    request: Result<PageRequest<String>, ApiError>,
     action: &'static str,
     now: NaiveDateTime,
-    authorize: impl FnOnce(&mut DbConn) -> Result<String, ApiError> + Clone + Send + 'static,
+    authorize: fn(&mut DbConn, P, &str) -> Result<Acting, ApiError>,
 ) -> Result<web::Json<Page<RoleHolder>>, ApiError> {
-    let holders = db
+    let (holders, limit) = db
         .run(move |conn| {
+            let principal = caller.resolve(conn)?;
+            let scope = scope?;
             crate::db::write_transaction(conn, |tx| {
-                let acting_in = authorize(tx)?;
+                let acting = authorize(tx, principal, &scope)?;
+                let request = request?;
                 let holders =
                     roles::holders(tx, role, &scope, request.after.as_deref(), request.limit)?;
                 let listed = holders
@@ -82,12 +85,12 @@ async fn holders_page(
                     .take(request.limit as usize)
                     .map(|h| ("person", h.afm.as_str()));
                 let actor = Actor {
-                    afm: actor.0.as_str(),
-                    role: actor.1,
-                    scope_id: &acting_in,
+                    afm: acting.afm.as_str(),
+                    role: acting.role.as_str(),
+                    scope_id: &acting.scope,
                 };
                 audit::record_many(tx, &actor, action, listed, now)?;
-                Ok::<_, ApiError>(holders)
+                Ok::<_, ApiError>((holders, request.limit))
             })
         })
         .await?;
@@ -101,7 +104,7 @@ async fn holders_page(
         .collect();
     Ok(web::Json(Page::from_rows(
         items,
-        request.limit,
+        limit,
         |h: &RoleHolder| h.afm.clone(),
     )))
 }
@@ -116,49 +119,76 @@ fn parse_afm(raw: &str) -> Result<Afm, ApiError> {
     })
 }
 
+/// Who acts on roles, in which role and scope, for the audit trail.
+struct Acting {
+    afm: Afm,
+    role: Role,
+    scope: String,
+}
+
 /// A role for an AFM, scoped to a municipality or department.
+#[derive(Clone)]
 struct Target {
     afm: Afm,
     role: Role,
     scope: String,
 }
 
-/// Applies a grant change after `exists` confirmed the scope, in one
-/// transaction with its audit row; `by` is the administrator's AFM and
-/// role.
-async fn change(
+/// Applies a grant change in one transaction with its audit row, once
+/// `authorize` has answered who acts on the target's scope (`404` for an
+/// unknown scope, `403` for one the caller does not administer).
+async fn change<P: Principal + 'static>(
     db: &Db,
+    caller: Caller<P>,
     change: Change,
-    Target { afm, role, scope }: Target,
-    by: (Afm, &'static str),
+    target: Result<Target, ApiError>,
     now: NaiveDateTime,
-    exists: fn(&mut DbConn, &str) -> diesel::QueryResult<bool>,
+    authorize: fn(&mut DbConn, P, &str) -> Result<Acting, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     db.run(move |conn| {
+        let principal = caller.resolve(conn)?;
+        let Target { afm, role, scope } = target?;
         crate::db::write_transaction(conn, |tx| {
-            if !exists(tx, &scope)? {
-                return Err(ApiError::not_found());
-            }
+            let acting = authorize(tx, principal, &scope)?;
             let target = (&afm, role, Some(scope.as_str()));
-            roles::change(tx, change, target, (by.0.as_str(), by.1), now)?;
-            Ok(())
+            let by = (acting.afm.as_str(), acting.role.as_str());
+            roles::change(tx, change, target, by, now).map_err(ApiError::from)
         })
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-fn department_exists(conn: &mut DbConn, id: &str) -> diesel::QueryResult<bool> {
-    store::department_municipality(conn, id).map(|m| m.is_some())
+/// A platform admin acts on any municipality that exists.
+fn platform_admin_in(
+    conn: &mut DbConn,
+    PlatformAdmin(admin): PlatformAdmin,
+    municipality: &str,
+) -> Result<Acting, ApiError> {
+    if !store::municipality_exists(conn, municipality)? {
+        return Err(ApiError::not_found());
+    }
+    Ok(Acting {
+        afm: admin.afm,
+        role: Role::PlatformAdmin,
+        scope: municipality.to_owned(),
+    })
 }
 
-/// The municipality of a department, for the admin check.
-async fn municipality_of(db: &Db, department: DepartmentId) -> Result<String, ApiError> {
-    db.run(move |conn| {
-        store::department_municipality(conn, &department.to_string())?
-            .ok_or_else(ApiError::not_found)
+/// A municipality's administrator acts on its departments (R-BK-09).
+fn municipality_admin_of(
+    conn: &mut DbConn,
+    admin: MunicipalityAdmin,
+    department: &str,
+) -> Result<Acting, ApiError> {
+    let municipality =
+        store::department_municipality(conn, department)?.ok_or_else(ApiError::not_found)?;
+    admin.require(&municipality)?;
+    Ok(Acting {
+        afm: admin.session.afm,
+        role: Role::MunicipalityAdmin,
+        scope: municipality,
     })
-    .await
 }
 
 /// The municipality's administrators, by AFM (platform admins only). The
@@ -177,30 +207,21 @@ async fn municipality_of(db: &Db, department: DepartmentId) -> Result<String, Ap
 )]
 #[get("/v1/municipalities/{municipality_id}/admins")]
 async fn list_municipality_admins(
-    admin: PlatformAdmin,
+    caller: Caller<PlatformAdmin>,
     path: web::Path<String>,
     page: web::Query<PageParams>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Page<RoleHolder>>, ApiError> {
-    let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
-    let request = page.parse::<String>()?;
-    let id = municipality.to_string();
-    let now = clock.now().naive_utc();
-    let known = id.clone();
+    let municipality = parse_path_id::<MunicipalityId>(&path, "municipality_id");
     holders_page(
         &db,
-        (Role::MunicipalityAdmin, id),
-        request,
-        (admin.0.afm, Role::PlatformAdmin.as_str()),
+        caller,
+        (Role::MunicipalityAdmin, municipality.map(|m| m.to_string())),
+        page.parse::<String>(),
         "municipality_admin.list",
-        now,
-        move |tx| {
-            if !store::municipality_exists(tx, &known)? {
-                return Err(ApiError::not_found());
-            }
-            Ok(known)
-        },
+        clock.now().naive_utc(),
+        platform_admin_in,
     )
     .await
 }
@@ -223,12 +244,12 @@ async fn list_municipality_admins(
 )]
 #[put("/v1/municipalities/{municipality_id}/admins/{afm}")]
 async fn grant_municipality_admin(
-    admin: PlatformAdmin,
+    caller: Caller<PlatformAdmin>,
     path: web::Path<(String, String)>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
-    municipality_admin(admin, path, db, clock, Change::Grant).await
+    municipality_admin(caller, path, db, clock, Change::Grant).await
 }
 
 /// Takes the administrator role back (platform admins only).
@@ -246,38 +267,33 @@ async fn grant_municipality_admin(
 )]
 #[delete("/v1/municipalities/{municipality_id}/admins/{afm}")]
 async fn revoke_municipality_admin(
-    admin: PlatformAdmin,
+    caller: Caller<PlatformAdmin>,
     path: web::Path<(String, String)>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
-    municipality_admin(admin, path, db, clock, Change::Revoke).await
+    municipality_admin(caller, path, db, clock, Change::Revoke).await
 }
 
 async fn municipality_admin(
-    admin: PlatformAdmin,
+    caller: Caller<PlatformAdmin>,
     path: web::Path<(String, String)>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
     how: Change,
 ) -> Result<HttpResponse, ApiError> {
     let (municipality, afm) = path.into_inner();
-    let municipality: MunicipalityId = parse_path_id(&municipality, "municipality_id")?;
-    let target = Target {
-        afm: parse_afm(&afm)?,
-        role: Role::MunicipalityAdmin,
-        scope: municipality.to_string(),
-    };
+    let target = parse_path_id::<MunicipalityId>(&municipality, "municipality_id").and_then(
+        |municipality| {
+            Ok(Target {
+                afm: parse_afm(&afm)?,
+                role: Role::MunicipalityAdmin,
+                scope: municipality.to_string(),
+            })
+        },
+    );
     let now = clock.now().naive_utc();
-    change(
-        &db,
-        how,
-        target,
-        (admin.0.afm, Role::PlatformAdmin.as_str()),
-        now,
-        store::municipality_exists,
-    )
-    .await
+    change(&db, caller, how, target, now, platform_admin_in).await
 }
 
 /// The department's staff, by AFM (administrators of its municipality,
@@ -296,29 +312,21 @@ async fn municipality_admin(
 )]
 #[get("/v1/departments/{department_id}/staff")]
 async fn list_staff(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<String>,
     page: web::Query<PageParams>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Page<RoleHolder>>, ApiError> {
-    let department: DepartmentId = parse_path_id(&path, "department_id")?;
-    let request = page.parse::<String>()?;
-    let now = clock.now().naive_utc();
-    let acting = admin.session.afm.clone();
+    let department = parse_path_id::<DepartmentId>(&path, "department_id");
     holders_page(
         &db,
-        (Role::Staff, department.to_string()),
-        request,
-        (acting, Role::MunicipalityAdmin.as_str()),
+        caller,
+        (Role::Staff, department.map(|d| d.to_string())),
+        page.parse::<String>(),
         "staff.list",
-        now,
-        move |tx| {
-            let municipality = store::department_municipality(tx, &department.to_string())?
-                .ok_or_else(ApiError::not_found)?;
-            admin.require(&municipality)?;
-            Ok(municipality)
-        },
+        clock.now().naive_utc(),
+        municipality_admin_of,
     )
     .await
 }
@@ -339,12 +347,12 @@ async fn list_staff(
 )]
 #[put("/v1/departments/{department_id}/staff/{afm}")]
 async fn grant_staff(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<(String, String)>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(admin, path, db, clock, Change::Grant).await
+    staff(caller, path, db, clock, Change::Grant).await
 }
 
 /// Takes the staff role back.
@@ -362,30 +370,30 @@ async fn grant_staff(
 )]
 #[delete("/v1/departments/{department_id}/staff/{afm}")]
 async fn revoke_staff(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<(String, String)>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
-    staff(admin, path, db, clock, Change::Revoke).await
+    staff(caller, path, db, clock, Change::Revoke).await
 }
 
 async fn staff(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<(String, String)>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
     how: Change,
 ) -> Result<HttpResponse, ApiError> {
     let (department, afm) = path.into_inner();
-    let department: DepartmentId = parse_path_id(&department, "department_id")?;
-    let target = Target {
-        afm: parse_afm(&afm)?,
-        role: Role::Staff,
-        scope: department.to_string(),
-    };
-    admin.require(&municipality_of(&db, department).await?)?;
+    let target =
+        parse_path_id::<DepartmentId>(&department, "department_id").and_then(|department| {
+            Ok(Target {
+                afm: parse_afm(&afm)?,
+                role: Role::Staff,
+                scope: department.to_string(),
+            })
+        });
     let now = clock.now().naive_utc();
-    let by = (admin.session.afm, Role::MunicipalityAdmin.as_str());
-    change(&db, how, target, by, now, department_exists).await
+    change(&db, caller, how, target, now, municipality_admin_of).await
 }

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::catalogue::LocalizedText;
 use super::reservations::local_midnight;
 use super::reservations::store::{CANCELLED, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
-use crate::auth::MunicipalityAdmin;
+use crate::auth::{Caller, MunicipalityAdmin};
 use crate::booking::catalogue::store::municipality_time_zone;
 use crate::clock::SharedClock;
 use crate::db::schema::{departments, reservations, service_categories};
@@ -162,22 +162,24 @@ fn parse_date(v: &mut Validation, field: &'static str, raw: Option<&str>) -> Opt
 )]
 #[get("/v1/municipalities/{municipality_id}/statistics")]
 async fn statistics(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<String>,
     query: web::Query<StatisticsQuery>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Statistics>, ApiError> {
-    let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
-    admin.require(&municipality.to_string())?;
+    let municipality = parse_path_id::<MunicipalityId>(&path, "municipality_id");
     let mut v = Validation::default();
     let from = parse_date(&mut v, "from", query.from.as_deref());
     let to = parse_date(&mut v, "to", query.to.as_deref());
-    v.finish()?;
+    let checked = v.finish();
     let now = clock.now();
     let (from, to, zone, rows) = db
         .run(move |conn| -> Result<_, ApiError> {
-            let id = municipality.to_string();
+            let admin = caller.resolve(conn)?;
+            let id = municipality?.to_string();
+            admin.require(&id)?;
+            checked?;
             let zone: chrono_tz::Tz = municipality_time_zone(conn, &id)?
                 .ok_or_else(ApiError::not_found)?
                 .parse()

@@ -26,7 +26,7 @@ pub struct PageParams {
 }
 
 /// A validated page request whose cursor decoded to the sort key `K`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct PageRequest<K> {
     pub limit: u32,
     pub after: Option<K>,

@@ -16,13 +16,13 @@ use super::store::{
     self, DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
     ServiceRow,
 };
-use crate::auth::{MunicipalityAdmin, PlatformAdmin};
+use crate::auth::{Caller, MunicipalityAdmin, PlatformAdmin};
 use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::domain::Email;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
 use crate::http::{ApiError, ErrorCode, JsonBody, Text, Validation, parse_path_id};
-use crate::idempotency::{Idempotent, run_once};
+use crate::idempotency::{Answer, Idempotent, run_once_in};
 use crate::openapi::problems::{
     AlreadyExists, CreateRefused, Forbidden, NotFound, Unauthenticated, ValidationFailed,
 };
@@ -75,7 +75,7 @@ pub struct NewMunicipality {
 )]
 #[post("/v1/municipalities")]
 async fn create_municipality(
-    admin: PlatformAdmin,
+    caller: Caller<PlatformAdmin>,
     request: Idempotent<NewMunicipality>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
@@ -84,28 +84,32 @@ async fn create_municipality(
     let mut v = Validation::default();
     let (name_el, name_en) = names(&mut v, &body.name_el, &body.name_en);
     let email = v.check("contact_email", Email::parse(&body.contact_email));
-    v.finish()?;
     let now = clock.now().naive_utc();
-    let row = MunicipalityRow {
+    let row = v.finish().map(|()| MunicipalityRow {
         id: MunicipalityId::generate().to_string(),
         name_el,
         name_en,
         contact_email: email.expect("checked").to_string(),
         time_zone: "Europe/Athens".into(),
         created_at: now,
-    };
-    run_once(
-        &db,
-        admin.0.afm.to_string(),
-        once,
-        StatusCode::CREATED,
-        now,
-        move |tx| {
-            unique(store::insert_municipality(tx, &row))?;
-            municipality_view(row)
-        },
-    )
+    });
+    db.run(move |conn| {
+        let PlatformAdmin(admin) = caller.resolve(conn)?;
+        let row = row?;
+        run_once_in(
+            conn,
+            admin.afm.to_string(),
+            once,
+            StatusCode::CREATED,
+            now,
+            |tx| {
+                unique(store::insert_municipality(tx, &row))?;
+                municipality_view(row)
+            },
+        )
+    })
     .await
+    .map(Answer::into_response)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -135,37 +139,43 @@ pub struct NewDepartment {
 )]
 #[post("/v1/municipalities/{municipality_id}/departments")]
 async fn create_department(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<String>,
     request: Idempotent<NewDepartment>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
-    let municipality: MunicipalityId = parse_path_id(&path, "municipality_id")?;
-    admin.require(&municipality.to_string())?;
+    let municipality = parse_path_id::<MunicipalityId>(&path, "municipality_id");
     let Idempotent { body, once } = request;
-    let (name_el, name_en, email) = department_fields(&body)?;
+    let fields = department_fields(&body);
     let now = clock.now().naive_utc();
-    let row = DepartmentRow {
-        id: DepartmentId::generate().to_string(),
-        municipality_id: municipality.to_string(),
-        name_el,
-        name_en,
-        email,
-        created_at: now,
-    };
-    run_once(
-        &db,
-        admin.session.afm.to_string(),
-        once,
-        StatusCode::CREATED,
-        now,
-        move |tx| {
-            unique(store::insert_department(tx, &row))?;
-            department_view(row)
-        },
-    )
+    db.run(move |conn| {
+        let admin = caller.resolve(conn)?;
+        let municipality = municipality?.to_string();
+        admin.require(&municipality)?;
+        let (name_el, name_en, email) = fields?;
+        let row = DepartmentRow {
+            id: DepartmentId::generate().to_string(),
+            municipality_id: municipality,
+            name_el,
+            name_en,
+            email,
+            created_at: now,
+        };
+        run_once_in(
+            conn,
+            admin.session.afm.to_string(),
+            once,
+            StatusCode::CREATED,
+            now,
+            |tx| {
+                unique(store::insert_department(tx, &row))?;
+                department_view(row)
+            },
+        )
+    })
     .await
+    .map(Answer::into_response)
 }
 
 /// A department's names and e-mail, checked.
@@ -195,18 +205,21 @@ fn department_fields(body: &NewDepartment) -> Result<(String, String, String), A
 )]
 #[put("/v1/departments/{department_id}")]
 async fn replace_department(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<String>,
     body: JsonBody<NewDepartment>,
     db: web::Data<Db>,
 ) -> Result<web::Json<Department>, ApiError> {
-    let department: DepartmentId = parse_path_id(&path, "department_id")?;
-    let (name_el, name_en, email) = department_fields(&body.into_inner())?;
+    let department = parse_path_id::<DepartmentId>(&path, "department_id");
+    let fields = department_fields(&body.into_inner());
     let department = db
         .run(move |conn| {
+            let admin = caller.resolve(conn)?;
+            let department = department?;
             crate::db::write_transaction(conn, |tx| {
                 let current = store::department(tx, &department.to_string())?;
                 admin.require(&current.municipality_id)?;
+                let (name_el, name_en, email) = fields?;
                 let row = DepartmentRow {
                     name_el,
                     name_en,
@@ -381,37 +394,43 @@ impl ServiceDefinition {
 )]
 #[post("/v1/departments/{department_id}/services")]
 async fn create_service(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<String>,
     request: Idempotent<NewService>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
-    let department: DepartmentId = parse_path_id(&path, "department_id")?;
+    let department = parse_path_id::<DepartmentId>(&path, "department_id");
     let Idempotent { body, once } = request;
     let now = clock.now().naive_utc();
-    let (row, rows) = ServiceDefinition::check(&body)?.rows(ServiceRow {
-        id: ServiceId::generate().to_string(),
-        department_id: department.to_string(),
-        created_at: now,
-        ..ServiceRow::default()
-    });
-    run_once(
-        &db,
-        admin.session.afm.to_string(),
-        once,
-        StatusCode::CREATED,
-        now,
-        move |tx| {
-            let municipality = store::department_municipality(tx, &row.department_id)?
-                .ok_or_else(ApiError::not_found)?;
-            admin.require(&municipality)?;
-            unique(store::insert_service(tx, &row, &rows))?;
-            let department = store::department(tx, &row.department_id)?;
-            service_view(row, department, rows)
-        },
-    )
+    let definition = ServiceDefinition::check(&body);
+    db.run(move |conn| {
+        let admin = caller.resolve(conn)?;
+        let department = department?.to_string();
+        run_once_in(
+            conn,
+            admin.session.afm.to_string(),
+            once,
+            StatusCode::CREATED,
+            now,
+            |tx| {
+                let municipality = store::department_municipality(tx, &department)?
+                    .ok_or_else(ApiError::not_found)?;
+                admin.require(&municipality)?;
+                let (row, rows) = definition?.rows(ServiceRow {
+                    id: ServiceId::generate().to_string(),
+                    department_id: department,
+                    created_at: now,
+                    ..ServiceRow::default()
+                });
+                unique(store::insert_service(tx, &row, &rows))?;
+                let department = store::department(tx, &row.department_id)?;
+                service_view(row, department, rows)
+            },
+        )
+    })
     .await
+    .map(Answer::into_response)
 }
 
 /// Replaces a service's definition: names, description, duration,
@@ -436,21 +455,23 @@ async fn create_service(
 )]
 #[put("/v1/services/{service_id}")]
 async fn replace_service(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<String>,
     body: JsonBody<NewService>,
     db: web::Data<Db>,
 ) -> Result<web::Json<Service>, ApiError> {
-    let service: ServiceId = parse_path_id(&path, "service_id")?;
-    let definition = ServiceDefinition::check(&body.into_inner())?;
+    let service = parse_path_id::<ServiceId>(&path, "service_id");
+    let definition = ServiceDefinition::check(&body.into_inner());
     let service = db
         .run(move |conn| {
+            let admin = caller.resolve(conn)?;
+            let service = service?;
             crate::db::write_transaction(conn, |tx| {
                 let current = store::service(tx, &service.to_string())?;
                 let municipality = store::department_municipality(tx, &current.department_id)?
                     .ok_or_else(|| ApiError::internal("a service's department is gone"))?;
                 admin.require(&municipality)?;
-                let (row, documents) = definition.rows(current);
+                let (row, documents) = definition?.rows(current);
                 unique(store::replace_service(tx, &row, &documents))?;
                 let department = store::department(tx, &row.department_id)?;
                 service_view(row, department, documents)

@@ -10,16 +10,15 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::routes::reservation_id;
 use super::store::{self, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
-use super::view::{IdentityDocument, Reservation, ReservationStatus, Views, local_midnight, zone};
-use crate::audit::{self, Actor};
-use crate::auth::Staff;
+use super::view::{IdentityDocument, Reservation, ReservationStatus, Views, local_midnight};
+use super::visit;
+use crate::audit;
+use crate::auth::{Caller, Staff};
 use crate::booking::catalogue::store::department_time_zone;
 use crate::clock::SharedClock;
-use crate::db::{Db, DbConn, write_transaction};
+use crate::db::{Db, write_transaction};
 use crate::domain::ids::DepartmentId;
-use crate::http::{
-    ApiError, ErrorCode, JsonBody, Page, PageParams, Text, Validation, parse_path_id,
-};
+use crate::http::{ApiError, JsonBody, Page, PageParams, Text, Validation, parse_path_id};
 use crate::openapi::problems::{
     Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
 };
@@ -29,14 +28,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(check_in)
         .service(complete)
         .service(no_show);
-}
-
-fn actor<'a>(staff: &'a Staff, department: &'a str) -> Actor<'a> {
-    Actor {
-        afm: staff.session.afm.as_str(),
-        role: "staff",
-        scope_id: department,
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -66,16 +57,14 @@ pub struct DeskQuery {
 )]
 #[get("/v1/departments/{department_id}/reservations")]
 async fn department_reservations(
-    staff: Staff,
+    caller: Caller<Staff>,
     path: web::Path<String>,
     query: web::Query<DeskQuery>,
     page: web::Query<PageParams>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Page<Reservation>>, ApiError> {
-    let department: DepartmentId = parse_path_id(&path, "department_id")?;
-    let department = department.to_string();
-    staff.require(&department)?;
+    let department = parse_path_id::<DepartmentId>(&path, "department_id");
     let mut v = Validation::default();
     let date = match query
         .date
@@ -103,12 +92,16 @@ async fn department_reservations(
         );
     }
     let request = page.parse::<(NaiveDateTime, String)>();
-    v.finish()?;
-    let request = request?;
+    let checked = v.finish();
     let now = clock.now();
     let page = db
         .run(move |conn| {
             write_transaction(conn, |tx| {
+                let staff = caller.resolve(tx)?;
+                let department = department?.to_string();
+                staff.require(&department)?;
+                checked?;
+                let request = request?;
                 let zone = department_time_zone(tx, &department)?
                     .ok_or_else(ApiError::not_found)?
                     .parse()
@@ -133,7 +126,7 @@ async fn department_reservations(
                     .map(|r| ("reservation", r.id.as_str()));
                 audit::record_many(
                     tx,
-                    &actor(&staff, &department),
+                    &visit::actor(&staff, &department),
                     "reservation.list",
                     listed,
                     now.naive_utc(),
@@ -151,68 +144,6 @@ pub struct CheckIn {
     /// The employee saw the document and it matches the booking's name.
     #[schema(example = true)]
     pub verified: bool,
-}
-
-/// Loads a reservation for staff: `404` if missing, `403` if another
-/// department's (R-BK-08).
-fn for_staff(
-    conn: &mut DbConn,
-    staff: &Staff,
-    id: &str,
-) -> Result<store::ReservationRow, ApiError> {
-    let row = store::find(conn, id)?.ok_or_else(ApiError::not_found)?;
-    staff.require(&row.department_id)?;
-    Ok(row)
-}
-
-/// One staff step, audited: from `from` to `to`. `refused` is what the
-/// request's body failed, answered only once the caller is known to serve
-/// the reservation's department: anyone else gets the `403` (R-BK-08),
-/// whatever they sent.
-async fn step(
-    staff: Staff,
-    id: String,
-    db: &Db,
-    now: NaiveDateTime,
-    (from, to, action): (&'static str, &'static str, &'static str),
-    (identity_document, refused): (Option<&'static str>, Option<ApiError>),
-) -> Result<web::Json<Reservation>, ApiError> {
-    let view = db
-        .run(move |conn| {
-            write_transaction(conn, |tx| {
-                let row = for_staff(tx, &staff, &id)?;
-                if let Some(refused) = refused {
-                    return Err(refused);
-                }
-                // A no-show can only be told once the time has come, and a
-                // visitor checks in on the appointment's day (the
-                // municipality's), not on another one by mistake.
-                if to == NO_SHOW && row.starts_at > now {
-                    return Err(ApiError::new(ErrorCode::InvalidTransition));
-                }
-                if to == CHECKED_IN {
-                    let zone = zone(&store::service_context(tx, &row.service_id)?);
-                    let day = |at: NaiveDateTime| at.and_utc().with_timezone(&zone).date_naive();
-                    if day(now) != day(row.starts_at) {
-                        return Err(ApiError::new(ErrorCode::InvalidTransition));
-                    }
-                }
-                if !store::transition(tx, &id, from, to, identity_document, now)? {
-                    return Err(ApiError::new(ErrorCode::InvalidTransition));
-                }
-                audit::record(
-                    tx,
-                    &actor(&staff, &row.department_id),
-                    action,
-                    ("reservation", &id),
-                    now,
-                )?;
-                let row = store::find(tx, &id)?.ok_or_else(ApiError::not_found)?;
-                Views::default().view(tx, row)
-            })
-        })
-        .await?;
-    Ok(web::Json(view))
 }
 
 /// The visitor came and showed an identity document (R-BK-06 c, d). Only
@@ -234,13 +165,13 @@ async fn step(
 )]
 #[post("/v1/reservations/{reservation_id}/check-in")]
 async fn check_in(
-    staff: Staff,
+    caller: Caller<Staff>,
     path: web::Path<String>,
     body: JsonBody<CheckIn>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Reservation>, ApiError> {
-    let id = reservation_id(&path)?;
+    let id = reservation_id(&path);
     let mut v = Validation::default();
     if !body.verified {
         v.fail(
@@ -252,18 +183,15 @@ async fn check_in(
             ),
         );
     }
-    let refused = v.finish().err();
-    let document = body.identity_document.as_str();
+    let document = v.finish().map(|()| body.identity_document.as_str());
     let now = clock.now().naive_utc();
-    step(
-        staff,
-        id,
-        &db,
-        now,
-        (CONFIRMED, CHECKED_IN, "reservation.check_in"),
-        (Some(document), refused),
-    )
-    .await
+    let view = db
+        .run(move |conn| {
+            let staff = caller.resolve(conn)?;
+            visit::check_in(conn, &staff, &id?, document, now)
+        })
+        .await?;
+    Ok(web::Json(view))
 }
 
 /// The visitor was served (R-BK-06 e).
@@ -282,22 +210,20 @@ async fn check_in(
 )]
 #[post("/v1/reservations/{reservation_id}/complete")]
 async fn complete(
-    staff: Staff,
+    caller: Caller<Staff>,
     path: web::Path<String>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Reservation>, ApiError> {
-    let id = reservation_id(&path)?;
+    let id = reservation_id(&path);
     let now = clock.now().naive_utc();
-    step(
-        staff,
-        id,
-        &db,
-        now,
-        (CHECKED_IN, COMPLETED, "reservation.complete"),
-        (None, None),
-    )
-    .await
+    let view = db
+        .run(move |conn| {
+            let staff = caller.resolve(conn)?;
+            visit::complete(conn, &staff, &id?, now)
+        })
+        .await?;
+    Ok(web::Json(view))
 }
 
 /// The visitor did not come (only once the appointment has started).
@@ -316,20 +242,18 @@ async fn complete(
 )]
 #[post("/v1/reservations/{reservation_id}/no-show")]
 async fn no_show(
-    staff: Staff,
+    caller: Caller<Staff>,
     path: web::Path<String>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Reservation>, ApiError> {
-    let id = reservation_id(&path)?;
+    let id = reservation_id(&path);
     let now = clock.now().naive_utc();
-    step(
-        staff,
-        id,
-        &db,
-        now,
-        (CONFIRMED, NO_SHOW, "reservation.no_show"),
-        (None, None),
-    )
-    .await
+    let view = db
+        .run(move |conn| {
+            let staff = caller.resolve(conn)?;
+            visit::no_show(conn, &staff, &id?, now)
+        })
+        .await?;
+    Ok(web::Json(view))
 }

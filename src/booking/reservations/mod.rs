@@ -2,6 +2,7 @@
 //! reservations, and the serving department's desk.
 
 mod booking;
+mod change;
 mod desk;
 mod ics;
 mod messages;
@@ -9,6 +10,7 @@ pub mod reminders;
 mod routes;
 pub mod store;
 mod view;
+mod visit;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     routes::routes(cfg);

@@ -9,19 +9,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::booking::{self, Booking};
-use super::messages::{
-    CancelledBy, ReservationLink, Subject, appointment_calendar, queue_cancellation_notice,
-    queue_confirmation,
-};
+use super::change::{self, own};
+use super::messages::{ReservationLink, appointment_calendar};
 use super::store::{self, ContactChange};
 use super::view::{LegalEntity, Reservation, Views};
-use crate::auth::{AuthContext, CurrentSession, SessionToken};
-use crate::booking::catalogue::document_texts;
-use crate::booking::catalogue::store::documents_for;
-use crate::db::{Db, DbConn};
+use crate::auth::{AuthContext, Caller, CurrentSession};
+use crate::db::Db;
 use crate::domain::{Afm, Email, FullName, Phone};
 use crate::http::{
-    ApiError, ErrorCode, JsonBody, Lang, Page, PageParams, Text, Validation, parse_optional_json,
+    ApiError, JsonBody, Lang, Page, PageParams, Text, Validation, parse_optional_json,
 };
 use crate::idempotency::{Idempotent, run_once_in};
 use crate::openapi::problems::{
@@ -135,21 +131,20 @@ impl NewReservation {
 #[post("/v1/reservations")]
 async fn create(
     req: HttpRequest,
-    token: SessionToken,
+    caller: Caller<CurrentSession>,
     request: Idempotent<NewReservation>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
     link: web::Data<ReservationLink>,
 ) -> Result<HttpResponse, ApiError> {
     let Idempotent { body, once } = request;
-    let booking = body.validate()?;
+    let booking = body.validate();
     let language = Lang::from_headers(req.headers());
     let now = auth.clock.now();
-    // The session is looked up in the booking's own checkout: the busiest
-    // write saves a hop to the blocking pool.
     let answer = db
         .run(move |conn| {
-            let citizen = token.resolve(conn)?.afm;
+            let citizen = caller.resolve(conn)?.afm;
+            let booking = booking?;
             run_once_in(
                 conn,
                 citizen.to_string(),
@@ -161,13 +156,6 @@ async fn create(
         })
         .await?;
     Ok(answer.into_response())
-}
-
-/// The citizen's reservation, or `404`, also when it is someone else's.
-fn own(conn: &mut DbConn, id: &str, afm: &Afm) -> Result<store::ReservationRow, ApiError> {
-    store::find(conn, id)?
-        .filter(|r| r.citizen_afm.as_deref() == Some(afm.as_str()))
-        .ok_or_else(ApiError::not_found)
 }
 
 /// The citizen's reservations, newest first.
@@ -183,13 +171,15 @@ fn own(conn: &mut DbConn, id: &str, afm: &Afm) -> Result<store::ReservationRow, 
 )]
 #[get("/v1/reservations")]
 async fn list(
-    session: CurrentSession,
+    caller: Caller<CurrentSession>,
     page: web::Query<PageParams>,
     db: web::Data<Db>,
 ) -> Result<web::Json<Page<Reservation>>, ApiError> {
-    let request = page.parse::<(NaiveDateTime, String)>()?;
+    let request = page.parse::<(NaiveDateTime, String)>();
     let page = db
         .run(move |conn| {
+            let session = caller.resolve(conn)?;
+            let request = request?;
             let rows = store::list_for_citizen(
                 conn,
                 session.afm.as_str(),
@@ -220,14 +210,15 @@ pub(super) fn reservation_id(raw: &str) -> Result<String, ApiError> {
 )]
 #[get("/v1/reservations/{reservation_id}")]
 async fn read(
-    session: CurrentSession,
+    caller: Caller<CurrentSession>,
     path: web::Path<String>,
     db: web::Data<Db>,
 ) -> Result<web::Json<Reservation>, ApiError> {
-    let id = reservation_id(&path)?;
+    let id = reservation_id(&path);
     let view = db
         .run(move |conn| {
-            let row = own(conn, &id, &session.afm)?;
+            let session = caller.resolve(conn)?;
+            let row = own(conn, &id?, &session.afm)?;
             Views::default().view(conn, row)
         })
         .await?;
@@ -266,13 +257,13 @@ pub struct ReservationChange {
 )]
 #[patch("/v1/reservations/{reservation_id}")]
 async fn rectify(
-    session: CurrentSession,
+    caller: Caller<CurrentSession>,
     path: web::Path<String>,
     body: JsonBody<ReservationChange>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
 ) -> Result<web::Json<Reservation>, ApiError> {
-    let id = reservation_id(&path)?;
+    let id = reservation_id(&path);
     let body = body.into_inner();
     let mut v = Validation::default();
     let full_name = body
@@ -290,7 +281,7 @@ async fn rectify(
     let special_requirements = body
         .special_requirements
         .map(|text| v.free_text("special_requirements", text.as_deref(), 500));
-    v.finish()?;
+    let checked = v.finish();
     let now = auth.clock.now().naive_utc();
     let change = ContactChange {
         full_name: full_name.map(|n| n.to_string()),
@@ -301,14 +292,10 @@ async fn rectify(
     };
     let view = db
         .run(move |conn| {
-            crate::db::write_transaction(conn, |tx| {
-                own(tx, &id, &session.afm)?;
-                if !store::rectify(tx, &id, &change, now)? {
-                    return Err(ApiError::new(ErrorCode::InvalidTransition));
-                }
-                let row = own(tx, &id, &session.afm)?;
-                Views::default().view(tx, row)
-            })
+            let session = caller.resolve(conn)?;
+            let id = id?;
+            checked?;
+            change::rectify(conn, &session.afm, &id, &change)
         })
         .await?;
     Ok(web::Json(view))
@@ -339,36 +326,26 @@ pub struct Cancellation {
 #[post("/v1/reservations/{reservation_id}/cancel")]
 async fn cancel(
     req: HttpRequest,
-    session: CurrentSession,
+    caller: Caller<CurrentSession>,
     path: web::Path<String>,
     body: web::Bytes,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
     link: web::Data<ReservationLink>,
 ) -> Result<web::Json<Reservation>, ApiError> {
-    let id = reservation_id(&path)?;
+    let id = reservation_id(&path);
     // The body is optional: none at all means no reason given.
-    let cancellation: Cancellation = parse_optional_json(req.headers(), &body)?;
-    let mut v = Validation::default();
-    let reason = v.free_text("reason", cancellation.reason.as_deref(), 500);
-    v.finish()?;
+    let reason = parse_optional_json::<Cancellation>(req.headers(), &body).and_then(|c| {
+        let mut v = Validation::default();
+        let reason = v.free_text("reason", c.reason.as_deref(), 500);
+        v.finish().map(|()| reason)
+    });
     let now = auth.clock.now();
     let view = db
         .run(move |conn| {
-            crate::db::write_transaction(conn, |tx| {
-                let row = own(tx, &id, &session.afm)?;
-                store::lock_slots(tx, &[&row.slot_id])?;
-                let reason = reason.as_deref();
-                if !store::cancel(tx, &id, &row.slot_id, reason, now.naive_utc())? {
-                    return Err(ApiError::new(ErrorCode::InvalidTransition));
-                }
-                store::release_seat(tx, &row.slot_id)?;
-                let row = own(tx, &id, &session.afm)?;
-                let context = store::service_context(tx, &row.service_id)?;
-                let by = CancelledBy::Citizen;
-                queue_cancellation_notice(tx, &row, &context, &link, by, now)?;
-                Views::default().view(tx, row)
-            })
+            let session = caller.resolve(conn)?;
+            let (id, reason) = (id?, reason?);
+            change::cancel(conn, &session.afm, &id, reason.as_deref(), &link, now)
         })
         .await?;
     Ok(web::Json(view))
@@ -400,44 +377,21 @@ pub struct Reschedule {
 )]
 #[post("/v1/reservations/{reservation_id}/reschedule")]
 async fn reschedule(
-    session: CurrentSession,
+    caller: Caller<CurrentSession>,
     path: web::Path<String>,
     body: JsonBody<Reschedule>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
     link: web::Data<ReservationLink>,
 ) -> Result<web::Json<Reservation>, ApiError> {
-    let id = reservation_id(&path)?;
-    let slot_id = crate::http::parse_path_id::<uuid::Uuid>(&body.slot_id, "slot_id")?.to_string();
+    let id = reservation_id(&path);
+    let slot_id = crate::http::parse_path_id::<uuid::Uuid>(&body.slot_id, "slot_id");
     let now = auth.clock.now();
     let view = db
         .run(move |conn| {
-            crate::db::write_transaction(conn, |tx| {
-                // Someone else's reservation is not found, whatever the
-                // target: nothing about the slot may answer first.
-                let row = own(tx, &id, &session.afm)?;
-                if row.slot_id == slot_id {
-                    return Err(ApiError::new(ErrorCode::InvalidTransition));
-                }
-                store::lock_slots(tx, &[&row.slot_id, &slot_id])?;
-                let (slot, context) = booking::take_seat(tx, &slot_id, Some(&row.service_id), now)?;
-                if !store::move_to_slot(tx, &id, &row.slot_id, &slot, now.naive_utc())? {
-                    return Err(ApiError::new(ErrorCode::InvalidTransition));
-                }
-                store::release_seat(tx, &row.slot_id)?;
-                let row = own(tx, &id, &session.afm)?;
-                // R-BK-06 a, b again: the new time, and a calendar file
-                // that replaces the old one.
-                let documents = document_texts(documents_for(tx, &[row.service_id.as_str()])?);
-                let subject = Subject {
-                    row: &row,
-                    context: &context,
-                    documents: &documents,
-                    link: &link,
-                };
-                queue_confirmation(tx, &subject, now)?;
-                Views::seeded(context, documents).view(tx, row)
-            })
+            let session = caller.resolve(conn)?;
+            let (id, slot_id) = (id?, slot_id?.to_string());
+            change::reschedule(conn, &session.afm, &id, &slot_id, &link, now)
         })
         .await?;
     Ok(web::Json(view))
@@ -457,17 +411,19 @@ async fn reschedule(
 )]
 #[get("/v1/reservations/{reservation_id}/calendar.ics")]
 async fn ics(
-    session: CurrentSession,
+    caller: Caller<CurrentSession>,
     path: web::Path<String>,
     db: web::Data<Db>,
     auth: web::Data<AuthContext>,
     link: web::Data<ReservationLink>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = reservation_id(&path)?;
+    let id = reservation_id(&path);
     let stamp: DateTime<Utc> = auth.clock.now();
-    let link = link.to(&id);
     let text = db
         .run(move |conn| -> Result<_, ApiError> {
+            let session = caller.resolve(conn)?;
+            let id = id?;
+            let link = link.to(&id);
             let row = own(conn, &id, &session.afm)?;
             let view = Views::default().view(conn, row.clone())?;
             Ok(appointment_calendar(

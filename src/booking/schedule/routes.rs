@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::store::{self, ScheduleRow};
 use super::weekly::Schedule;
 use crate::audit::{self, Actor};
-use crate::auth::MunicipalityAdmin;
+use crate::auth::{Caller, MunicipalityAdmin};
 use crate::booking::reservations::store::{self as reservations, service_context};
 use crate::booking::reservations::{CancelledBy, ReservationLink, queue_cancellation_notice};
 use crate::clock::SharedClock;
@@ -75,16 +75,16 @@ async fn read_schedule(
 )]
 #[put("/v1/services/{service_id}/schedule")]
 async fn put_schedule(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<String>,
     body: JsonBody<Schedule>,
     db: web::Data<Db>,
     windows: web::Data<ListingWindows>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Schedule>, ApiError> {
-    let service: ServiceId = parse_path_id(&path, "service_id")?;
+    let service = parse_path_id::<ServiceId>(&path, "service_id");
     let schedule = body.into_inner();
-    schedule.validate().map_err(|errors| {
+    let checked = schedule.validate().map_err(|errors| {
         ApiError::validation(
             errors
                 .into_iter()
@@ -97,16 +97,23 @@ async fn put_schedule(
                 })
                 .collect(),
         )
-    })?;
-    let row = ScheduleRow::new(service.to_string(), &schedule, clock.now().naive_utc())?;
-    db.run(move |conn| -> Result<_, ApiError> {
-        write_transaction(conn, |tx| {
-            admin.require(&municipality_of(tx, &row.service_id)?)?;
-            Ok(store::save_schedule(tx, &row)?)
+    });
+    let now = clock.now().naive_utc();
+    let stored = schedule.clone();
+    let service = db
+        .run(move |conn| -> Result<_, ApiError> {
+            let admin = caller.resolve(conn)?;
+            let service = service?.to_string();
+            write_transaction(conn, |tx| {
+                admin.require(&municipality_of(tx, &service)?)?;
+                checked?;
+                let row = ScheduleRow::new(service.clone(), &stored, now)?;
+                store::save_schedule(tx, &row)?;
+                Ok(service)
+            })
         })
-    })
-    .await?;
-    windows.forget(&service.to_string());
+        .await?;
+    windows.forget(&service);
     Ok(web::Json(schedule))
 }
 
@@ -164,16 +171,16 @@ pub struct Generated {
 )]
 #[post("/v1/services/{service_id}/slots/generate")]
 async fn generate_slots(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<String>,
     body: JsonBody<GenerateRange>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<web::Json<Generated>, ApiError> {
-    let service: ServiceId = parse_path_id(&path, "service_id")?;
+    let service = parse_path_id::<ServiceId>(&path, "service_id");
     let GenerateRange { from, to } = body.into_inner();
+    let mut v = Validation::default();
     if to < from || to - from > Duration::days(366) {
-        let mut v = Validation::default();
         v.fail(
             "to",
             "invalid_range",
@@ -182,15 +189,17 @@ async fn generate_slots(
                 "to is from `from` up to 366 days after it.",
             ),
         );
-        v.finish()?;
     }
+    let checked = v.finish();
     let now = clock.now().naive_utc();
     let generated = db
         .run(move |conn| {
+            let admin = caller.resolve(conn)?;
+            let id = service?.to_string();
             write_transaction(conn, |tx| {
-                let id = service.to_string();
                 let context = service_context(tx, &id)?;
                 admin.require(&context.municipality_id)?;
+                checked?;
                 if store::schedule(tx, &id)?.is_none() {
                     return Err(ApiError::validation(vec![FieldError::new(
                         "schedule",
@@ -239,16 +248,18 @@ pub struct Withdrawn {
 )]
 #[delete("/v1/slots/{slot_id}")]
 async fn withdraw_slot(
-    admin: MunicipalityAdmin,
+    caller: Caller<MunicipalityAdmin>,
     path: web::Path<String>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
     link: web::Data<ReservationLink>,
 ) -> Result<web::Json<Withdrawn>, ApiError> {
-    let slot_id = parse_path_id::<uuid::Uuid>(&path, "slot_id")?.to_string();
+    let slot_id = parse_path_id::<uuid::Uuid>(&path, "slot_id");
     let now = clock.now();
     let withdrawn = db
         .run(move |conn| {
+            let admin = caller.resolve(conn)?;
+            let slot_id = slot_id?.to_string();
             write_transaction(conn, |tx| {
                 let slot = reservations::slot(tx, &slot_id)?.ok_or_else(ApiError::not_found)?;
                 let context = service_context(tx, &slot.service_id)?;
