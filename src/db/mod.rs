@@ -5,6 +5,7 @@ mod fixed;
 mod migrations;
 mod pool;
 pub mod schema;
+mod sql_text;
 
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
@@ -13,6 +14,7 @@ pub use crate::config::DatabaseUrl;
 pub(crate) use fixed::{fixed_update, on_backend};
 pub use migrations::{MIGRATION_LOCK_KEY, has_pending_migrations, run_migrations};
 pub use pool::{Db, DbError, PoolError, PoolState, prepare_libpq};
+pub(crate) use sql_text::sql_text;
 
 /// A connection to whichever backend `DATABASE_URL` names. Queries written
 /// with diesel's DSL run on both; where SQL must differ, `match` on it.

@@ -1,28 +1,39 @@
 //! Typed ids: UUIDv7 (time-ordered, so indexes stay compact), stored and
 //! shown as text. A distinct type per entity keeps a department id from
-//! being passed where a municipality id is expected.
+//! being passed where a municipality id is expected, in rows, queries and
+//! handlers alike; `crate::db` maps them to SQL text on both backends.
+//!
+//! An id holds its canonical text (lowercase, hyphenated), so that queries
+//! can bind it without formatting it again; only [`FromStr`] and
+//! `generate` make one outside the database, and both give that form.
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $example:literal) => {
         $(#[$doc])*
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+            diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
         )]
         #[serde(transparent)]
         #[schema(value_type = String, format = Uuid, example = $example)]
-        pub struct $name(uuid::Uuid);
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub struct $name(String);
 
         impl $name {
             /// A new id, ordered after every id made before it.
             pub fn generate() -> Self {
-                Self(uuid::Uuid::now_v7())
+                Self(uuid::Uuid::now_v7().hyphenated().to_string())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
             }
         }
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.hyphenated().fmt(f)
+                self.0.fmt(f)
             }
         }
 
@@ -30,7 +41,7 @@ macro_rules! typed_id {
             type Err = uuid::Error;
 
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                uuid::Uuid::try_parse(s).map(Self)
+                uuid::Uuid::try_parse(s).map(|id| Self(id.hyphenated().to_string()))
             }
         }
     };
@@ -49,6 +60,14 @@ typed_id!(
     ServiceId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a03"
 );
 typed_id!(
+    /// A bookable time of a service, with a number of seats.
+    SlotId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a05"
+);
+typed_id!(
+    /// A citizen's reservation of a seat in a slot.
+    ReservationId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a06"
+);
+typed_id!(
     /// An outbox message; receivers use it to drop duplicate deliveries.
     MessageId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a04"
 );
@@ -64,5 +83,8 @@ mod tests {
         assert!(first < second);
         assert_eq!(first.to_string().parse::<MunicipalityId>().unwrap(), first);
         assert!("not-a-uuid".parse::<MunicipalityId>().is_err());
+        // Any spelling of a UUID becomes the one the database holds.
+        let upper = first.to_string().to_uppercase();
+        assert_eq!(upper.parse::<MunicipalityId>().unwrap(), first);
     }
 }
