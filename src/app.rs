@@ -20,11 +20,12 @@ use crate::auth::AuthContext;
 use crate::auth::dev_provider::DevelopmentProvider;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Profile, Settings};
+use crate::crypto::KeyRing;
 use crate::db::{Db, run_migrations};
 use crate::http::rate_limit::ClientRateLimit;
 use crate::http::{RouteTable, cors, extractor_configs, render_problems};
 use crate::notify::Transports;
-use crate::notify::worker;
+use crate::notify::worker::OutboxWorker;
 use crate::ops::background::Background;
 use crate::ops::{Metrics, MetricsAccess, observe};
 use crate::{auth, booking, demo, notify, openapi, ops, retention};
@@ -41,14 +42,16 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     db: Db,
-    worker: Background,
+    outbox: OutboxWorker,
+    worker: Option<Background>,
     retention: Background,
     reminders: Background,
 }
 
 impl Application {
     /// Opens the database, brings its schema up to date, seeds the demo data
-    /// when asked, binds the listener and starts the outbox worker.
+    /// when asked, binds the listener and starts the outbox worker (unless
+    /// `notify.worker` is off).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         Application::build_with_clock(settings, Arc::new(SystemClock)).await
     }
@@ -60,6 +63,10 @@ impl Application {
     ) -> anyhow::Result<Application> {
         // Before the database, so a bad transport setting fails fast.
         let transports = Transports::from_settings(&settings.notify)?;
+        notify::use_key_ring(KeyRing::load(
+            settings.secrets.encryption_keys.as_ref(),
+            &settings.data_dir,
+        )?)?;
         let db = open_database(&settings).await?;
         let listener = TcpListener::bind(settings.bind).map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (CITIZEN_API_BIND): {e}", settings.bind)
@@ -137,13 +144,14 @@ impl Application {
         if settings.http.workers > 0 {
             server = server.workers(settings.http.workers);
         }
-        let worker = worker::start(
+        let outbox = OutboxWorker::new(
             db.clone(),
             clock.clone(),
             transports,
             settings.notify.clone(),
             task_metrics.clone(),
         );
+        let worker = settings.notify.worker.then(|| outbox.start());
         let retention = retention::schedule::start(
             db.clone(),
             clock.clone(),
@@ -157,6 +165,7 @@ impl Application {
             address,
             server: server.run(),
             db,
+            outbox,
             worker,
             retention,
             reminders,
@@ -176,12 +185,21 @@ impl Application {
         self.db.clone()
     }
 
+    /// The outbox worker (running in the background unless
+    /// `notify.worker` is off), for tests that deliver due messages exactly
+    /// when they choose.
+    pub fn outbox_worker(&self) -> OutboxWorker {
+        self.outbox.clone()
+    }
+
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish
     /// and the outbox worker, the retention and the reminder passes finish
     /// their rounds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.worker.stop().await;
+        if let Some(worker) = self.worker {
+            worker.stop().await;
+        }
         self.retention.stop().await;
         self.reminders.stop().await;
         served

@@ -73,6 +73,13 @@ pub struct SecretSettings {
     /// one-time codes. Unset in development: made once and kept in
     /// `<data_dir>/development-keys/`. Production requires it.
     pub hmac_key: Option<SecretString>,
+    /// The master keys that seal data at rest (outbox messages), as
+    /// `ID:BASE64` pairs separated by commas, the current key first: each
+    /// key 32 random bytes, each id a short name (`2026a`). Keep a retired
+    /// key listed after the current one while anything sealed under it is
+    /// left. Unset in development: one key made once and kept in
+    /// `<data_dir>/development-keys/`. Production requires it.
+    pub encryption_keys: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -301,7 +308,7 @@ impl Settings {
         // calls as to the browsers it answers.
         let https = |url: &str| url.starts_with("https://");
         let plain = |url: &Option<String>| url.as_deref().is_some_and(|u| !https(u));
-        let refusals: [(bool, &'static str, &'static str); 16] = [
+        let refusals: [(bool, &'static str, &'static str); 17] = [
             (
                 self.demo_data,
                 "demo_data (CITIZEN_API_DEMO_DATA)",
@@ -389,6 +396,11 @@ impl Settings {
                 "set base64 of at least 32 random bytes; development keys are made on the fly and not secret",
             ),
             (
+                self.secrets.encryption_keys.is_none(),
+                "secrets.encryption_keys (CITIZEN_API_SECRETS__ENCRYPTION_KEYS)",
+                "set ID:BASE64 of 32 random bytes (e.g. 2026a:$(openssl rand -base64 32)); development keys are made on the fly and not secret",
+            ),
+            (
                 self.ops.metrics_token.is_none(),
                 "ops.metrics_token (CITIZEN_API_OPS__METRICS_TOKEN)",
                 "/metrics would show anyone the routes, the traffic and the outbox's backlog; set a random token of at least 32 characters for the scraper to send as Authorization: Bearer",
@@ -470,6 +482,8 @@ mod tests {
         settings.notify.email.smtp.username = Some("citizen-api".into());
         settings.notify.email.smtp.password = Some("relay-password".into());
         settings.secrets.hmac_key = Some("c2VjcmV0LWtleS1vZi1hdC1sZWFzdC0zMi1ieXRlcyE=".into());
+        settings.secrets.encryption_keys =
+            Some("k1:c2VjcmV0LWtleS1vZi1leGFjdGx5LTMyLWJ5dGVzISE=".into());
         settings.ops.metrics_token = Some(METRICS_TOKEN.into());
         settings
     }
@@ -483,7 +497,7 @@ mod tests {
 
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
-        let cases: [(BreakIt, &str); 11] = [
+        let cases: [(BreakIt, &str); 12] = [
             (
                 |s| s.auth.development_provider = true,
                 "DEVELOPMENT_PROVIDER",
@@ -503,6 +517,7 @@ mod tests {
                 "CONTACT_REGISTRY__URL",
             ),
             (|s| s.secrets.hmac_key = None, "HMAC_KEY"),
+            (|s| s.secrets.encryption_keys = None, "ENCRYPTION_KEYS"),
             (|s| s.ops.metrics_token = None, "METRICS_TOKEN"),
             (
                 |s| s.notify.sms.transport = SmsTransportKind::Development,

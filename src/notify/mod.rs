@@ -3,10 +3,12 @@
 //! exists if and only if the change does; the [`worker`] delivers it
 //! afterwards, at least once, through the transport configured for its
 //! channel. The message id travels with every delivery so that receivers
-//! can drop duplicates.
+//! can drop duplicates. Texts are sealed at rest ([`sealing`]), and a
+//! message that carries a short-lived secret expires with it.
 
 pub mod config;
 mod routes;
+mod sealing;
 pub mod store;
 mod template;
 mod transport;
@@ -18,12 +20,14 @@ use serde::{Deserialize, Serialize};
 
 pub use config::NotifySettings;
 pub use routes::dev_routes;
+pub use sealing::{KeyRingError, use_key_ring};
 pub use template::{Cancelled, Confirmation, Rendered, Template};
 pub use transport::{OutboundMessage, Transport, TransportError, Transports};
 
 use crate::db::DbConn;
 use crate::domain::ids::MessageId;
 use crate::http::Lang;
+use sealing::Field;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,17 +75,50 @@ pub struct NewMessage {
 
 /// Writes a message to the outbox. Call it inside the transaction of the
 /// change that causes the message, so that both commit or neither does.
-/// The text is rendered now, so what is stored is exactly what is sent.
+/// The text is rendered now, so what is stored (sealed) is exactly what is
+/// sent.
 pub fn enqueue(
     conn: &mut DbConn,
     message: &NewMessage,
     now: DateTime<Utc>,
 ) -> QueryResult<MessageId> {
+    queue(conn, message, now, None)
+}
+
+/// [`enqueue`] for a message worth nothing after `expires_at`, such as a
+/// one-time code: not delivered by then, it is dropped (`expired`), never
+/// sent late.
+pub fn enqueue_expiring(
+    conn: &mut DbConn,
+    message: &NewMessage,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<MessageId> {
+    queue(conn, message, now, Some(expires_at))
+}
+
+fn queue(
+    conn: &mut DbConn,
+    message: &NewMessage,
+    now: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+) -> QueryResult<MessageId> {
+    // Both are bugs, not conditions of the moment (templates are typed and
+    // unit-tested; the key ring is set at start); failing the caller's
+    // transaction beats queueing a broken or unsealed text.
+    let bug =
+        |e: Box<dyn std::error::Error + Send + Sync>| diesel::result::Error::QueryBuilderError(e);
     let rendered = message
         .template
         .render(message.channel, message.language)
-        // Templates are typed and covered by unit tests, so this is a bug;
-        // failing the caller's transaction beats sending a broken text.
-        .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
-    store::insert(conn, message, &rendered, now)
+        .map_err(|e| bug(Box::new(e)))?;
+    let id = MessageId::generate();
+    let key = id.to_string();
+    let sealed = store::SealedText {
+        subject: sealing::seal(Field::Subject, &key, &rendered.subject)
+            .map_err(|e| bug(Box::new(e)))?,
+        body: sealing::seal(Field::Body, &key, &rendered.body).map_err(|e| bug(Box::new(e)))?,
+    };
+    store::insert(conn, &id, message, &sealed, now, expires_at)?;
+    Ok(id)
 }

@@ -45,7 +45,7 @@ pub fn families(backlog: Option<&Backlog>, now: DateTime<Utc>) -> Vec<MetricFami
     let messages = IntGaugeVec::new(
         opts(
             "outbox_messages",
-            "Outbox messages not delivered, by status: pending (still to be delivered), dead (given up).",
+            "Outbox messages not delivered, by status: pending (still to be delivered), dead (given up), expired (dropped unsent after their lifetime).",
         ),
         &["status"],
     )
