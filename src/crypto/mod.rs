@@ -360,7 +360,7 @@ mod tests {
             good.clone(),
             format!(":{good}"),
             format!("k1:{}", STANDARD.encode([1u8; 16])),
-            format!("k1:not base64"),
+            "k1:not base64".to_owned(),
             format!("k1:{good},k1:{}", key(2)),
             format!("a key:{good}"),
             format!("{}:{good}", "k".repeat(17)),

@@ -103,22 +103,24 @@ fn queue(
     now: DateTime<Utc>,
     expires_at: Option<DateTime<Utc>>,
 ) -> QueryResult<MessageId> {
-    // Both are bugs, not conditions of the moment (templates are typed and
-    // unit-tested; the key ring is set at start); failing the caller's
-    // transaction beats queueing a broken or unsealed text.
-    let bug =
-        |e: Box<dyn std::error::Error + Send + Sync>| diesel::result::Error::QueryBuilderError(e);
     let rendered = message
         .template
         .render(message.channel, message.language)
-        .map_err(|e| bug(Box::new(e)))?;
+        .map_err(bug)?;
     let id = MessageId::generate();
     let key = id.to_string();
     let sealed = store::SealedText {
-        subject: sealing::seal(Field::Subject, &key, &rendered.subject)
-            .map_err(|e| bug(Box::new(e)))?,
-        body: sealing::seal(Field::Body, &key, &rendered.body).map_err(|e| bug(Box::new(e)))?,
+        subject: sealing::seal(Field::Subject, &key, &rendered.subject).map_err(bug)?,
+        body: sealing::seal(Field::Body, &key, &rendered.body).map_err(bug)?,
     };
     store::insert(conn, &id, message, &sealed, now, expires_at)?;
     Ok(id)
+}
+
+/// A template that fails to render, or no key ring to seal with, is a bug,
+/// not a condition of the moment (templates are typed and unit-tested; the
+/// key ring is set at start): failing the caller's transaction beats
+/// queueing a broken or unsealed text.
+fn bug(error: impl std::error::Error + Send + Sync + 'static) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(Box::new(error))
 }

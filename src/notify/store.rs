@@ -198,10 +198,13 @@ pub fn mark_sent(
     .map(drop)
 }
 
+/// Sets a column to NULL.
+type Cleared<Column> = diesel::dsl::Eq<Column, Option<Vec<u8>>>;
+
 /// What a message that is sent (or never will be) keeps of its text.
 fn no_text() -> (
-    diesel::dsl::Eq<outbox_messages::subject, Option<Vec<u8>>>,
-    diesel::dsl::Eq<outbox_messages::body, Option<Vec<u8>>>,
+    Cleared<outbox_messages::subject>,
+    Cleared<outbox_messages::body>,
 ) {
     (
         outbox_messages::subject.eq(None),

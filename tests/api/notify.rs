@@ -281,14 +281,21 @@ async fn a_gateway_that_always_fails_kills_the_message_after_max_attempts() {
     assert_eq!(app.deliver_due().await.claimed, 0);
     assert_eq!(gateway.calls().len(), 4);
     let id_for_error = id.clone();
-    let last_error: Option<String> = app
+    type Left = (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
+    let (last_error, subject, body): Left = app
         .with_db(move |conn| {
             Ok(outbox_messages::table
                 .find(id_for_error)
-                .select(outbox_messages::last_error)
+                .select((
+                    outbox_messages::last_error,
+                    outbox_messages::subject,
+                    outbox_messages::body,
+                ))
                 .first(conn)?)
         })
         .await;
+    // A message that will never be sent keeps no text.
+    assert_eq!((subject, body), (None, None));
     let last_error = last_error.unwrap();
     assert!(last_error.contains("500"), "{last_error}");
     assert!(!last_error.contains(TOKEN), "{last_error}");
