@@ -20,6 +20,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
@@ -170,15 +171,17 @@ impl KeyRing {
             if keys.iter().any(|k| k.id == id) {
                 return Err(KeyError::Invalid("a key id appears twice"));
             }
+            // The cipher keeps its own copy; this one is wiped when dropped.
             let bytes = STANDARD
                 .decode(encoded.trim())
                 .ok()
                 .filter(|bytes| bytes.len() == KEY_LEN)
+                .map(Zeroizing::new)
                 .ok_or(KeyError::Invalid("a key is not base64 of 32 bytes"))?;
             keys.push(MasterKey {
                 id: id.to_owned(),
-                cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)),
-                fingerprint: Sha256::digest(&bytes).into(),
+                cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes.as_slice())),
+                fingerprint: Sha256::digest(bytes.as_slice()).into(),
             });
         }
         Ok(KeyRing { keys })

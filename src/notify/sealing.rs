@@ -90,3 +90,33 @@ pub(super) fn open(
     let text = key_ring()?.open(&sealed, &field.associated_data(message_id))?;
     String::from_utf8(text).map_err(|_| UnsealError::NotText)
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
+    use super::*;
+
+    fn ring(byte: u8) -> KeyRing {
+        KeyRing::parse(&format!("k:{}", STANDARD.encode([byte; 32]))).unwrap()
+    }
+
+    /// The only test in this binary that sets the process's key ring.
+    #[test]
+    fn the_process_keeps_one_key_ring_and_a_text_opens_only_where_it_was_sealed() {
+        use_key_ring(ring(1)).unwrap();
+        use_key_ring(ring(1)).unwrap();
+        assert!(matches!(use_key_ring(ring(2)), Err(KeyRingError::Conflict)));
+
+        let sealed = seal(Field::Body, "m1", "482913").unwrap();
+        assert_eq!(open(Field::Body, "m1", Some(&sealed)).unwrap(), "482913");
+        let tampered = |result| matches!(result, Err(UnsealError::Open(OpenError::Tampered)));
+        assert!(tampered(open(Field::Body, "m2", Some(&sealed))));
+        assert!(tampered(open(Field::Subject, "m1", Some(&sealed))));
+        assert!(matches!(
+            open(Field::Body, "m1", None),
+            Err(UnsealError::Cleared(Field::Body))
+        ));
+    }
+}

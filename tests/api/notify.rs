@@ -362,6 +362,35 @@ async fn two_instances_deliver_each_message_exactly_once() {
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
 }
 
+/// A sealed text is bound to its message: copied onto another row (as by
+/// someone with write access to the table) it does not open, and that
+/// message is given up rather than sent with another's text.
+#[tokio::test]
+async fn a_sealed_text_moved_to_another_message_is_given_up_not_sent() {
+    let gateway = SmsGateway::start(0).await;
+    let app = spawn_app_with(|s| sms_through(&gateway, s)).await;
+    let original = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
+    let target = enqueue(&app, otp(Channel::Sms, "+306987654321", Lang::El)).await;
+    let (from, to) = (original.clone(), target.clone());
+    app.with_db(move |conn| {
+        let body: Option<Vec<u8>> = outbox_messages::table
+            .find(from)
+            .select(outbox_messages::body)
+            .first(conn)?;
+        Ok(diesel::update(outbox_messages::table.find(to))
+            .set(outbox_messages::body.eq(body))
+            .execute(conn)?)
+    })
+    .await;
+
+    let round = app.deliver_due().await;
+    assert_eq!((round.sent, round.given_up), (1, 1), "{round:?}");
+    let calls = gateway.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].message_id, original);
+    assert_eq!(outcome(&app, &target).await.status, "dead");
+}
+
 /// A retention pass `days` from now; answers the messages it purged.
 async fn messages_purged_after(app: &TestApp, days: i64) -> usize {
     let at = chrono::Utc::now() + chrono::Duration::days(days);
