@@ -24,6 +24,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "openapi",
             "http",
             "ops",
+            "crypto",
             "db",
             "config",
             "domain",

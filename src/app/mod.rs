@@ -28,12 +28,13 @@ use crate::booking::listing_windows::ListingWindows;
 use crate::booking::reservations::{ReservationLink, reminders};
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Profile, Settings};
+use crate::crypto::KeyRing;
 use crate::db::{Db, run_migrations};
 use crate::dev::{self, demo};
 use crate::http::rate_limit::ClientRateLimit;
 use crate::http::{RouteTable, cors, extractor_configs, render_problems};
 use crate::notify::Transports;
-use crate::notify::worker;
+use crate::notify::worker::OutboxWorker;
 use crate::ops::background::Background;
 use crate::ops::{Metrics, MetricsAccess, Scrapes, observe};
 use crate::{notify, retention};
@@ -42,14 +43,16 @@ pub struct Application {
     address: SocketAddr,
     server: Server,
     db: Db,
-    worker: Background,
+    outbox: OutboxWorker,
+    worker: Option<Background>,
     retention: Background,
     reminders: Background,
 }
 
 impl Application {
     /// Opens the database, brings its schema up to date, seeds the demo data
-    /// when asked, binds the listener and starts the outbox worker.
+    /// when asked, binds the listener and starts the outbox worker (unless
+    /// `notify.worker` is off).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         Application::build_with_clock(settings, Arc::new(SystemClock)).await
     }
@@ -61,6 +64,10 @@ impl Application {
     ) -> anyhow::Result<Application> {
         // Before the database, so a bad transport setting fails fast.
         let transports = Transports::from_settings(&settings.notify)?;
+        notify::use_key_ring(KeyRing::load(
+            settings.secrets.encryption_keys.as_ref(),
+            &settings.data_dir,
+        )?)?;
         let db = open_database(&settings).await?;
         let listener = TcpListener::bind(settings.bind).map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (CITIZEN_API_BIND): {e}", settings.bind)
@@ -149,13 +156,14 @@ impl Application {
         if settings.http.workers > 0 {
             server = server.workers(settings.http.workers);
         }
-        let worker = worker::start(
+        let outbox = OutboxWorker::new(
             db.clone(),
             clock.clone(),
             transports,
             settings.notify.clone(),
             task_metrics.clone(),
         );
+        let worker = settings.notify.worker.then(|| outbox.start());
         let retention = retention::schedule::start(
             db.clone(),
             clock.clone(),
@@ -169,6 +177,7 @@ impl Application {
             address,
             server: server.run(),
             db,
+            outbox,
             worker,
             retention,
             reminders,
@@ -188,12 +197,21 @@ impl Application {
         self.db.clone()
     }
 
+    /// The outbox worker (running in the background unless
+    /// `notify.worker` is off), for tests that deliver due messages exactly
+    /// when they choose.
+    pub fn outbox_worker(&self) -> OutboxWorker {
+        self.outbox.clone()
+    }
+
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish
     /// and the outbox worker, the retention and the reminder passes finish
     /// their rounds.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
-        self.worker.stop().await;
+        if let Some(worker) = self.worker {
+            worker.stop().await;
+        }
         self.retention.stop().await;
         self.reminders.stop().await;
         served

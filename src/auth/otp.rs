@@ -110,7 +110,9 @@ pub fn issue(
                 otp_codes::failed_attempts.eq(0),
             ))
             .execute(tx)?;
-        notify::enqueue(
+        // An SMS that arrives after the code expired is no use, and would
+        // carry a secret for nothing: it expires with the code.
+        notify::enqueue_expiring(
             tx,
             &NewMessage {
                 channel: Channel::Sms,
@@ -123,6 +125,7 @@ pub fn issue(
                 attachments: Vec::new(),
             },
             now,
+            expires_at,
         )?;
         Ok(expires_at)
     })

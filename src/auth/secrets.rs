@@ -11,6 +11,8 @@ use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
+use crate::crypto::{DevelopmentKeyError, development_key};
+
 /// 256 bits from the operating system's CSPRNG, base64url.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -44,11 +46,8 @@ pub struct HmacKey(SecretString);
 pub enum KeyError {
     #[error("secrets.hmac_key (CITIZEN_API_SECRETS__HMAC_KEY) must be base64 of at least 32 bytes")]
     Invalid,
-    #[error("cannot keep the development key in {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    DevelopmentKey(#[from] DevelopmentKeyError),
 }
 
 impl HmacKey {
@@ -57,7 +56,7 @@ impl HmacKey {
     pub fn load(configured: Option<&SecretString>, data_dir: &Path) -> Result<HmacKey, KeyError> {
         let encoded = match configured {
             Some(key) => key.expose_secret().to_owned(),
-            None => development_key(data_dir)?,
+            None => development_key(data_dir, "hmac.key")?,
         };
         match STANDARD.decode(encoded.trim()) {
             Ok(bytes) if bytes.len() >= 32 => {
@@ -89,24 +88,6 @@ impl HmacKey {
         hex::decode(signature_hex)
             .is_ok_and(|expected| self.mac(parts).verify_slice(&expected).is_ok())
     }
-}
-
-fn development_key(data_dir: &Path) -> Result<String, KeyError> {
-    let dir = data_dir.join("development-keys");
-    let path = dir.join("hmac.key");
-    let io = |source| KeyError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        return Ok(existing);
-    }
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).expect("the OS random source works");
-    let key = STANDARD.encode(bytes);
-    std::fs::write(&path, &key).map_err(io)?;
-    Ok(key)
 }
 
 #[cfg(test)]

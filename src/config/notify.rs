@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct NotifySettings {
+    /// Whether this instance runs the delivery worker. Off, it still queues
+    /// messages, and leaves delivering them to the instances that run it
+    /// (or, in tests, to rounds the test runs itself).
+    pub worker: bool,
     /// How often the worker looks for due messages.
     pub poll_interval_ms: u64,
     /// How many messages one worker claims per round.
@@ -35,6 +39,7 @@ pub struct NotifySettings {
 impl Default for NotifySettings {
     fn default() -> Self {
         NotifySettings {
+            worker: true,
             poll_interval_ms: 1_000,
             batch_size: 20,
             lease_secs: 120,

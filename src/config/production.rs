@@ -48,7 +48,7 @@ fn refuse_development_settings(settings: &Settings) -> Result<(), ConfigError> {
     // calls as to the browsers it answers.
     let https = |url: &str| url.starts_with("https://");
     let plain = |url: &Option<String>| url.as_deref().is_some_and(|u| !https(u));
-    let refusals: [(bool, &'static str, &'static str); 16] = [
+    let refusals: [(bool, &'static str, &'static str); 17] = [
         (
             settings.demo_data,
             "demo_data (CITIZEN_API_DEMO_DATA)",
@@ -136,6 +136,11 @@ fn refuse_development_settings(settings: &Settings) -> Result<(), ConfigError> {
             "set base64 of at least 32 random bytes; development keys are made on the fly and not secret",
         ),
         (
+            settings.secrets.encryption_keys.is_none(),
+            "secrets.encryption_keys (CITIZEN_API_SECRETS__ENCRYPTION_KEYS)",
+            "set ID:BASE64 of 32 random bytes (e.g. 2026a:$(openssl rand -base64 32)); development keys are made on the fly and not secret",
+        ),
+        (
             settings.ops.metrics_token.is_none(),
             "ops.metrics_token (CITIZEN_API_OPS__METRICS_TOKEN)",
             "/metrics would show anyone the routes, the traffic and the outbox's backlog; set a random token of at least 32 characters for the scraper to send as Authorization: Bearer",
@@ -179,6 +184,8 @@ mod tests {
         settings.notify.email.smtp.username = Some("citizen-api".into());
         settings.notify.email.smtp.password = Some("relay-password".into());
         settings.secrets.hmac_key = Some("c2VjcmV0LWtleS1vZi1hdC1sZWFzdC0zMi1ieXRlcyE=".into());
+        settings.secrets.encryption_keys =
+            Some("k1:c2VjcmV0LWtleS1vZi1leGFjdGx5LTMyLWJ5dGVzISE=".into());
         settings.ops.metrics_token = Some(METRICS_TOKEN.into());
         settings
     }
@@ -203,7 +210,7 @@ mod tests {
 
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
-        let cases: [(BreakIt, &str); 11] = [
+        let cases: [(BreakIt, &str); 12] = [
             (
                 |s| s.auth.development_provider = true,
                 "DEVELOPMENT_PROVIDER",
@@ -223,6 +230,7 @@ mod tests {
                 "CONTACT_REGISTRY__URL",
             ),
             (|s| s.secrets.hmac_key = None, "HMAC_KEY"),
+            (|s| s.secrets.encryption_keys = None, "ENCRYPTION_KEYS"),
             (|s| s.ops.metrics_token = None, "METRICS_TOKEN"),
             (
                 |s| s.notify.sms.transport = SmsTransportKind::Development,

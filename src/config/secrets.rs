@@ -10,4 +10,11 @@ pub struct SecretSettings {
     /// one-time codes. Unset in development: made once and kept in
     /// `<data_dir>/development-keys/`. Production requires it.
     pub hmac_key: Option<SecretString>,
+    /// The master keys that seal data at rest (outbox messages), as
+    /// `ID:BASE64` pairs separated by commas, the current key first: each
+    /// key 32 random bytes, each id a short name (`2026a`). Keep a retired
+    /// key listed after the current one while anything sealed under it is
+    /// left. Unset in development: one key made once and kept in
+    /// `<data_dir>/development-keys/`. Production requires it.
+    pub encryption_keys: Option<SecretString>,
 }

@@ -117,8 +117,8 @@ diesel::table! {
         id -> Text,
         channel -> Text,
         recipient -> Text,
-        subject -> Text,
-        body -> Text,
+        subject -> Nullable<Binary>,
+        body -> Nullable<Binary>,
         language -> Text,
         status -> Text,
         transport -> Nullable<Text>,
@@ -128,6 +128,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
     }
 }
 

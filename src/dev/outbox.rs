@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::Db;
 use crate::http::{ApiError, ErrorCode};
+use crate::notify::sealing::{self, Field};
 use crate::notify::transport::DEVELOPMENT;
 use crate::notify::{Channel, store};
 
@@ -66,12 +67,19 @@ async fn dev_outbox(
             let channel = Channel::parse(&row.channel).ok_or_else(|| {
                 ApiError::internal(format!("stored channel {:?} is unknown", row.channel))
             })?;
+            // Sealed at rest like every outbox text; opened here because
+            // this is where development "delivers" to.
+            let open = |field, stored: &Option<Vec<u8>>| {
+                sealing::open(field, &row.id, stored.as_deref()).map_err(|e| {
+                    ApiError::internal(format!("cannot open outbox message {}: {e}", row.id))
+                })
+            };
             Ok(DevOutboxItem {
+                subject: open(Field::Subject, &row.subject)?,
+                body: open(Field::Body, &row.body)?,
                 id: row.id,
                 channel,
                 to: row.recipient,
-                subject: row.subject,
-                body: row.body,
                 created_at: row.created_at.and_utc(),
             })
         })

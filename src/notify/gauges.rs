@@ -54,7 +54,7 @@ fn families(backlog: Option<&Backlog>, now: DateTime<Utc>) -> Vec<MetricFamily> 
     let messages = IntGaugeVec::new(
         opts(
             "outbox_messages",
-            "Outbox messages not delivered, by status: pending (still to be delivered), dead (given up).",
+            "Outbox messages not delivered, by status: pending (still to be delivered), dead (given up), expired (dropped unsent after their lifetime).",
         ),
         &["status"],
     )

@@ -3,9 +3,11 @@
 //! exists if and only if the change does; the [`worker`] delivers it
 //! afterwards, at least once, through the transport configured for its
 //! channel. The message id travels with every delivery so that receivers
-//! can drop duplicates.
+//! can drop duplicates. Texts are sealed at rest ([`sealing`]), and a
+//! message that carries a short-lived secret expires with it.
 
 pub mod gauges;
+pub mod sealing;
 pub mod store;
 mod template;
 pub mod transport;
@@ -15,12 +17,14 @@ use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 
+pub use sealing::{KeyRingError, use_key_ring};
 pub use template::{Cancelled, Confirmation, Rendered, Template};
 pub use transport::{OutboundMessage, Transport, TransportError, Transports};
 
 use crate::db::DbConn;
 use crate::domain::ids::MessageId;
 use crate::http::Lang;
+use sealing::Field;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -68,17 +72,52 @@ pub struct NewMessage {
 
 /// Writes a message to the outbox. Call it inside the transaction of the
 /// change that causes the message, so that both commit or neither does.
-/// The text is rendered now, so what is stored is exactly what is sent.
+/// The text is rendered now, so what is stored (sealed) is exactly what is
+/// sent.
 pub fn enqueue(
     conn: &mut DbConn,
     message: &NewMessage,
     now: DateTime<Utc>,
 ) -> QueryResult<MessageId> {
+    queue(conn, message, now, None)
+}
+
+/// [`enqueue`] for a message worth nothing after `expires_at`, such as a
+/// one-time code: not delivered by then, it is dropped (`expired`), never
+/// sent late.
+pub fn enqueue_expiring(
+    conn: &mut DbConn,
+    message: &NewMessage,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<MessageId> {
+    queue(conn, message, now, Some(expires_at))
+}
+
+fn queue(
+    conn: &mut DbConn,
+    message: &NewMessage,
+    now: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+) -> QueryResult<MessageId> {
     let rendered = message
         .template
         .render(message.channel, message.language)
-        // Templates are typed and covered by unit tests, so this is a bug;
-        // failing the caller's transaction beats sending a broken text.
-        .map_err(|e| diesel::result::Error::QueryBuilderError(Box::new(e)))?;
-    store::insert(conn, message, &rendered, now)
+        .map_err(bug)?;
+    let id = MessageId::generate();
+    let key = id.to_string();
+    let sealed = store::SealedText {
+        subject: sealing::seal(Field::Subject, &key, &rendered.subject).map_err(bug)?,
+        body: sealing::seal(Field::Body, &key, &rendered.body).map_err(bug)?,
+    };
+    store::insert(conn, &id, message, &sealed, now, expires_at)?;
+    Ok(id)
+}
+
+/// A template that fails to render, or no key ring to seal with, is a bug,
+/// not a condition of the moment (templates are typed and unit-tested; the
+/// key ring is set at start): failing the caller's transaction beats
+/// queueing a broken or unsealed text.
+fn bug(error: impl std::error::Error + Send + Sync + 'static) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(Box::new(error))
 }

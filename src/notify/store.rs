@@ -4,7 +4,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
-use super::{Attachment, NewMessage, Rendered};
+use super::transport::DEVELOPMENT;
+use super::{Attachment, NewMessage};
 use crate::db::schema::{outbox_attachments, outbox_messages};
 use crate::db::{DbConn, on_backend};
 use crate::domain::ids::MessageId;
@@ -12,8 +13,17 @@ use crate::domain::ids::MessageId;
 pub const STATUS_PENDING: &str = "pending";
 pub const STATUS_SENT: &str = "sent";
 pub const STATUS_DEAD: &str = "dead";
+/// Not delivered before its `expires_at`, and so never sent.
+pub const STATUS_EXPIRED: &str = "expired";
 /// The statuses of messages not delivered: the backlog `/metrics` shows.
-const UNDELIVERED: [&str; 2] = [STATUS_PENDING, STATUS_DEAD];
+const UNDELIVERED: [&str; 3] = [STATUS_PENDING, STATUS_DEAD, STATUS_EXPIRED];
+
+/// A message's subject and body as stored: sealed (see `notify::sealing`).
+#[derive(Debug)]
+pub struct SealedText {
+    pub subject: Vec<u8>,
+    pub body: Vec<u8>,
+}
 
 #[derive(Debug, Insertable)]
 #[diesel(table_name = outbox_messages, treat_none_as_default_value = false)]
@@ -21,13 +31,14 @@ struct NewMessageRow<'a> {
     id: String,
     channel: &'a str,
     recipient: &'a str,
-    subject: &'a str,
-    body: &'a str,
+    subject: &'a [u8],
+    body: &'a [u8],
     language: &'a str,
     status: &'a str,
     attempts: i32,
     next_attempt_at: NaiveDateTime,
     created_at: NaiveDateTime,
+    expires_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable, Queryable, Selectable)]
@@ -42,23 +53,25 @@ struct AttachmentRow {
 
 pub(super) fn insert(
     conn: &mut DbConn,
+    id: &MessageId,
     message: &NewMessage,
-    rendered: &Rendered,
+    text: &SealedText,
     now: DateTime<Utc>,
-) -> QueryResult<MessageId> {
-    let id = MessageId::generate();
+    expires_at: Option<DateTime<Utc>>,
+) -> QueryResult<()> {
     let now = now.naive_utc();
     let row = NewMessageRow {
         id: id.to_string(),
         channel: message.channel.as_str(),
         recipient: &message.to,
-        subject: &rendered.subject,
-        body: &rendered.body,
+        subject: &text.subject,
+        body: &text.body,
         language: message.language.tag(),
         status: STATUS_PENDING,
         attempts: 0,
         next_attempt_at: now,
         created_at: now,
+        expires_at: expires_at.map(|at| at.naive_utc()),
     };
     on_backend!(conn, |c| diesel::insert_into(outbox_messages::table)
         .values(&row)
@@ -75,7 +88,7 @@ pub(super) fn insert(
             .values(&row)
             .execute(c))?;
     }
-    Ok(id)
+    Ok(())
 }
 
 /// A message a worker has claimed, with what it needs to deliver it.
@@ -85,9 +98,10 @@ pub struct ClaimedRow {
     pub id: String,
     pub channel: String,
     pub recipient: String,
-    pub subject: String,
-    pub body: String,
+    pub subject: Option<Vec<u8>>,
+    pub body: Option<Vec<u8>>,
     pub attempts: i32,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 /// Takes a lease on up to `limit` due messages that no other worker holds.
@@ -101,7 +115,7 @@ pub fn claim_due(
     lease_until: DateTime<Utc>,
     limit: u32,
 ) -> QueryResult<Vec<(ClaimedRow, Vec<Attachment>)>> {
-    const RETURNING: &str = "RETURNING id, channel, recipient, subject, body, attempts";
+    const RETURNING: &str = "RETURNING id, channel, recipient, subject, body, attempts, expires_at";
     let (now, lease_until, limit) = (now.naive_utc(), lease_until.naive_utc(), i64::from(limit));
     let claimed: Vec<ClaimedRow> = match conn {
         DbConn::Postgres(pg) => diesel::sql_query(format!(
@@ -156,7 +170,9 @@ pub fn claim_due(
         .collect())
 }
 
-/// Records a delivery; `attempts` counts it.
+/// Records a delivery; `attempts` counts it. The text has left and is
+/// cleared, except after the development transport, whose recipient is
+/// `GET /dev/outbox`, which reads (opens) it here.
 pub fn mark_sent(
     conn: &mut DbConn,
     id: &str,
@@ -165,14 +181,46 @@ pub fn mark_sent(
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     use outbox_messages::dsl as o;
+    let update = diesel::update(o::outbox_messages.find(id));
+    let sent = (
+        o::status.eq(STATUS_SENT),
+        o::attempts.eq(attempts),
+        o::transport.eq(transport),
+        o::sent_at.eq(now.naive_utc()),
+        o::locked_until.eq(None::<NaiveDateTime>),
+        o::last_error.eq(None::<String>),
+    );
+    if transport == DEVELOPMENT {
+        update.set(sent).execute(conn)
+    } else {
+        update.set((sent, no_text())).execute(conn)
+    }
+    .map(drop)
+}
+
+/// Sets a column to NULL.
+type Cleared<Column> = diesel::dsl::Eq<Column, Option<Vec<u8>>>;
+
+/// What a message that is sent (or never will be) keeps of its text.
+fn no_text() -> (
+    Cleared<outbox_messages::subject>,
+    Cleared<outbox_messages::body>,
+) {
+    (
+        outbox_messages::subject.eq(None),
+        outbox_messages::body.eq(None),
+    )
+}
+
+/// Drops a message not delivered before its `expires_at`: never sent, and
+/// its text cleared.
+pub fn mark_expired(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    use outbox_messages::dsl as o;
     diesel::update(o::outbox_messages.find(id))
         .set((
-            o::status.eq(STATUS_SENT),
-            o::attempts.eq(attempts),
-            o::transport.eq(transport),
-            o::sent_at.eq(now.naive_utc()),
+            o::status.eq(STATUS_EXPIRED),
             o::locked_until.eq(None::<NaiveDateTime>),
-            o::last_error.eq(None::<String>),
+            no_text(),
         ))
         .execute(conn)
         .map(drop)
@@ -207,16 +255,17 @@ pub fn mark_failed(
     match next_attempt_at {
         Some(at) => update
             .set((common, o::next_attempt_at.eq(at)))
-            .execute(conn),
-        None => update.set(common).execute(conn),
+            .execute(conn)
+            .map(drop),
+        None => update.set((common, no_text())).execute(conn).map(drop),
     }
-    .map(drop)
 }
 
 /// The messages not delivered, for `/metrics`.
 #[derive(Debug)]
 pub struct Backlog {
-    /// Pending and dead messages, both listed, at 0 when there are none.
+    /// Pending, dead and expired messages, all listed, at 0 when there
+    /// are none.
     pub by_status: [(&'static str, i64); UNDELIVERED.len()],
     /// When the oldest message still to be delivered was queued.
     pub oldest_pending: Option<NaiveDateTime>,
@@ -250,8 +299,8 @@ pub struct DeliveredRow {
     pub id: String,
     pub channel: String,
     pub recipient: String,
-    pub subject: String,
-    pub body: String,
+    pub subject: Option<Vec<u8>>,
+    pub body: Option<Vec<u8>>,
     pub created_at: NaiveDateTime,
 }
 

@@ -7,16 +7,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::sealing::{self, Field, UnsealError};
 use super::store::{self, ClaimedRow, Retry};
 use super::{Channel, OutboundMessage, Transport, Transports};
 use crate::clock::SharedClock;
 use crate::config::NotifySettings;
-use crate::db::{Db, DbError};
+use crate::db::{Db, DbConn, DbError};
 use crate::ops::background::{Background, Round};
 use crate::ops::{DeliveryOutcome, Metrics};
 
 /// Longest `last_error` kept; gateways can answer with whole pages.
 const MAX_ERROR_CHARS: usize = 500;
+
+/// Delivers the outbox: [`OutboxWorker::deliver_due`] is one round, and
+/// [`OutboxWorker::start`] runs rounds in the background. Cloning shares
+/// one worker.
+#[derive(Clone)]
+pub struct OutboxWorker(Arc<Worker>);
 
 struct Worker {
     db: Db,
@@ -26,91 +33,169 @@ struct Worker {
     metrics: Arc<Metrics>,
 }
 
-/// Starts the worker on the current tokio runtime; a full batch suggests
-/// more are due, so the next round follows at once.
-pub fn start(
-    db: Db,
-    clock: SharedClock,
-    transports: Transports,
-    settings: NotifySettings,
-    metrics: Arc<Metrics>,
-) -> Background {
-    let interval = settings.poll_interval();
-    let worker = Arc::new(Worker {
-        db,
-        clock,
-        transports,
-        settings,
-        metrics: metrics.clone(),
-    });
-    Background::start("outbox_worker", interval, metrics, move || {
-        let worker = worker.clone();
-        async move { worker.round().await }
-    })
+/// What one round did with the messages it claimed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryRound {
+    pub claimed: usize,
+    pub sent: usize,
+    /// Failed; another attempt follows after a backoff.
+    pub retrying: usize,
+    /// Failed for the last time, or could not be opened: now `dead`.
+    pub given_up: usize,
+    /// Past their `expires_at`: dropped, not sent.
+    pub expired: usize,
+    /// Handled, but the outcome could not be written down (or the row
+    /// names no known channel); the lease runs out and it is tried again.
+    pub unrecorded: usize,
 }
 
-impl Worker {
-    /// Claims one batch and delivers it; a full batch suggests more are due.
-    async fn round(&self) -> Round {
-        let now = self.clock.now();
-        let lease_until = now
-            + chrono::Duration::from_std(self.settings.lease()).unwrap_or(chrono::Duration::MAX);
-        let limit = self.settings.batch_size;
-        let claimed = match self
-            .db
-            .run(move |conn| store::claim_due(conn, now, lease_until, limit).map_err(DbError::from))
-            .await
-        {
-            Ok(claimed) => claimed,
-            Err(e) => {
-                tracing::warn!(error = %e, "outbox worker cannot claim messages");
-                return Round::Failed;
-            }
-        };
-        let full = claimed.len() >= limit as usize;
-        let mut all_recorded = true;
-        for (row, attachments) in claimed {
-            all_recorded &= self.deliver(row, attachments).await;
-        }
-        match (all_recorded, full) {
-            // The database took the claim but not an outcome: back off.
-            (false, _) => Round::Failed,
-            (true, true) => Round::More,
-            (true, false) => Round::Idle,
-        }
+/// How one claimed message ended.
+enum Ended {
+    Sent,
+    Retrying,
+    GivenUp,
+    Expired,
+}
+
+impl OutboxWorker {
+    pub fn new(
+        db: Db,
+        clock: SharedClock,
+        transports: Transports,
+        settings: NotifySettings,
+        metrics: Arc<Metrics>,
+    ) -> OutboxWorker {
+        OutboxWorker(Arc::new(Worker {
+            db,
+            clock,
+            transports,
+            settings,
+            metrics,
+        }))
     }
 
-    /// Delivers one message and records the outcome; false when the
-    /// outcome could not be recorded.
-    async fn deliver(&self, row: ClaimedRow, attachments: Vec<super::Attachment>) -> bool {
+    /// Starts rounds on the current tokio runtime, every `poll_interval`;
+    /// a full batch suggests more are due, so the next round follows at
+    /// once.
+    pub fn start(&self) -> Background {
+        let worker = self.clone();
+        let batch_size = self.0.settings.batch_size as usize;
+        Background::start(
+            "outbox_worker",
+            self.0.settings.poll_interval(),
+            self.0.metrics.clone(),
+            move || {
+                let worker = worker.clone();
+                async move {
+                    match worker.deliver_due().await {
+                        Err(e) => {
+                            tracing::warn!(error = %e, "outbox worker cannot claim messages");
+                            Round::Failed
+                        }
+                        // The database took the claim but not an outcome:
+                        // back off.
+                        Ok(round) if round.unrecorded > 0 => Round::Failed,
+                        Ok(round) if round.claimed >= batch_size => Round::More,
+                        Ok(_) => Round::Idle,
+                    }
+                }
+            },
+        )
+    }
+
+    /// One round: claims up to a batch of due messages and delivers them.
+    /// Tests call it to deliver exactly when they choose.
+    pub async fn deliver_due(&self) -> Result<DeliveryRound, DbError> {
+        let worker = &self.0;
+        let now = worker.clock.now();
+        let lease_until = now
+            + chrono::Duration::from_std(worker.settings.lease()).unwrap_or(chrono::Duration::MAX);
+        let limit = worker.settings.batch_size;
+        let claimed = worker
+            .db
+            .run(move |conn| store::claim_due(conn, now, lease_until, limit).map_err(DbError::from))
+            .await?;
+        let mut round = DeliveryRound {
+            claimed: claimed.len(),
+            ..DeliveryRound::default()
+        };
+        for (row, attachments) in claimed {
+            match worker.deliver(row, attachments).await {
+                Err(Unrecorded) => round.unrecorded += 1,
+                Ok(Ended::Sent) => round.sent += 1,
+                Ok(Ended::Retrying) => round.retrying += 1,
+                Ok(Ended::GivenUp) => round.given_up += 1,
+                Ok(Ended::Expired) => round.expired += 1,
+            }
+        }
+        Ok(round)
+    }
+}
+
+/// The outcome of a delivery could not be written down (already logged).
+struct Unrecorded;
+
+impl Worker {
+    /// Delivers one message, unless it expired, and records the outcome.
+    async fn deliver(
+        &self,
+        row: ClaimedRow,
+        attachments: Vec<super::Attachment>,
+    ) -> Result<Ended, Unrecorded> {
         let Some(channel) = Channel::parse(&row.channel) else {
             tracing::error!(message_id = %row.id, channel = %row.channel, "unknown outbox channel");
-            return true;
+            return Err(Unrecorded);
+        };
+        let now = self.clock.now();
+        let id = row.id.clone();
+        if row.expires_at.is_some_and(|at| at.and_utc() <= now) {
+            self.metrics
+                .outbox_delivery(channel.as_str(), DeliveryOutcome::Expired);
+            return self
+                .record(&row.id, move |conn| store::mark_expired(conn, &id))
+                .await
+                .map(|()| Ended::Expired);
+        }
+        // Every delivery attempt counts, the successful one included.
+        let attempts = row.attempts.saturating_add(1);
+        let (subject, body) = match open_text(&row) {
+            Ok(text) => text,
+            // A key taken out of the ring too early, or a row altered:
+            // trying again cannot help.
+            Err(e) => {
+                let error = format!("cannot open the sealed text: {e}");
+                tracing::error!(message_id = %row.id, error = %error, "outbox message given up");
+                self.metrics
+                    .outbox_delivery(channel.as_str(), DeliveryOutcome::GivenUp);
+                return self
+                    .record(&row.id, move |conn| {
+                        store::mark_failed(conn, &id, attempts, Retry::GiveUp, &error)
+                    })
+                    .await
+                    .map(|()| Ended::GivenUp);
+            }
         };
         let message = OutboundMessage {
             id: row.id,
             channel,
             to: row.recipient,
-            subject: row.subject,
-            body: row.body,
+            subject,
+            body,
             attachments,
         };
         let transport = self.transports.for_channel(channel);
         let outcome = transport.send(&message).await;
         let now = self.clock.now();
-        let id = message.id.clone();
-        // Every delivery attempt counts, the successful one included.
-        let attempts = row.attempts.saturating_add(1);
-        let recorded = match outcome {
+        match outcome {
             Ok(()) => {
                 self.metrics
                     .outbox_delivery(channel.as_str(), DeliveryOutcome::Sent);
                 let name = transport.name();
-                self.db
-                    .run(move |conn| {
-                        store::mark_sent(conn, &id, attempts, name, now).map_err(DbError::from)
-                    })
-                    .await
+                self.record(&message.id, move |conn| {
+                    store::mark_sent(conn, &id, attempts, name, now)
+                })
+                .await
+                .map(|()| Ended::Sent)
             }
             Err(error) => {
                 let error = truncate(&error.0, MAX_ERROR_CHARS);
@@ -145,25 +230,45 @@ impl Worker {
                         now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX),
                     )
                 };
-                self.db
-                    .run(move |conn| {
-                        store::mark_failed(conn, &id, attempts, retry, &error)
-                            .map_err(DbError::from)
-                    })
-                    .await
+                self.record(&message.id, move |conn| {
+                    store::mark_failed(conn, &id, attempts, retry, &error)
+                })
+                .await
+                .map(|()| match retry {
+                    Retry::At(_) => Ended::Retrying,
+                    Retry::GiveUp => Ended::GivenUp,
+                })
             }
-        };
-        if let Err(e) = &recorded {
-            // The lease runs out and the message is delivered again: at
-            // least once, as promised.
-            tracing::warn!(message_id = %message.id, error = %e, "cannot record an outbox delivery");
         }
-        recorded.is_ok()
+    }
+
+    /// Writes an outcome down. When that fails the lease runs out and the
+    /// message is delivered again: at least once, as promised.
+    async fn record(
+        &self,
+        message_id: &str,
+        write: impl FnOnce(&mut DbConn) -> diesel::QueryResult<()> + Clone + Send + 'static,
+    ) -> Result<(), Unrecorded> {
+        self.db
+            .run(move |conn| write(conn).map_err(DbError::from))
+            .await
+            .map_err(|e| {
+                tracing::warn!(message_id, error = %e, "cannot record an outbox delivery");
+                Unrecorded
+            })
     }
 
     fn max_attempts(&self) -> i32 {
         i32::try_from(self.settings.max_attempts).unwrap_or(i32::MAX)
     }
+}
+
+/// The subject and body of a claimed message, opened.
+fn open_text(row: &ClaimedRow) -> Result<(String, String), UnsealError> {
+    Ok((
+        sealing::open(Field::Subject, &row.id, row.subject.as_deref())?,
+        sealing::open(Field::Body, &row.id, row.body.as_deref())?,
+    ))
 }
 
 /// The longest wait before retry `attempt` (1 = the first retry): the base

@@ -44,6 +44,8 @@ pub enum DeliveryOutcome {
     Failed,
     /// Failed for the last time: the message is dead.
     GivenUp,
+    /// Not delivered within its lifetime: dropped, never sent.
+    Expired,
 }
 
 impl DeliveryOutcome {
@@ -52,6 +54,7 @@ impl DeliveryOutcome {
             DeliveryOutcome::Sent => "sent",
             DeliveryOutcome::Failed => "failed",
             DeliveryOutcome::GivenUp => "given_up",
+            DeliveryOutcome::Expired => "expired",
         }
     }
 }
@@ -93,7 +96,7 @@ impl Metrics {
         let outbox_deliveries = IntCounterVec::new(
             Opts::new(
                 "outbox_deliveries_total",
-                "Outbox delivery attempts by this instance, by channel and outcome (sent, failed, given_up).",
+                "Outbox delivery attempts by this instance, by channel and outcome (sent, failed, given_up, expired).",
             ),
             &["channel", "outcome"],
         )

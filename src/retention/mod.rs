@@ -27,7 +27,7 @@ pub const RESERVATION_MONTHS: u32 = 6;
 /// client retrying across the boundary, and the records hold the answers,
 /// personal data included, so not much longer.
 pub const IDEMPOTENCY_KEPT: Duration = Duration::hours(48);
-/// Delivered and abandoned messages stay a month for support questions
+/// Delivered, abandoned and expired messages stay a month for support questions
 /// ("I never got the e-mail"); they hold addresses and names.
 pub const OUTBOX_KEPT: Duration = Duration::days(30);
 /// A throttle row limits codes per hour; a day after its last code it

@@ -11,7 +11,7 @@ use diesel::sql_types::{Text, Timestamp};
 
 use super::DueStarts;
 use crate::db::{DbConn, fixed_update};
-use crate::notify::store::{STATUS_DEAD, STATUS_SENT};
+use crate::notify::store::{STATUS_DEAD, STATUS_EXPIRED, STATUS_SENT};
 
 const BATCH: usize = 1000;
 
@@ -171,7 +171,7 @@ fixed_update! {
          (SELECT caller, scope, key FROM idempotency_records WHERE created_at <= ? LIMIT 1000)"
 }
 
-/// Delivered and abandoned messages, with their attachments (`ON DELETE
+/// Delivered, abandoned and expired messages, with their attachments (`ON DELETE
 /// CASCADE`); pending ones are never touched, however old.
 pub fn purge_finished_messages(
     conn: &mut DbConn,
@@ -181,8 +181,10 @@ pub fn purge_finished_messages(
         PurgeFinishedMessages {
             sent: STATUS_SENT,
             dead: STATUS_DEAD,
+            expired: STATUS_EXPIRED,
             sent_again: STATUS_SENT,
             dead_again: STATUS_DEAD,
+            expired_again: STATUS_EXPIRED,
             created_by: &created_by,
         }
         .execute(conn)
@@ -191,11 +193,11 @@ pub fn purge_finished_messages(
 
 fixed_update! {
     PurgeFinishedMessages {
-        sent: str as Text, dead: str as Text,
-        sent_again: str as Text, dead_again: str as Text,
+        sent: str as Text, dead: str as Text, expired: str as Text,
+        sent_again: str as Text, dead_again: str as Text, expired_again: str as Text,
         created_by: NaiveDateTime as Timestamp,
     }
-    = "DELETE FROM outbox_messages WHERE status IN (?, ?) AND id IN \
-         (SELECT id FROM outbox_messages WHERE status IN (?, ?) \
+    = "DELETE FROM outbox_messages WHERE status IN (?, ?, ?) AND id IN \
+         (SELECT id FROM outbox_messages WHERE status IN (?, ?, ?) \
           AND created_at <= ? LIMIT 1000)"
 }

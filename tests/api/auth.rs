@@ -6,8 +6,9 @@ use chrono::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, scrape, spawn_app, spawn_app_with, value_of};
 use crate::support::fake_http::{FakeHttp, Scripted, closed_port_url};
+use crate::support::sms_gateway::SmsGateway;
 
 const MARIA: &str = "123456783";
 const MARIA_MOBILE: &str = "+306912345678";
@@ -474,6 +475,134 @@ async fn r_ph_03_the_code_sms_states_the_configured_lifetime() {
         assert!(sms.contains(says), "{sms}");
         app.clock.advance(Duration::minutes(1));
     }
+}
+
+/// An app that sends SMS through a real gateway, whose requests show what
+/// left the service: the development transport keeps texts for
+/// `/dev/outbox`, a real one does not.
+async fn app_sending_sms_through(gateway: &SmsGateway) -> TestApp {
+    use citizen_api::config::SmsTransportKind;
+    spawn_app_with(|s| {
+        s.notify.sms.transport = SmsTransportKind::Http;
+        s.notify.sms.gateway_url = Some(gateway.url.clone());
+        s.notify.sms.gateway_token = Some("gateway-token".into());
+    })
+    .await
+}
+
+/// The one SMS in the outbox, as stored.
+#[derive(Debug)]
+struct StoredSms {
+    status: String,
+    subject: Option<Vec<u8>>,
+    body: Option<Vec<u8>>,
+    expires_at: Option<chrono::NaiveDateTime>,
+}
+
+async fn stored_sms(app: &TestApp) -> StoredSms {
+    use citizen_api::db::schema::outbox_messages as m;
+    use diesel::prelude::*;
+    let (status, subject, body, expires_at) = app
+        .with_db(|conn| {
+            Ok(m::table
+                .filter(m::channel.eq("sms"))
+                .select((m::status, m::subject, m::body, m::expires_at))
+                .get_result(conn)?)
+        })
+        .await;
+    StoredSms {
+        status,
+        subject,
+        body,
+        expires_at,
+    }
+}
+
+#[tokio::test]
+async fn r_ph_03_a_code_is_not_stored_in_clear_in_its_sms_and_the_text_goes_once_sent() {
+    let gateway = SmsGateway::start(0).await;
+    let app = app_sending_sms_through(&gateway).await;
+    let token = app.sign_in(MARIA).await;
+    let sent: Value = app
+        .post_as(&token, "/v1/auth/otp")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let queued = stored_sms(&app).await;
+
+    assert_eq!(app.deliver_due().await.sent, 1);
+    let text = &gateway.calls()[0].text;
+    let code = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == 6)
+        .expect("the SMS carries a six-digit code");
+    let body = queued.body.expect("the queued SMS has a body");
+    assert!(
+        !body.windows(code.len()).any(|w| w == code.as_bytes()),
+        "the code {code} is stored in clear: {}",
+        String::from_utf8_lossy(&body)
+    );
+    assert!(
+        !body
+            .windows(8)
+            .any(|w| text.as_bytes().windows(8).any(|t| t == w)),
+        "the SMS text shows through the stored body: {}",
+        String::from_utf8_lossy(&body)
+    );
+    // The SMS expires with the code.
+    let code_expires: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(sent["expires_at"].clone()).unwrap();
+    let sms_expires = queued.expires_at.expect("an OTP message expires").and_utc();
+    assert!(
+        (sms_expires - code_expires).abs() < Duration::seconds(1),
+        "{sms_expires} vs {code_expires}"
+    );
+
+    let delivered = stored_sms(&app).await;
+    assert_eq!(delivered.status, "sent");
+    assert_eq!((delivered.subject, delivered.body), (None, None));
+}
+
+#[tokio::test]
+async fn r_ph_03_an_sms_code_not_delivered_within_its_lifetime_is_dropped_not_sent_late() {
+    let gateway = SmsGateway::start(0).await;
+    let app = app_sending_sms_through(&gateway).await;
+    let token = app.sign_in(MARIA).await;
+    let response = app.post_as(&token, "/v1/auth/otp").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+
+    // The gateway, or the worker, was away for the code's five minutes.
+    app.clock.advance(Duration::minutes(5));
+    let round = app.deliver_due().await;
+    assert_eq!((round.expired, round.sent), (1, 0), "{round:?}");
+    assert!(gateway.calls().is_empty(), "{:?}", gateway.calls());
+    let dropped = stored_sms(&app).await;
+    assert_eq!(dropped.status, "expired");
+    assert_eq!((dropped.subject, dropped.body), (None, None));
+    app.clock.advance(Duration::days(1));
+    assert_eq!(
+        app.deliver_due().await.claimed,
+        0,
+        "an expired SMS stays unsent"
+    );
+    assert!(gateway.calls().is_empty());
+
+    let metrics = scrape(&app).await;
+    let expired = r#"citizen_api_outbox_messages{status="expired"}"#;
+    assert_eq!(value_of(&metrics, expired), Some(1), "{metrics}");
+    let counted = r#"citizen_api_outbox_deliveries_total{channel="sms",outcome="expired"}"#;
+    assert_eq!(value_of(&metrics, counted), Some(1), "{metrics}");
+
+    // Like a sent message, it goes with the retention pass a month on.
+    let at = chrono::Utc::now() + Duration::days(31);
+    let idle = citizen_api::Settings::default().auth.session_idle();
+    let report = app
+        .with_db(move |conn| Ok(citizen_api::retention::run(conn, at, idle)?))
+        .await;
+    assert_eq!(report.outbox_messages_purged, 1, "{report:?}");
 }
 
 #[tokio::test]

@@ -149,7 +149,7 @@ async fn pages_walk_every_municipality_once() {
         pages += 1;
         assert!(page.items.len() <= 50);
         for m in &page.items {
-            assert!(seen.insert(m.id), "{} appeared twice", m.id);
+            assert!(seen.insert(m.id.clone()), "{} appeared twice", m.id);
         }
         match page.next_cursor {
             Some(cursor) => path = format!("/v1/municipalities?limit=50&cursor={cursor}"),

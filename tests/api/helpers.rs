@@ -10,6 +10,7 @@ use citizen_api::clock::AdjustableClock;
 use citizen_api::config::Settings;
 use citizen_api::db::{Db, DbConn};
 use citizen_api::http::Problem;
+use citizen_api::notify::worker::{DeliveryRound, OutboxWorker};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use reqwest::{Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -27,12 +28,17 @@ static POSTGRES_ADMIN_URL: LazyLock<Option<String>> = LazyLock::new(|| {
     Some(url)
 });
 
+/// `test:` and base64 of 32 bytes.
+const TEST_ENCRYPTION_KEYS: &str = "test:dGVzdC1rZXktb2YtZXhhY3RseS0zMi1ieXRlcy4uLi4=";
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub db: Db,
     /// The app's clock: real time that a test can move ahead.
     pub clock: Arc<AdjustableClock>,
+    /// The app's outbox worker, for [`TestApp::deliver_due`].
+    pub outbox: OutboxWorker,
     /// The database this app uses, so a second instance can share it.
     pub database_url: String,
     _data_dir: tempfile::TempDir,
@@ -114,6 +120,12 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     // slow every test down.
     settings.demo_slot_days = 0;
     settings.database.pool_size = 4;
+    // The outbox's key ring is the process's, and some tests start a second
+    // instance on the first one's database: every app has the same keys.
+    settings.secrets.encryption_keys = Some(TEST_ENCRYPTION_KEYS.into());
+    // No worker in the background: messages leave when a test calls
+    // `deliver_due`, and only then.
+    settings.notify.worker = false;
     let postgres = empty_postgres_database().map(|(database, url)| {
         settings.database.url = Some(url);
         database
@@ -131,6 +143,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("the application starts");
     let address = format!("http://{}", application.address());
     let db = application.db();
+    let outbox = application.outbox_worker();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
@@ -140,6 +153,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
             .unwrap(),
         db,
         clock,
+        outbox,
         database_url,
         _data_dir: data_dir,
         _postgres: postgres,
@@ -369,17 +383,24 @@ impl TestApp {
         outbox["items"].as_array().cloned().unwrap_or_default()
     }
 
-    /// Waits (bounded) until more than `known` messages went to `to`, and
-    /// answers the newest one's body.
+    /// One round of the outbox worker: delivers the messages due now.
+    pub async fn deliver_due(&self) -> DeliveryRound {
+        self.outbox
+            .deliver_due()
+            .await
+            .expect("the outbox worker claims due messages")
+    }
+
+    /// Delivers what is due, checks that more than `known` messages went to
+    /// `to`, and answers the newest one's body.
     pub async fn next_message_to(&self, to: &str, known: usize) -> String {
-        for _ in 0..100 {
-            let messages = self.messages_to(to).await;
-            if messages.len() > known {
-                return messages[0]["body"].as_str().unwrap().to_owned();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("no new message to {to} arrived");
+        self.deliver_due().await;
+        let messages = self.messages_to(to).await;
+        assert!(
+            messages.len() > known,
+            "no new message to {to}: {messages:?}"
+        );
+        messages[0]["body"].as_str().unwrap().to_owned()
     }
 
     /// Requests an OTP for the session and reads it from the outbox.

@@ -1,15 +1,17 @@
 //! The outbox end to end: messages enqueued in the database are delivered by
 //! the worker through the development transport, a real SMTP sink and a
-//! real SMS gateway, with retries, giving up, and several instances.
+//! real SMS gateway, with retries, giving up, and several instances. Each
+//! test delivers by calling the worker's round itself (`deliver_due`), and
+//! moves the app's clock past backoffs, so nothing waits on timing.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use citizen_api::Settings;
 use citizen_api::config::Profile;
 use citizen_api::config::{EmailTransportKind, SmsTransportKind, SmtpTls};
 use citizen_api::db::schema::outbox_messages;
 use citizen_api::http::Lang;
+use citizen_api::notify::worker::DeliveryRound;
 use citizen_api::notify::{self, Attachment, Channel, NewMessage, Template};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -18,7 +20,6 @@ use crate::helpers::{TestApp, assert_problem, scrape, spawn_app, spawn_app_with,
 use crate::support::sms_gateway::SmsGateway;
 use crate::support::smtp_sink::SmtpSink;
 
-const WAIT: Duration = Duration::from_secs(10);
 const TOKEN: &str = "gateway-test-token";
 
 #[derive(Debug, Deserialize)]
@@ -62,15 +63,12 @@ async fn enqueue(app: &TestApp, message: NewMessage) -> String {
     .to_string()
 }
 
-/// Quick polling and retries, so that tests take milliseconds.
-fn fast(settings: &mut Settings) {
-    settings.notify.poll_interval_ms = 20;
-    settings.notify.backoff_base_ms = 10;
-    settings.notify.backoff_cap_ms = 40;
-}
+/// The longest backoff before a retry; tests move the clock past it.
+const BACKOFF_CAP: chrono::Duration = chrono::Duration::seconds(1);
 
 fn sms_through(gateway: &SmsGateway, settings: &mut Settings) {
-    fast(settings);
+    settings.notify.backoff_base_ms = 100;
+    settings.notify.backoff_cap_ms = BACKOFF_CAP.num_milliseconds() as u64;
     settings.notify.sms.transport = SmsTransportKind::Http;
     settings.notify.sms.gateway_url = Some(gateway.url.clone());
     settings.notify.sms.gateway_token = Some(TOKEN.into());
@@ -103,41 +101,41 @@ async fn outcome(app: &TestApp, id: &str) -> Outcome {
     .await
 }
 
-/// Waits until the message leaves `pending`, and returns how it ended.
-async fn settled(app: &TestApp, id: &str) -> Outcome {
-    let deadline = tokio::time::Instant::now() + WAIT;
+/// Rounds of the worker, the clock moved past any backoff before each,
+/// until one claims nothing; answers what they did together.
+async fn deliver_until_idle(app: &TestApp) -> DeliveryRound {
+    let mut total = DeliveryRound::default();
     loop {
-        let outcome = outcome(app, id).await;
-        if outcome.status != "pending" {
-            return outcome;
+        let round = app.deliver_due().await;
+        if round.claimed == 0 {
+            return total;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{id} still pending: {outcome:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        total.claimed += round.claimed;
+        total.sent += round.sent;
+        total.retrying += round.retrying;
+        total.given_up += round.given_up;
+        total.expired += round.expired;
+        total.unrecorded += round.unrecorded;
+        app.clock.advance(BACKOFF_CAP);
     }
 }
 
 #[tokio::test]
 async fn the_development_transport_shows_messages_in_the_dev_outbox() {
-    let app = spawn_app_with(fast).await;
+    let app = spawn_app().await;
     let to = "+306912345678";
     let older = enqueue(&app, otp(Channel::Sms, to, Lang::En)).await;
     let id = enqueue(&app, otp(Channel::Sms, to, Lang::El)).await;
     enqueue(&app, otp(Channel::Email, "other@example.org", Lang::El)).await;
+    let nothing_yet: DevOutbox = app.get_json("/dev/outbox").await;
+    assert!(nothing_yet.items.is_empty(), "{nothing_yet:?}");
 
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let outbox = loop {
-        let outbox: DevOutbox = app
-            .get_json(&format!("/dev/outbox?to={}", to.replace('+', "%2B")))
-            .await;
-        if outbox.items.len() == 2 {
-            break outbox;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{outbox:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let round = app.deliver_due().await;
+    assert_eq!((round.claimed, round.sent), (3, 3), "{round:?}");
+    let outbox: DevOutbox = app
+        .get_json(&format!("/dev/outbox?to={}", to.replace('+', "%2B")))
+        .await;
+    assert_eq!(outbox.items.len(), 2, "{outbox:?}");
     let newest = &outbox.items[0];
     assert_eq!(
         (newest.id.as_str(), outbox.items[1].id.as_str()),
@@ -151,7 +149,7 @@ async fn the_development_transport_shows_messages_in_the_dev_outbox() {
     );
     assert!(newest.created_at <= chrono::Utc::now());
     assert_eq!(
-        settled(&app, &id).await,
+        outcome(&app, &id).await,
         Outcome {
             status: "sent".into(),
             attempts: 1,
@@ -159,16 +157,9 @@ async fn the_development_transport_shows_messages_in_the_dev_outbox() {
         }
     );
 
-    // The e-mail to the other address was queued last; the worker may not
-    // have delivered it yet.
-    let everyone = loop {
-        let everyone: DevOutbox = app.get_json("/dev/outbox").await;
-        if everyone.items.len() == 3 {
-            break everyone;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "{everyone:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    // The e-mail to the other address was queued last.
+    let everyone: DevOutbox = app.get_json("/dev/outbox").await;
+    assert_eq!(everyone.items.len(), 3, "{everyone:?}");
     assert_eq!(everyone.items[0].channel, "email");
 }
 
@@ -204,7 +195,6 @@ async fn production_has_no_dev_outbox() {
 async fn e_mail_goes_out_over_smtp_with_its_id_and_attachment() {
     let sink = SmtpSink::start().await;
     let app = spawn_app_with(|s| {
-        fast(s);
         s.notify.email.transport = EmailTransportKind::Smtp;
         s.notify.email.smtp.host = "127.0.0.1".into();
         s.notify.email.smtp.port = sink.port;
@@ -220,7 +210,8 @@ async fn e_mail_goes_out_over_smtp_with_its_id_and_attachment() {
     });
     let id = enqueue(&app, message).await;
 
-    let raw = sink.first_message(WAIT).await;
+    assert_eq!(app.deliver_due().await.sent, 1);
+    let raw = sink.received().remove(0);
     assert!(raw.contains("Subject: Your one-time code"), "{raw}");
     assert!(raw.contains("To: maria@example.org"), "{raw}");
     assert!(raw.contains("Your one-time code is 482913."), "{raw}");
@@ -238,7 +229,7 @@ async fn e_mail_goes_out_over_smtp_with_its_id_and_attachment() {
         "{raw}"
     );
     assert!(raw.contains("text/calendar"), "{raw}");
-    let outcome = settled(&app, &id).await;
+    let outcome = outcome(&app, &id).await;
     assert_eq!(
         (outcome.status.as_str(), outcome.transport.as_deref()),
         ("sent", Some("smtp"))
@@ -252,8 +243,10 @@ async fn a_failing_gateway_is_retried_with_the_same_message_id_until_it_answers(
     let app = spawn_app_with(|s| sms_through(&gateway, s)).await;
     let id = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
 
+    let rounds = deliver_until_idle(&app).await;
+    assert_eq!((rounds.retrying, rounds.sent), (2, 1), "{rounds:?}");
     assert_eq!(
-        settled(&app, &id).await,
+        outcome(&app, &id).await,
         Outcome {
             status: "sent".into(),
             attempts: 3,
@@ -280,20 +273,30 @@ async fn a_gateway_that_always_fails_kills_the_message_after_max_attempts() {
     .await;
     let id = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
 
-    let outcome = settled(&app, &id).await;
+    let rounds = deliver_until_idle(&app).await;
+    assert_eq!((rounds.retrying, rounds.given_up), (3, 1), "{rounds:?}");
+    let outcome = outcome(&app, &id).await;
     assert_eq!((outcome.status.as_str(), outcome.attempts), ("dead", 4));
     // Dead means no more tries.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    app.clock.advance(chrono::Duration::days(1));
+    assert_eq!(app.deliver_due().await.claimed, 0);
     assert_eq!(gateway.calls().len(), 4);
     let id_for_error = id.clone();
-    let last_error: Option<String> = app
+    type Left = (Option<String>, Option<Vec<u8>>, Option<Vec<u8>>);
+    let (last_error, subject, body): Left = app
         .with_db(move |conn| {
             Ok(outbox_messages::table
                 .find(id_for_error)
-                .select(outbox_messages::last_error)
+                .select((
+                    outbox_messages::last_error,
+                    outbox_messages::subject,
+                    outbox_messages::body,
+                ))
                 .first(conn)?)
         })
         .await;
+    // A message that will never be sent keeps no text.
+    assert_eq!((subject, body), (None, None));
     let last_error = last_error.unwrap();
     assert!(last_error.contains("500"), "{last_error}");
     assert!(!last_error.contains(TOKEN), "{last_error}");
@@ -318,7 +321,6 @@ async fn two_instances_deliver_each_message_exactly_once() {
     let gateway = SmsGateway::start(0).await;
     let small_batches = |s: &mut Settings| {
         sms_through(&gateway, s);
-        s.notify.poll_interval_ms = 5;
         s.notify.batch_size = 3;
     };
     let first = spawn_app_with(small_batches).await;
@@ -340,8 +342,16 @@ async fn two_instances_deliver_each_message_exactly_once() {
             Ok(ids)
         })
         .await;
+    // Both instances claim and deliver at once, round after round.
+    let (by_first, by_second) =
+        futures_util::future::join(deliver_until_idle(&first), deliver_until_idle(&second)).await;
+    assert_eq!(
+        by_first.sent + by_second.sent,
+        MESSAGES,
+        "{by_first:?} {by_second:?}"
+    );
     for id in &ids {
-        assert_eq!(settled(&second, id).await.status, "sent");
+        assert_eq!(outcome(&second, id).await.status, "sent");
     }
 
     let mut deliveries: HashMap<String, usize> = HashMap::new();
@@ -351,6 +361,35 @@ async fn two_instances_deliver_each_message_exactly_once() {
     assert_eq!(deliveries.len(), MESSAGES);
     let twice: Vec<_> = deliveries.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+}
+
+/// A sealed text is bound to its message: copied onto another row (as by
+/// someone with write access to the table) it does not open, and that
+/// message is given up rather than sent with another's text.
+#[tokio::test]
+async fn a_sealed_text_moved_to_another_message_is_given_up_not_sent() {
+    let gateway = SmsGateway::start(0).await;
+    let app = spawn_app_with(|s| sms_through(&gateway, s)).await;
+    let original = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
+    let target = enqueue(&app, otp(Channel::Sms, "+306987654321", Lang::El)).await;
+    let (from, to) = (original.clone(), target.clone());
+    app.with_db(move |conn| {
+        let body: Option<Vec<u8>> = outbox_messages::table
+            .find(from)
+            .select(outbox_messages::body)
+            .first(conn)?;
+        Ok(diesel::update(outbox_messages::table.find(to))
+            .set(outbox_messages::body.eq(body))
+            .execute(conn)?)
+    })
+    .await;
+
+    let round = app.deliver_due().await;
+    assert_eq!((round.sent, round.given_up), (1, 1), "{round:?}");
+    let calls = gateway.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].message_id, original);
+    assert_eq!(outcome(&app, &target).await.status, "dead");
 }
 
 /// A retention pass `days` from now; answers the messages it purged.
@@ -371,7 +410,8 @@ async fn an_abandoned_message_is_purged_thirty_days_after_it_was_queued() {
     })
     .await;
     let id = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
-    assert_eq!(settled(&app, &id).await.status, "dead");
+    assert_eq!(app.deliver_due().await.given_up, 1);
+    assert_eq!(outcome(&app, &id).await.status, "dead");
 
     assert_eq!(messages_purged_after(&app, 29).await, 0);
     assert_eq!(messages_purged_after(&app, 31).await, 1);
@@ -392,18 +432,9 @@ async fn a_message_waiting_for_its_next_attempt_is_never_purged() {
     })
     .await;
     let id = enqueue(&app, otp(Channel::Sms, "+306912345678", Lang::El)).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while gateway.calls().is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "never attempted");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    // The attempt is recorded in the transaction after the call.
-    let mut waiting = outcome(&app, &id).await;
-    while waiting.attempts == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "{waiting:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        waiting = outcome(&app, &id).await;
-    }
+    assert_eq!(app.deliver_due().await.retrying, 1);
+    assert_eq!(gateway.calls().len(), 1);
+    let waiting = outcome(&app, &id).await;
     assert_eq!((waiting.status.as_str(), waiting.attempts), ("pending", 1));
 
     assert_eq!(messages_purged_after(&app, 365).await, 0);

@@ -109,9 +109,9 @@ const OLDEST_PENDING: &str = "citizen_api_outbox_oldest_pending_seconds";
 /// booking queued counts as pending, and grows old, until it is delivered.
 #[tokio::test]
 async fn the_outbox_gauges_show_a_queued_confirmation_pending_until_it_is_delivered() {
-    // This instance's worker looks once, at start, and then not for an
-    // hour: nothing delivers the confirmation, as when SMTP is down.
-    let app = spawn_app_with(|s| s.notify.poll_interval_ms = 3_600_000).await;
+    // Nothing delivers the confirmation (tests run no worker of their
+    // own), as when SMTP is down.
+    let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
     let slot = &slots(&app, &housing.id.to_string(), &[48], 1).await[0];
     let citizen = &citizens(&app, 1).await[0];
@@ -135,20 +135,10 @@ async fn the_outbox_gauges_show_a_queued_confirmation_pending_until_it_is_delive
     assert!((600..660).contains(&age), "{age} s");
 
     // A second instance on the same database delivers it, and counts it.
-    let deliverer = spawn_app_with(|s| {
-        s.notify.poll_interval_ms = 20;
-        s.database.url = Some(app.database_url.clone());
-    })
-    .await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let counted = scrape(&deliverer).await;
-        if value_of(&counted, DELIVERED) == Some(1) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never delivered: {counted}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let deliverer = spawn_app_with(|s| s.database.url = Some(app.database_url.clone())).await;
+    assert_eq!(deliverer.deliver_due().await.sent, 1);
+    let counted = scrape(&deliverer).await;
+    assert_eq!(value_of(&counted, DELIVERED), Some(1), "{counted}");
     let delivered = scrape(&app).await;
     assert_eq!(value_of(&delivered, DELIVERED), None, "{delivered}");
     assert_eq!(value_of(&delivered, PENDING), Some(0), "{delivered}");
@@ -258,6 +248,7 @@ async fn r_bk_07_background_tasks_report_their_last_success_and_count_failures()
         s.database.acquire_timeout_ms = 300;
         s.retention.interval_secs = 1;
         s.reminders.interval_secs = 1;
+        s.notify.worker = true;
         s.notify.poll_interval_ms = 100;
     })
     .await;

@@ -228,21 +228,7 @@ async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purge
     book_all(&app, &ids).await;
     let citizen = app.sign_in(&crate::booking_support::afm(77)).await;
     // The development transport delivers the confirmation.
-    let mut sent = 0;
-    for _ in 0..100 {
-        sent = app
-            .with_db(|conn| {
-                Ok(outbox_messages::table
-                    .filter(outbox_messages::status.eq("sent"))
-                    .count()
-                    .get_result::<i64>(conn)?)
-            })
-            .await;
-        if sent > 0 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let sent = app.deliver_due().await.sent as i64;
     assert!(sent > 0, "the confirmation was delivered");
 
     // Nothing is due yet.

@@ -2,7 +2,6 @@
 //! 220 greeting, EHLO/HELO, MAIL, RCPT, DATA … ".", RSET, NOOP, QUIT.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,21 +28,6 @@ impl SmtpSink {
     /// The raw messages (headers and body, dot-stuffing undone) so far.
     pub fn received(&self) -> Vec<String> {
         self.received.lock().unwrap().clone()
-    }
-
-    /// Waits up to `timeout` for the first message.
-    pub async fn first_message(&self, timeout: Duration) -> String {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if let Some(message) = self.received().into_iter().next() {
-                return message;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no e-mail reached the sink within {timeout:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 }
 
