@@ -21,6 +21,7 @@ use super::demo::{DEMO_PEOPLE, DemoPerson};
 use crate::auth::random_token;
 use crate::config::{DEVELOPMENT_CLIENT_ID, DEVELOPMENT_CLIENT_SECRET};
 use crate::domain::Afm;
+use crate::http::{ApiError, ErrorCode, Text};
 
 const CODE_LIFETIME: Duration = Duration::from_secs(300);
 const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
@@ -59,34 +60,53 @@ struct AuthorizeQuery {
     login_hint: Option<String>,
 }
 
-fn bad_request(why: &str) -> HttpResponse {
-    HttpResponse::BadRequest()
-        .content_type("text/plain; charset=utf-8")
-        .body(format!("development TAXISnet: {why}"))
+/// A sign-in request this provider cannot serve: `400 bad_request`, with
+/// what is wrong in `detail`.
+fn bad_request(el: &'static str, en: &'static str) -> ApiError {
+    ApiError::new(ErrorCode::BadRequest).with_detail(Text::new(el, en))
 }
 
 async fn authorize(
     query: web::Query<AuthorizeQuery>,
     provider: web::Data<DevelopmentProvider>,
-) -> HttpResponse {
+) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     if q.client_id.as_deref() != Some(DEVELOPMENT_CLIENT_ID) {
-        return bad_request("unknown client_id");
+        return Err(bad_request("Άγνωστο client_id.", "Unknown client_id."));
     }
     if q.response_type.as_deref() != Some("code") {
-        return bad_request("response_type must be code");
+        return Err(bad_request(
+            "Το response_type πρέπει να είναι code.",
+            "response_type must be code.",
+        ));
     }
     let (Some(redirect_uri), Some(challenge)) = (q.redirect_uri.clone(), q.code_challenge.clone())
     else {
-        return bad_request("redirect_uri and a PKCE code_challenge are required");
+        return Err(bad_request(
+            "Απαιτούνται redirect_uri και code_challenge (PKCE).",
+            "redirect_uri and a PKCE code_challenge are required.",
+        ));
     };
     if q.code_challenge_method.as_deref() != Some("S256") {
-        return bad_request("code_challenge_method must be S256");
+        return Err(bad_request(
+            "Το code_challenge_method πρέπει να είναι S256.",
+            "code_challenge_method must be S256.",
+        ));
     }
+    // Anyone can call this endpoint with anything: the URL is checked here,
+    // not trusted to come from the login's client.
+    let mut location = reqwest::Url::parse(&redirect_uri)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .ok_or_else(|| {
+            bad_request(
+                "Το redirect_uri πρέπει να είναι διεύθυνση http ή https.",
+                "redirect_uri must be an http or https URL.",
+            )
+        })?;
     let Some(hint) = q.login_hint.as_deref() else {
-        return form(&q);
+        return Ok(form(&q));
     };
-    let mut location = reqwest::Url::parse(&redirect_uri).expect("checked by the client library");
     match Afm::parse(hint) {
         Ok(afm) => {
             let code = random_token();
@@ -111,9 +131,9 @@ async fn authorize(
     if let Some(state) = &q.state {
         location.query_pairs_mut().append_pair("state", state);
     }
-    HttpResponse::Found()
+    Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, location.to_string()))
-        .finish()
+        .finish())
 }
 
 /// The sign-in page: one link per demo citizen, and a field for any AFM.
