@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::catalogue::LocalizedText;
+use super::reservations::ReservationStatus;
 use super::reservations::local_midnight;
-use super::reservations::store::{CANCELLED, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
 use crate::auth::{Caller, MunicipalityAdmin};
 use crate::booking::catalogue::store::municipality_time_zone;
 use crate::clock::SharedClock;
@@ -44,16 +44,16 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
-    fn add(&mut self, status: &str) {
+    fn add(&mut self, status: ReservationStatus) {
         self.total += 1;
-        match status {
-            CONFIRMED => self.confirmed += 1,
-            CHECKED_IN => self.checked_in += 1,
-            COMPLETED => self.completed += 1,
-            CANCELLED => self.cancelled += 1,
-            NO_SHOW => self.no_show += 1,
-            _ => {}
-        }
+        let count = match status {
+            ReservationStatus::Confirmed => &mut self.confirmed,
+            ReservationStatus::CheckedIn => &mut self.checked_in,
+            ReservationStatus::Completed => &mut self.completed,
+            ReservationStatus::Cancelled => &mut self.cancelled,
+            ReservationStatus::NoShow => &mut self.no_show,
+        };
+        *count += 1;
     }
 }
 
@@ -95,16 +95,18 @@ pub struct StatisticsQuery {
     to: Option<String>,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    NaiveDateTime,
-    String,
-);
+/// One reservation as the statistics count it: no personal data.
+#[derive(Queryable)]
+struct Row {
+    service_id: String,
+    service_el: String,
+    service_en: String,
+    department_id: String,
+    department_el: String,
+    department_en: String,
+    starts_at: NaiveDateTime,
+    status: ReservationStatus,
+}
 
 fn rows(
     conn: &mut DbConn,
@@ -210,35 +212,26 @@ async fn statistics(
     let mut by_service: BTreeMap<String, NamedCounts> = BTreeMap::new();
     let mut by_department: BTreeMap<String, NamedCounts> = BTreeMap::new();
     let mut by_day: BTreeMap<NaiveDate, StatusCounts> = BTreeMap::new();
-    for (
-        service,
-        service_el,
-        service_en,
-        department,
-        department_el,
-        department_en,
-        starts_at,
-        status,
-    ) in rows
-    {
-        counts.add(&status);
+    for row in rows {
+        let status = row.status;
+        counts.add(status);
         let named = |id: String, el: String, en: String| NamedCounts {
             id,
             name: LocalizedText { el, en },
             counts: StatusCounts::default(),
         };
         by_service
-            .entry(service.clone())
-            .or_insert_with(|| named(service, service_el, service_en))
+            .entry(row.service_id.clone())
+            .or_insert_with(|| named(row.service_id, row.service_el, row.service_en))
             .counts
-            .add(&status);
+            .add(status);
         by_department
-            .entry(department.clone())
-            .or_insert_with(|| named(department, department_el, department_en))
+            .entry(row.department_id.clone())
+            .or_insert_with(|| named(row.department_id, row.department_el, row.department_en))
             .counts
-            .add(&status);
-        let day = starts_at.and_utc().with_timezone(&zone).date_naive();
-        by_day.entry(day).or_default().add(&status);
+            .add(status);
+        let day = row.starts_at.and_utc().with_timezone(&zone).date_naive();
+        by_day.entry(day).or_default().add(status);
     }
     Ok(web::Json(Statistics {
         from,

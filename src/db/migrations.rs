@@ -189,7 +189,7 @@ mod tests {
     /// Both folders must hold the same migrations, or one backend would
     /// silently lack a table the other has.
     #[test]
-    fn both_backends_have_the_same_migration_names() {
+    fn both_backends_have_the_same_migration_names_each_with_its_own_version() {
         let names = |dir: &str| {
             let mut names: Vec<String> = std::fs::read_dir(dir)
                 .unwrap()
@@ -203,6 +203,18 @@ mod tests {
         assert_eq!(
             postgres,
             names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+        );
+        // Diesel keys a migration by the version before the first `_`: two
+        // folders with one version would apply only one of them.
+        let mut versions: Vec<&str> = postgres
+            .iter()
+            .map(|name| name.split('_').next().unwrap_or_default())
+            .collect();
+        versions.dedup();
+        assert_eq!(
+            versions.len(),
+            postgres.len(),
+            "a version twice: {postgres:?}"
         );
     }
 }

@@ -118,7 +118,7 @@ pub fn book(
         municipality_id: context.municipality_id.clone(),
         starts_at: slot.starts_at,
         ends_at: slot.ends_at,
-        status: store::CONFIRMED.into(),
+        status: store::ReservationStatus::Confirmed,
         citizen_afm: Some(citizen.to_string()),
         full_name: Some(booking.full_name.to_string()),
         email: Some(booking.email.to_string()),

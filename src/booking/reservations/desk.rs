@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::routes::reservation_id;
-use super::store::{self, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW};
+use super::store;
 use super::view::{IdentityDocument, Reservation, ReservationStatus, Views, local_midnight};
 use super::visit;
 use crate::audit;
@@ -82,15 +82,18 @@ async fn department_reservations(
             None
         }
     };
-    let status = query.status.clone();
-    let known = [CONFIRMED, CHECKED_IN, COMPLETED, store::CANCELLED, NO_SHOW];
-    if status.as_deref().is_some_and(|s| !known.contains(&s)) {
-        v.fail(
-            "status",
-            "invalid_status",
-            Text::new("Άγνωστη κατάσταση.", "Unknown status."),
-        );
-    }
+    let status = match query.status.as_deref().map(str::parse::<ReservationStatus>) {
+        None => None,
+        Some(Ok(status)) => Some(status),
+        Some(Err(_)) => {
+            v.fail(
+                "status",
+                "invalid_status",
+                Text::new("Άγνωστη κατάσταση.", "Unknown status."),
+            );
+            None
+        }
+    };
     let request = page.parse::<(NaiveDateTime, String)>();
     let checked = v.finish();
     let now = clock.now();
@@ -116,7 +119,7 @@ async fn department_reservations(
                     &department,
                     from,
                     to,
-                    status.as_deref(),
+                    status,
                     request.after.as_ref(),
                     request.limit,
                 )?;

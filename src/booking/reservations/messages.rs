@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use super::ics::{Appointment, Method, calendar};
-use super::store::{CANCELLED, ReservationRow, ServiceContext};
+use super::store::{ReservationRow, ReservationStatus, ServiceContext};
 use super::view::{local, zone};
 use crate::booking::catalogue::LocalizedText;
 use crate::db::DbConn;
@@ -68,7 +68,7 @@ impl Names {
 /// A cancelled reservation's calendar file takes the entry out; any
 /// other's puts it in, or updates it.
 fn method_of(row: &ReservationRow) -> Method {
-    if row.status == CANCELLED {
+    if row.status == ReservationStatus::Cancelled {
         Method::Cancel
     } else {
         Method::Publish

@@ -12,13 +12,68 @@ use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 use crate::db::schema::{
     departments, municipalities, reservations, service_categories, service_schedules, slots,
 };
-use crate::db::{DbConn, fixed_update, on_backend};
+use crate::db::{DbConn, fixed_update, on_backend, sql_text};
 
-pub const CONFIRMED: &str = "confirmed";
-pub const CHECKED_IN: &str = "checked_in";
-pub const COMPLETED: &str = "completed";
-pub const CANCELLED: &str = "cancelled";
-pub const NO_SHOW: &str = "no_show";
+/// Where a reservation stands: confirmed when booked; checked in, then
+/// completed, at the desk (R-BK-06 c-e); or cancelled, or a no-show.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[serde(rename_all = "snake_case")]
+#[schema(example = "confirmed")]
+#[diesel(sql_type = Text)]
+pub enum ReservationStatus {
+    Confirmed,
+    CheckedIn,
+    Completed,
+    Cancelled,
+    NoShow,
+}
+
+impl ReservationStatus {
+    pub const ALL: [ReservationStatus; 5] = [
+        ReservationStatus::Confirmed,
+        ReservationStatus::CheckedIn,
+        ReservationStatus::Completed,
+        ReservationStatus::Cancelled,
+        ReservationStatus::NoShow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReservationStatus::Confirmed => "confirmed",
+            ReservationStatus::CheckedIn => "checked_in",
+            ReservationStatus::Completed => "completed",
+            ReservationStatus::Cancelled => "cancelled",
+            ReservationStatus::NoShow => "no_show",
+        }
+    }
+}
+
+impl std::str::FromStr for ReservationStatus {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        ReservationStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("no such status: {text}"))
+    }
+}
+
+sql_text!(ReservationStatus);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = slots)]
@@ -69,7 +124,7 @@ pub struct ReservationRow {
     pub municipality_id: String,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
-    pub status: String,
+    pub status: ReservationStatus,
     pub citizen_afm: Option<String>,
     pub full_name: Option<String>,
     pub email: Option<String>,
@@ -221,7 +276,7 @@ pub fn list_for_department(
     department_id: &str,
     from: NaiveDateTime,
     to: NaiveDateTime,
-    status: Option<&str>,
+    status: Option<ReservationStatus>,
     after: Option<&(NaiveDateTime, String)>,
     limit: u32,
 ) -> QueryResult<Vec<ReservationRow>> {
@@ -234,7 +289,7 @@ pub fn list_for_department(
         .select(ReservationRow::as_select())
         .into_boxed();
     if let Some(status) = status {
-        query = query.filter(reservations::status.eq(status.to_owned()));
+        query = query.filter(reservations::status.eq(status));
     }
     if let Some((starts, id)) = after {
         query = query.filter(
@@ -263,7 +318,8 @@ pub struct ContactChange {
 /// only state in which a citizen may change, cancel or move it.
 #[diesel::dsl::auto_type]
 fn upcoming<'a>(id: &'a str, now: NaiveDateTime) -> _ {
-    let confirmed: &'static str = CONFIRMED;
+    // A typed binding: `auto_type` reads an expression's type from its syntax.
+    let confirmed: ReservationStatus = ReservationStatus::Confirmed;
     reservations::table
         .find(id)
         .filter(reservations::status.eq(confirmed))
@@ -323,7 +379,7 @@ pub fn cancel(
 ) -> QueryResult<bool> {
     let updated = diesel::update(upcoming_in(id, slot_id, now))
         .set((
-            reservations::status.eq(CANCELLED),
+            reservations::status.eq(ReservationStatus::Cancelled),
             reservations::revision.eq(reservations::revision + 1),
             reservations::cancel_reason.eq(reason),
             reservations::upcoming_key.eq(None::<String>),
@@ -360,8 +416,8 @@ pub fn move_to_slot(
 pub fn transition(
     conn: &mut DbConn,
     id: &str,
-    from: &str,
-    to: &'static str,
+    from: ReservationStatus,
+    to: ReservationStatus,
     identity_document: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -369,7 +425,7 @@ pub fn transition(
         .find(id)
         .filter(reservations::status.eq(from));
     let updated = match to {
-        CHECKED_IN => diesel::update(target)
+        ReservationStatus::CheckedIn => diesel::update(target)
             .set((
                 reservations::status.eq(to),
                 reservations::identity_document.eq(identity_document),
@@ -406,10 +462,9 @@ pub fn due_for_reminder(
     until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<ReminderCandidate>> {
-    let confirmed: &'static str = CONFIRMED;
     on_backend!(conn, |c| reservations::table
         .filter(reservations::reminder_handled_at.is_null())
-        .filter(reservations::status.eq(confirmed))
+        .filter(reservations::status.eq(ReservationStatus::Confirmed))
         .filter(reservations::starts_at.gt(now))
         .filter(reservations::starts_at.le(until))
         .order(reservations::starts_at)

@@ -8,46 +8,12 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use super::store::ReservationStatus;
 use super::store::{self, ReservationRow, ServiceContext};
 use crate::booking::catalogue::store::documents_for;
 use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
 use crate::http::{ApiError, Page, PageExample};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(example = "confirmed")]
-pub enum ReservationStatus {
-    Confirmed,
-    CheckedIn,
-    Completed,
-    Cancelled,
-    NoShow,
-}
-
-impl ReservationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReservationStatus::Confirmed => store::CONFIRMED,
-            ReservationStatus::CheckedIn => store::CHECKED_IN,
-            ReservationStatus::Completed => store::COMPLETED,
-            ReservationStatus::Cancelled => store::CANCELLED,
-            ReservationStatus::NoShow => store::NO_SHOW,
-        }
-    }
-
-    fn parse(stored: &str) -> Option<ReservationStatus> {
-        [
-            ReservationStatus::Confirmed,
-            ReservationStatus::CheckedIn,
-            ReservationStatus::Completed,
-            ReservationStatus::Cancelled,
-            ReservationStatus::NoShow,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == stored)
-    }
-}
 
 /// The kinds of document that prove identity at the visit (R-BK-06 d).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
@@ -293,8 +259,7 @@ impl Views {
         let (context, (legal_entity_documents, required_documents)) =
             &self.services[&row.service_id];
         let zone = zone(context);
-        let status = ReservationStatus::parse(&row.status)
-            .ok_or_else(|| ApiError::internal(format!("unknown stored status {}", row.status)))?;
+        let status = row.status;
         let identity_document = match row.identity_document.as_deref() {
             None => None,
             Some(stored) => Some(IdentityDocument::parse(stored).ok_or_else(|| {

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::store::{self, CHECKED_IN, COMPLETED, CONFIRMED, NO_SHOW, ReservationRow};
+use super::store::{self, ReservationRow, ReservationStatus};
 use super::view::{Reservation, Views, zone};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
@@ -30,8 +30,8 @@ fn for_staff(conn: &mut DbConn, staff: &Staff, id: &str) -> Result<ReservationRo
 }
 
 struct Step {
-    from: &'static str,
-    to: &'static str,
+    from: ReservationStatus,
+    to: ReservationStatus,
     action: &'static str,
     identity_document: Option<&'static str>,
 }
@@ -55,8 +55,8 @@ pub fn check_in(
             return Err(ApiError::new(ErrorCode::InvalidTransition));
         }
         let step = Step {
-            from: CONFIRMED,
-            to: CHECKED_IN,
+            from: ReservationStatus::Confirmed,
+            to: ReservationStatus::CheckedIn,
             action: "reservation.check_in",
             identity_document: Some(document),
         };
@@ -74,8 +74,8 @@ pub fn complete(
     write_transaction(conn, |tx| {
         let row = for_staff(tx, staff, id)?;
         let step = Step {
-            from: CHECKED_IN,
-            to: COMPLETED,
+            from: ReservationStatus::CheckedIn,
+            to: ReservationStatus::Completed,
             action: "reservation.complete",
             identity_document: None,
         };
@@ -96,8 +96,8 @@ pub fn no_show(
             return Err(ApiError::new(ErrorCode::InvalidTransition));
         }
         let step = Step {
-            from: CONFIRMED,
-            to: NO_SHOW,
+            from: ReservationStatus::Confirmed,
+            to: ReservationStatus::NoShow,
             action: "reservation.no_show",
             identity_document: None,
         };

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Integer;
 
 use super::weekly::{OpeningRange, Schedule};
+use crate::booking::reservations::ReservationStatus;
 use crate::db::schema::{reservations, service_schedules, slots};
 use crate::db::{DbConn, on_backend};
 use crate::http::ApiError;
@@ -262,7 +263,7 @@ pub fn withdraw_slot(
     }
     reservations::table
         .filter(reservations::slot_id.eq(slot_id))
-        .filter(reservations::status.eq(crate::booking::reservations::store::CONFIRMED))
+        .filter(reservations::status.eq(ReservationStatus::Confirmed))
         .select(reservations::id)
         .load(conn)
         .map(Some)
