@@ -1,4 +1,4 @@
-//! Roles (API.md → Roles), stored as grants: a role for an AFM, scoped to a
+//! Roles (docs/api.md → Roles), stored as grants: a role for an AFM, scoped to a
 //! municipality, department or studio where the role is local.
 
 use chrono::NaiveDateTime;

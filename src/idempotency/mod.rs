@@ -13,8 +13,8 @@
 //! The work runs inside a savepoint. When it ends in an answer about the
 //! request itself (`404`, `409`, `422`: no such slot, the slot is full,
 //! ...), its writes are rolled back to the savepoint and the error is kept
-//! under the key instead, so a repeat gets that answer again, as API.md
-//! requires of "the first response". Failures that say nothing about the
+//! under the key instead, so a repeat gets that answer again, as docs/api.md
+//! promises of "the first response". Failures that say nothing about the
 //! request (`401`/`403` for the credential as it was, `5xx`) roll the key
 //! back with everything else, so a retry runs again.
 

@@ -1,5 +1,5 @@
-//! Retention: what the service keeps, and for how long (R-BK-07; API.md →
-//! Data protection).
+//! Retention: what the service keeps, and for how long (R-BK-07; docs/api.md →
+//! Retention).
 //!
 //! One pass ([`run`]) anonymizes reservations six months after their start
 //! and purges what has served its purpose: ended sessions (absolute end or
@@ -23,7 +23,7 @@ use crate::db::DbConn;
 /// R-BK-07: booking data is kept as entered for six months from the
 /// appointment's start.
 pub const RESERVATION_MONTHS: u32 = 6;
-/// API.md promises replays for at least 24 hours; a day more spares a
+/// docs/api.md promises replays for at least 24 hours; a day more spares a
 /// client retrying across the boundary, and the records hold the answers,
 /// personal data included, so not much longer.
 pub const IDEMPOTENCY_KEPT: Duration = Duration::hours(48);

@@ -239,7 +239,7 @@ async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_al
     assert_problem(reused, 422, "idempotency_key_reused").await;
 }
 
-/// API.md: a key's repeats get "the first response again", refusals
+/// docs/api.md: a key's repeats get "the first response again", refusals
 /// included. A booking refused after it took a seat (already booked for
 /// the service) leaves nothing behind but its answer: the seat is free, and
 /// the repeat is refused again even once the reason is gone, in the

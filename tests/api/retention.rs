@@ -1,4 +1,4 @@
-//! Retention (R-BK-07; API.md → Data protection): reservations anonymized
+//! Retention (R-BK-07; docs/api.md → Retention): reservations anonymized
 //! six months after their start and still counted, overlapping passes, the
 //! purges, and `citizen-api retention run`.
 
