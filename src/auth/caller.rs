@@ -114,7 +114,8 @@ macro_rules! scoped_principal {
 
         impl $name {
             /// Refuses unless the role is held for `scope_id`.
-            pub fn require(&self, scope_id: &str) -> Result<(), ApiError> {
+            pub fn require(&self, scope_id: impl AsRef<str>) -> Result<(), ApiError> {
+                let scope_id = scope_id.as_ref();
                 if self.scopes.iter().any(|s| s == scope_id) { Ok(()) } else { Err(forbidden()) }
             }
         }

@@ -14,8 +14,9 @@ use std::time::Duration;
 use chrono_tz::Tz;
 use mini_moka::sync::Cache;
 
-use super::reservations::store::service_context;
+use super::reservations::store::{BookingWindow, service_context};
 use crate::db::DbConn;
+use crate::domain::ids::ServiceId;
 use crate::http::ApiError;
 
 pub const TIME_TO_LIVE: Duration = Duration::from_secs(5);
@@ -24,9 +25,8 @@ pub const TIME_TO_LIVE: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, Copy)]
 pub struct ListingWindow {
     pub zone: Tz,
-    /// (minimum notice in minutes, maximum advance in days); `None` for a
-    /// service without a schedule, which has nothing to book.
-    pub window: Option<(i32, i32)>,
+    /// `None` for a service without a schedule, which has nothing to book.
+    pub window: Option<BookingWindow>,
 }
 
 pub struct ListingWindows(Cache<String, ListingWindow>);
@@ -44,8 +44,12 @@ impl ListingWindows {
 
     /// The service's window, from memory or from the catalogue; `404` for
     /// a service that does not exist (never remembered).
-    pub fn get(&self, conn: &mut DbConn, service_id: &str) -> Result<ListingWindow, ApiError> {
-        let key = service_id.to_owned();
+    pub fn get(
+        &self,
+        conn: &mut DbConn,
+        service_id: &ServiceId,
+    ) -> Result<ListingWindow, ApiError> {
+        let key = service_id.to_string();
         if let Some(found) = self.0.get(&key) {
             return Ok(found);
         }

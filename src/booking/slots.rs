@@ -171,8 +171,8 @@ async fn list_slots(
     let now = auth.clock.now();
     let rows = db
         .run(move |conn| -> Result<_, ApiError> {
+            let ListingWindow { zone, window } = windows.get(conn, &service)?;
             let id = service.to_string();
-            let ListingWindow { zone, window } = windows.get(conn, &id)?;
             let today = now.with_timezone(&zone).date_naive();
             let from = from.unwrap_or(today);
             let to = to.unwrap_or(from + Duration::days(14));
@@ -188,14 +188,14 @@ async fn list_slots(
                 );
                 v.finish()?;
             }
-            let Some((min_notice, max_advance)) = window else {
+            let Some(window) = window else {
                 return Ok((Vec::new(), zone));
             };
             let day_start = |d: NaiveDate| super::reservations::local_midnight(d, zone);
-            let earliest = (now + Duration::minutes(i64::from(min_notice)))
+            let earliest = (now + Duration::minutes(i64::from(window.min_notice_minutes)))
                 .naive_utc()
                 .max(day_start(from));
-            let latest = (now + Duration::days(i64::from(max_advance)))
+            let latest = (now + Duration::days(i64::from(window.max_advance_days)))
                 .naive_utc()
                 .min(day_start(to + Duration::days(1)));
             let rows = slots_between(

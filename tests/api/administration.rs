@@ -544,8 +544,7 @@ async fn only_the_municipalitys_administrators_manage_it() {
     let service = new_service(&app, &admin).await;
     let kalamata = kalamata_id(&app).await;
     let housing = crate::booking_support::service(&app, "Housing Allowance").await;
-    let slot =
-        crate::booking_support::slots(&app, &housing.id.to_string(), &[30], 1).await[0].clone();
+    let slot = crate::booking_support::slots(&app, housing.id.as_str(), &[30], 1).await[0].clone();
     let citizen = app.sign_in(MARIA).await;
     // A platform admin names Maria administrator of Sparta: still not Kalamata's.
     let page: Value = app.get_json("/v1/municipalities").await;

@@ -17,7 +17,7 @@ const OTHER_STAFF: &str = "801234560";
 /// A confirmed reservation at Social Welfare, `hours` from now: (its JSON, the welfare department id).
 async fn booked(app: &TestApp, hours: i64) -> (Value, String) {
     let housing = service(app, "Housing Allowance").await;
-    let slot = &slots(app, &housing.id.to_string(), &[hours], 1).await[0];
+    let slot = &slots(app, housing.id.as_str(), &[hours], 1).await[0];
     let citizen = app.sign_in(MARIA).await;
     let response = app
         .post_json_as(&citizen, "/v1/reservations", &booking_body(slot))

@@ -74,7 +74,7 @@ async fn r_bk_05_documents_are_reminded_once_in_reasonable_time_to_appointments_
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
     // Five days ahead, and (booked now) two days ahead.
-    let ids = slots(&app, &housing.id.to_string(), &[120, 121, 48], 2).await;
+    let ids = slots(&app, housing.id.as_str(), &[120, 121, 48], 2).await;
     let people = citizens(&app, 3).await;
     let ahead = book_as(&app, &people[0], &ids[0], "ahead@example.gr").await;
     let cancelled = book_as(&app, &people[1], &ids[1], "cancelled@example.gr").await;
@@ -146,7 +146,7 @@ async fn r_bk_05_a_service_that_asks_for_no_documents_sends_no_reminder() {
 async fn r_bk_05_passes_running_at_once_remind_each_appointment_once() {
     let app = spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await;
     let housing = service(&app, "Housing Allowance").await;
-    let ids = slots(&app, &housing.id.to_string(), &[120], 12).await;
+    let ids = slots(&app, housing.id.as_str(), &[120], 12).await;
     let people = citizens(&app, 12).await;
     for (n, token) in people.iter().enumerate() {
         book_as(&app, token, &ids[0], &format!("p{n}@example.gr")).await;
@@ -174,7 +174,7 @@ async fn r_bk_05_passes_running_at_once_remind_each_appointment_once() {
 async fn the_server_runs_the_reminder_pass_itself() {
     let app = spawn_app_with(|s| s.reminders.interval_secs = 1).await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[120], 1).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[120], 1).await[0];
     let people = citizens(&app, 1).await;
     book_as(&app, &people[0], slot, "server@example.gr").await;
     app.clock.advance(Duration::hours(60));

@@ -42,7 +42,7 @@ async fn remaining(app: &TestApp, service_id: &str, slot_id: &str) -> i64 {
 async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calendar() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[48], 2).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[48], 2).await[0];
     let token = app.sign_in(MARIA).await;
 
     let response = book(&app, &token, slot).await;
@@ -61,7 +61,7 @@ async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calend
         starts.ends_with("+02:00") || starts.ends_with("+03:00"),
         "{starts}"
     );
-    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 1);
+    assert_eq!(remaining(&app, housing.id.as_str(), slot).await, 1);
 
     let email = app.next_message_to("maria@example.gr", 0).await;
     let id = reservation["id"].as_str().unwrap();
@@ -111,7 +111,7 @@ async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calend
 async fn a_full_slot_is_409_slot_full_and_another_citizens_booking_is_404() {
     let app = app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let [first, second]: [String; 2] = citizens(&app, 2).await.try_into().unwrap();
     let created: Value = book(&app, &first, slot).await.json().await.unwrap();
     assert_problem(book(&app, &second, slot).await, 409, "slot_full").await;
@@ -132,7 +132,7 @@ async fn a_full_slot_is_409_slot_full_and_another_citizens_booking_is_404() {
 async fn booking_refuses_a_missing_or_ended_session_and_a_foreign_origin_without_taking_a_seat() {
     let app = app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
 
     let anonymous = app
@@ -158,7 +158,7 @@ async fn booking_refuses_a_missing_or_ended_session_and_a_foreign_origin_without
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     assert_problem(book(&app, &ended, slot).await, 401, "unauthenticated").await;
 
-    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 1);
+    assert_eq!(remaining(&app, housing.id.as_str(), slot).await, 1);
     assert_eq!(book(&app, &token, slot).await.status(), StatusCode::CREATED);
 }
 
@@ -177,13 +177,13 @@ async fn race(app: &TestApp, slot: &str, tokens: &[String]) -> Vec<u16> {
 async fn hundred_race_for(seats: i32) {
     let app = app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[30], seats).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[30], seats).await[0];
     let tokens = citizens(&app, 100).await;
     let statuses = race(&app, slot, &tokens).await;
     let count = |status: u16| statuses.iter().filter(|s| **s == status).count();
     assert_eq!(count(201), seats as usize, "{statuses:?}");
     assert_eq!(count(409), 100 - seats as usize, "{statuses:?}");
-    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 0);
+    assert_eq!(remaining(&app, housing.id.as_str(), slot).await, 0);
 }
 
 #[tokio::test]
@@ -200,7 +200,7 @@ async fn a_slot_with_five_seats_takes_exactly_five_of_a_hundred_parallel_booking
 async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_alike() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[30], 5).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[30], 5).await[0];
     let token = app.sign_in(MARIA).await;
     let requests = (0..20).map(|_| {
         app.post_as(&token, "/v1/reservations")
@@ -216,7 +216,7 @@ async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_al
     let distinct: HashSet<_> = answers.iter().collect();
     assert_eq!(distinct.len(), 1, "{distinct:?}");
     assert_eq!(answers[0].0, 201);
-    assert_eq!(remaining(&app, &housing.id.to_string(), slot).await, 4);
+    assert_eq!(remaining(&app, housing.id.as_str(), slot).await, 4);
     let listed: Value = app
         .get_as(&token, "/v1/reservations")
         .send()
@@ -248,7 +248,7 @@ async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_al
 async fn a_refused_booking_is_kept_under_its_key_and_its_writes_are_undone() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let ids = slots(&app, &housing.id.to_string(), &[30, 31], 2).await;
+    let ids = slots(&app, housing.id.as_str(), &[30, 31], 2).await;
     let token = app.sign_in(MARIA).await;
     let held: Value = book(&app, &token, &ids[0]).await.json().await.unwrap();
     let keyed = |language: &'static str| {
@@ -271,7 +271,7 @@ async fn a_refused_booking_is_kept_under_its_key_and_its_writes_are_undone() {
         serde_json::from_str::<Value>(&body).unwrap()["code"],
         "already_booked"
     );
-    assert_eq!(remaining(&app, &housing.id.to_string(), &ids[1]).await, 2);
+    assert_eq!(remaining(&app, housing.id.as_str(), &ids[1]).await, 2);
 
     let cancel = app
         .post_as(
@@ -287,7 +287,7 @@ async fn a_refused_booking_is_kept_under_its_key_and_its_writes_are_undone() {
     assert_eq!(repeat.headers()["content-language"], "en");
     let problem = assert_problem(repeat, 409, "already_booked").await;
     assert_eq!(problem.title, "Already booked");
-    assert_eq!(remaining(&app, &housing.id.to_string(), &ids[1]).await, 2);
+    assert_eq!(remaining(&app, housing.id.as_str(), &ids[1]).await, 2);
 
     let fresh = app
         .post_as(&token, "/v1/reservations")
@@ -305,7 +305,7 @@ async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
     let housing = service(&app, "Housing Allowance").await;
     let ids = slots(
         &app,
-        &housing.id.to_string(),
+        housing.id.as_str(),
         &[30, 31, 32, 33, 34, 35, 36, 37, 38, 39],
         3,
     )
@@ -327,7 +327,7 @@ async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
     }
     // Another service is another matter.
     let income = service(&app, "Guaranteed Minimum Income").await;
-    let other = &slots(&app, &income.id.to_string(), &[40], 1).await[0];
+    let other = &slots(&app, income.id.as_str(), &[40], 1).await[0];
     assert_eq!(
         book(&app, &token, other).await.status(),
         StatusCode::CREATED
@@ -468,7 +468,7 @@ async fn reschedule(app: &TestApp, token: &str, id: &str, slot: &str) -> u16 {
 async fn r_bk_02_moves_in_opposite_directions_at_once_all_succeed_and_keep_the_count() {
     let app = app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let pair = slots(&app, &housing.id.to_string(), &[30, 31], 20).await;
+    let pair = slots(&app, housing.id.as_str(), &[30, 31], 20).await;
     let people = citizens(&app, 20).await;
     let (first, second) = people.split_at(10);
     let on_first = book_each(&app, first, &pair[0]).await;
@@ -495,7 +495,7 @@ async fn r_bk_02_moves_in_opposite_directions_at_once_all_succeed_and_keep_the_c
 async fn r_bk_02_a_reservation_cancelled_and_moved_at_once_frees_one_seat_once() {
     let app = app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let pair = slots(&app, &housing.id.to_string(), &[30, 31], 20).await;
+    let pair = slots(&app, housing.id.as_str(), &[30, 31], 20).await;
     let people = citizens(&app, 10).await;
     let ids = book_each(&app, &people, &pair[0]).await;
 
@@ -530,7 +530,7 @@ async fn moving_someone_elses_reservation_is_404_whatever_the_target() {
     let own = &slots(&app, &service_id, &[30], 5).await[0];
     let full = &slots(&app, &service_id, &[32], 1).await[0];
     let other = service(&app, "Guaranteed Minimum Income").await;
-    let foreign = &slots(&app, &other.id.to_string(), &[34], 5).await[0];
+    let foreign = &slots(&app, other.id.as_str(), &[34], 5).await[0];
     let people = citizens(&app, 2).await;
     let id = &book_each(&app, &people[..1], own).await[0];
     book_each(&app, &people[1..], full).await;
@@ -550,7 +550,7 @@ async fn moving_someone_elses_reservation_is_404_whatever_the_target() {
 async fn r_bk_11_contact_data_can_be_rectified() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
     let created: Value = book(&app, &token, slot).await.json().await.unwrap();
     let id = created["id"].as_str().unwrap();
@@ -643,7 +643,7 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
     let entity = json!({ "name": "Σύλλογος Φίλων του Δάσους", "afm": "094019245" });
 
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let mut body = booking_body(slot);
     body["legal_entity"] = entity.clone();
     let refused = app.post_json_as(&token, "/v1/reservations", &body).await;
@@ -651,7 +651,7 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
     assert_eq!(problem.errors[0].field, "legal_entity");
 
     let associations = service(&app, "Support for Charitable Associations").await;
-    let slot = &slots(&app, &associations.id.to_string(), &[30], 1).await[0];
+    let slot = &slots(&app, associations.id.as_str(), &[30], 1).await[0];
     let mut body = booking_body(slot);
     body["legal_entity"] = entity;
     let created: Value = app
@@ -676,7 +676,7 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
 async fn past_slots_are_unavailable() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[-1], 1).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[-1], 1).await[0];
     let token = app.sign_in(MARIA).await;
     assert_problem(book(&app, &token, slot).await, 409, "slot_unavailable").await;
 }
@@ -737,9 +737,9 @@ async fn once_the_appointment_started_it_can_no_longer_be_changed_cancelled_or_m
 async fn someone_elses_reservation_cannot_be_changed_or_exported_and_a_move_stays_in_its_service() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let own = &slots(&app, &housing.id.to_string(), &[30], 5).await[0];
+    let own = &slots(&app, housing.id.as_str(), &[30], 5).await[0];
     let income = service(&app, "Guaranteed Minimum Income").await;
-    let elsewhere = &slots(&app, &income.id.to_string(), &[32], 5).await[0];
+    let elsewhere = &slots(&app, income.id.as_str(), &[32], 5).await[0];
     let maria = app.sign_in(MARIA).await;
     let created: Value = book(&app, &maria, own).await.json().await.unwrap();
     let id = created["id"].as_str().unwrap();
@@ -818,7 +818,7 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
     })
     .await;
     let housing = service(&app, "Housing Allowance").await;
-    let pair = slots(&app, &housing.id.to_string(), &[30, 54], 1).await;
+    let pair = slots(&app, housing.id.as_str(), &[30, 54], 1).await;
     let token = app.sign_in(MARIA).await;
     let booked: Value = app
         .post_as(&token, "/v1/reservations")
@@ -896,7 +896,7 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
 async fn r_bk_06_a_cancellation_is_confirmed_with_a_calendar_file_that_removes_the_appointment() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let slot = &slots(&app, &housing.id.to_string(), &[30], 1).await[0];
+    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
     let booked: Value = book(&app, &token, slot).await.json().await.unwrap();
     let id = booked["id"].as_str().unwrap();

@@ -59,7 +59,7 @@ async fn anonymized_count(app: &TestApp) -> i64 {
 async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_still_counted() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let ids = slots(&app, &housing.id.to_string(), &[2, 72], 1).await;
+    let ids = slots(&app, housing.id.as_str(), &[2, 72], 1).await;
     let booked = book_all(&app, &ids).await;
     let (first, second) = (starts_at(&booked[0]), starts_at(&booked[1]));
     let six_months = |t: DateTime<Utc>| t.checked_add_months(Months::new(6)).unwrap();
@@ -156,7 +156,7 @@ async fn r_bk_07_month_end_starts_are_anonymized_at_six_months_to_the_second() {
         ((2029, 8, 30, 7), (2030, 2, 28, 7)),
         ((2029, 8, 28, 9), (2030, 2, 28, 9)),
     ];
-    let ids = slots(&app, &housing.id.to_string(), &[1, 2, 3, 4, 5, 6, 7], 1).await;
+    let ids = slots(&app, housing.id.as_str(), &[1, 2, 3, 4, 5, 6, 7], 1).await;
     let booked = book_all(&app, &ids).await;
     let at = |(y, m, d, h): (i32, u32, u32, u32)| Utc.with_ymd_and_hms(y, m, d, h, 30, 0).unwrap();
     for (reservation, (start, _)) in booked.iter().zip(cases) {
@@ -204,7 +204,7 @@ async fn r_bk_07_overlapping_passes_anonymize_each_reservation_once() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
     let hours: Vec<i64> = (1..=12).collect();
-    let ids = slots(&app, &housing.id.to_string(), &hours, 1).await;
+    let ids = slots(&app, housing.id.as_str(), &hours, 1).await;
     let booked = book_all(&app, &ids).await;
     let at = booked
         .iter()
@@ -224,7 +224,7 @@ async fn r_bk_07_overlapping_passes_anonymize_each_reservation_once() {
 async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purged() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let ids = slots(&app, &housing.id.to_string(), &[2], 1).await;
+    let ids = slots(&app, housing.id.as_str(), &[2], 1).await;
     book_all(&app, &ids).await;
     let citizen = app.sign_in(&crate::booking_support::afm(77)).await;
     // The development transport delivers the confirmation.

@@ -217,7 +217,7 @@ async fn replace_department(
             let admin = caller.resolve(conn)?;
             let department = department?;
             crate::db::write_transaction(conn, |tx| {
-                let current = store::department(tx, &department.to_string())?;
+                let current = store::department(tx, department.as_str())?;
                 admin.require(&current.municipality_id)?;
                 let (name_el, name_en, email) = fields?;
                 let row = DepartmentRow {
@@ -467,7 +467,7 @@ async fn replace_service(
             let admin = caller.resolve(conn)?;
             let service = service?;
             crate::db::write_transaction(conn, |tx| {
-                let current = store::service(tx, &service.to_string())?;
+                let current = store::service(tx, service.as_str())?;
                 let municipality = store::department_municipality(tx, &current.department_id)?
                     .ok_or_else(|| ApiError::internal("a service's department is gone"))?;
                 admin.require(&municipality)?;

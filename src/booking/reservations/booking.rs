@@ -6,18 +6,19 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::messages::{ReservationLink, Subject, queue_confirmation};
-use super::store::{self, ReservationRow, ServiceContext, SlotRow};
+use super::store::{self, BookingWindow, ReservationRow, ServiceContext, SlotRow};
 use super::view::{LegalEntity, Reservation, Views};
 use crate::booking::catalogue::document_texts;
 use crate::booking::catalogue::store::documents_for;
 use crate::db::DbConn;
+use crate::domain::ids::{ReservationId, ServiceId, SlotId};
 use crate::domain::{Afm, Email, FullName, Phone};
 use crate::http::{ApiError, ErrorCode, FieldError, Lang, Text};
 
 /// A validated booking request.
 #[derive(Clone)]
 pub struct Booking {
-    pub slot_id: String,
+    pub slot_id: SlotId,
     pub full_name: FullName,
     pub email: Email,
     pub phone: Phone,
@@ -28,7 +29,7 @@ pub struct Booking {
 /// Why a seat could not be taken, read after the conditional UPDATE said no.
 fn refusal(
     conn: &mut DbConn,
-    slot_id: &str,
+    slot_id: &SlotId,
     earliest: DateTime<Utc>,
 ) -> Result<ApiError, ApiError> {
     Ok(match store::slot(conn, slot_id)? {
@@ -49,8 +50,8 @@ fn refusal(
 /// `None`), within the service's booking window.
 pub fn take_seat(
     conn: &mut DbConn,
-    slot_id: &str,
-    service: Option<&str>,
+    slot_id: &SlotId,
+    service: Option<&ServiceId>,
     now: DateTime<Utc>,
 ) -> Result<(SlotRow, ServiceContext), ApiError> {
     // The widest window first; the service's own is checked once known.
@@ -63,7 +64,7 @@ pub fn take_seat(
     let Some(slot) = taken else {
         return Err(refusal(conn, slot_id, now)?);
     };
-    if service.is_some_and(|s| s != slot.service_id) {
+    if service.is_some_and(|s| *s != slot.service_id) {
         return Err(ApiError::validation(vec![FieldError::new(
             "slot_id",
             "other_service",
@@ -74,9 +75,13 @@ pub fn take_seat(
         )]));
     }
     let context = store::service_context(conn, &slot.service_id)?;
-    let (min_notice, max_advance) = context.booking_window().unwrap_or((0, 365));
-    let earliest = now + Duration::minutes(i64::from(min_notice));
-    let latest = now + Duration::days(i64::from(max_advance));
+    // No schedule, no bookable slot; a slot made by hand is bookable within a year.
+    let window = context.booking_window().unwrap_or(BookingWindow {
+        min_notice_minutes: 0,
+        max_advance_days: 365,
+    });
+    let earliest = now + Duration::minutes(i64::from(window.min_notice_minutes));
+    let latest = now + Duration::days(i64::from(window.max_advance_days));
     if slot.starts_at <= earliest.naive_utc() || slot.starts_at > latest.naive_utc() {
         // Returning the error rolls the seat back with the transaction.
         return Err(ApiError::new(ErrorCode::SlotUnavailable));
@@ -84,7 +89,7 @@ pub fn take_seat(
     Ok((slot, context))
 }
 
-pub fn upcoming_key(afm: &Afm, service_id: &str) -> String {
+pub fn upcoming_key(afm: &Afm, service_id: &ServiceId) -> String {
     format!("{afm}:{service_id}")
 }
 
@@ -111,7 +116,7 @@ pub fn book(
     let key = upcoming_key(citizen, &slot.service_id);
     store::release_past_upcoming(conn, &key, now.naive_utc())?;
     let row = ReservationRow {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: ReservationId::generate(),
         slot_id: slot.id.clone(),
         service_id: slot.service_id.clone(),
         department_id: context.department_id.clone(),

@@ -15,10 +15,15 @@ use crate::booking::catalogue::document_texts;
 use crate::booking::catalogue::store::documents_for;
 use crate::db::{DbConn, write_transaction};
 use crate::domain::Afm;
+use crate::domain::ids::{ReservationId, SlotId};
 use crate::http::{ApiError, ErrorCode};
 
 /// The citizen's reservation, or `404`, also when it is someone else's.
-pub(super) fn own(conn: &mut DbConn, id: &str, afm: &Afm) -> Result<ReservationRow, ApiError> {
+pub(super) fn own(
+    conn: &mut DbConn,
+    id: &ReservationId,
+    afm: &Afm,
+) -> Result<ReservationRow, ApiError> {
     store::find(conn, id)?
         .filter(|r| r.citizen_afm.as_deref() == Some(afm.as_str()))
         .ok_or_else(ApiError::not_found)
@@ -32,7 +37,7 @@ fn invalid_transition() -> ApiError {
 pub fn rectify(
     conn: &mut DbConn,
     citizen: &Afm,
-    id: &str,
+    id: &ReservationId,
     change: &ContactChange,
 ) -> Result<Reservation, ApiError> {
     write_transaction(conn, |tx| {
@@ -49,7 +54,7 @@ pub fn rectify(
 pub fn cancel(
     conn: &mut DbConn,
     citizen: &Afm,
-    id: &str,
+    id: &ReservationId,
     reason: Option<&str>,
     link: &ReservationLink,
     now: DateTime<Utc>,
@@ -73,8 +78,8 @@ pub fn cancel(
 pub fn reschedule(
     conn: &mut DbConn,
     citizen: &Afm,
-    id: &str,
-    slot_id: &str,
+    id: &ReservationId,
+    slot_id: &SlotId,
     link: &ReservationLink,
     now: DateTime<Utc>,
 ) -> Result<Reservation, ApiError> {
@@ -82,7 +87,7 @@ pub fn reschedule(
         // Someone else's reservation is not found, whatever the target:
         // nothing about the slot may answer first.
         let row = own(tx, id, citizen)?;
-        if row.slot_id == slot_id {
+        if row.slot_id == *slot_id {
             return Err(invalid_transition());
         }
         store::lock_slots(tx, &[&row.slot_id, slot_id])?;

@@ -101,11 +101,11 @@ async fn department_reservations(
         .run(move |conn| {
             write_transaction(conn, |tx| {
                 let staff = caller.resolve(tx)?;
-                let department = department?.to_string();
+                let department = department?;
                 staff.require(&department)?;
                 checked?;
                 let request = request?;
-                let zone = department_time_zone(tx, &department)?
+                let zone = department_time_zone(tx, department.as_str())?
                     .ok_or_else(ApiError::not_found)?
                     .parse()
                     .unwrap_or(chrono_tz::Europe::Athens);
@@ -134,7 +134,7 @@ async fn department_reservations(
                     listed,
                     now.naive_utc(),
                 )?;
-                Views::page(tx, rows, request.limit, |r| (r.starts_at, r.id.clone()))
+                Views::page(tx, rows, request.limit, |r| (r.starts_at, r.id.to_string()))
             })
         })
         .await?;

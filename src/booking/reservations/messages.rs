@@ -12,6 +12,7 @@ use super::store::{ReservationRow, ReservationStatus, ServiceContext};
 use super::view::{local, zone};
 use crate::booking::catalogue::LocalizedText;
 use crate::db::DbConn;
+use crate::domain::ids::ReservationId;
 use crate::http::{ApiError, Lang};
 use crate::notify::{self, Attachment, Cancelled, Channel, Confirmation, NewMessage, Template};
 
@@ -34,8 +35,8 @@ impl ReservationLink {
         }
     }
 
-    pub fn to(&self, reservation_id: &str) -> String {
-        self.0.replace("{id}", reservation_id)
+    pub fn to(&self, reservation_id: &ReservationId) -> String {
+        self.0.replace("{id}", reservation_id.as_str())
     }
 }
 
@@ -87,7 +88,7 @@ pub fn appointment_calendar(
 ) -> String {
     calendar(&Appointment {
         method: method_of(row),
-        id: &row.id,
+        id: row.id.as_str(),
         sequence: u32::try_from(row.revision).unwrap_or(0),
         starts_at: row.starts_at.and_utc(),
         ends_at: row.ends_at.and_utc(),
@@ -260,14 +261,22 @@ pub fn queue_cancellation_notice(
 #[cfg(test)]
 mod tests {
     use super::ReservationLink;
+    use crate::domain::ids::ReservationId;
 
     #[test]
     fn a_reservation_link_is_the_configured_page_or_this_apis_resource() {
+        let id: ReservationId = "01938a6e-7c4f-7d2a-9b1e-3f5a8c2d4e6f".parse().unwrap();
         let page =
             ReservationLink::new(Some("https://mydimos.example/r/{id}?from=mail"), "x").unwrap();
-        assert_eq!(page.to("r1"), "https://mydimos.example/r/r1?from=mail");
+        assert_eq!(
+            page.to(&id),
+            format!("https://mydimos.example/r/{id}?from=mail")
+        );
         let api = ReservationLink::new(None, "http://127.0.0.1:8080").unwrap();
-        assert_eq!(api.to("r1"), "http://127.0.0.1:8080/v1/reservations/r1");
+        assert_eq!(
+            api.to(&id),
+            format!("http://127.0.0.1:8080/v1/reservations/{id}")
+        );
         assert!(ReservationLink::new(Some("https://mydimos.example/r/"), "x").is_err());
     }
 }

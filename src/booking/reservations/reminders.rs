@@ -19,6 +19,7 @@ use crate::booking::catalogue::store::documents_for;
 use crate::clock::SharedClock;
 use crate::config::ReminderSettings;
 use crate::db::{Db, DbConn, write_transaction};
+use crate::domain::ids::ReservationId;
 use crate::http::ApiError;
 use crate::ops::Metrics;
 use crate::ops::background::{Background, Round};
@@ -45,7 +46,7 @@ pub fn run(
         // them all, instead of a transaction each.
         let (ahead, late): (Vec<_>, Vec<_>) =
             due.iter().partition(|c| c.created_at + lead <= c.starts_at);
-        let late: Vec<&str> = late.iter().map(|c| c.id.as_str()).collect();
+        let late: Vec<&ReservationId> = late.iter().map(|c| &c.id).collect();
         store::claim_reminders(conn, &late, now.naive_utc())?;
         for candidate in ahead {
             let queued = write_transaction(conn, |tx| -> Result<bool, ApiError> {

@@ -15,6 +15,7 @@ use super::store::{self, ContactChange};
 use super::view::{LegalEntity, Reservation, Views};
 use crate::auth::{AuthContext, Caller, CurrentSession};
 use crate::db::Db;
+use crate::domain::ids::{ReservationId, SlotId};
 use crate::domain::{Afm, Email, FullName, Phone};
 use crate::http::{
     ApiError, JsonBody, Lang, Page, PageParams, Text, Validation, parse_optional_json,
@@ -90,7 +91,8 @@ impl NewReservation {
                 afm: afm.to_string(),
             })
         });
-        if uuid::Uuid::try_parse(&self.slot_id).is_err() {
+        let slot_id = self.slot_id.parse::<SlotId>().ok();
+        if slot_id.is_none() {
             v.fail(
                 "slot_id",
                 "invalid_id",
@@ -102,7 +104,7 @@ impl NewReservation {
         }
         v.finish()?;
         Ok(Booking {
-            slot_id: self.slot_id.clone(),
+            slot_id: slot_id.expect("checked"),
             full_name: full_name.expect("checked"),
             email: email.expect("checked"),
             phone: phone.expect("checked"),
@@ -186,14 +188,16 @@ async fn list(
                 request.after.as_ref(),
                 request.limit,
             )?;
-            Views::page(conn, rows, request.limit, |r| (r.created_at, r.id.clone()))
+            Views::page(conn, rows, request.limit, |r| {
+                (r.created_at, r.id.to_string())
+            })
         })
         .await?;
     Ok(web::Json(page))
 }
 
-pub(super) fn reservation_id(raw: &str) -> Result<String, ApiError> {
-    crate::http::parse_path_id::<uuid::Uuid>(raw, "reservation_id").map(|id| id.to_string())
+pub(super) fn reservation_id(raw: &str) -> Result<ReservationId, ApiError> {
+    crate::http::parse_path_id(raw, "reservation_id")
 }
 
 /// One of the citizen's reservations.
@@ -385,12 +389,12 @@ async fn reschedule(
     link: web::Data<ReservationLink>,
 ) -> Result<web::Json<Reservation>, ApiError> {
     let id = reservation_id(&path);
-    let slot_id = crate::http::parse_path_id::<uuid::Uuid>(&body.slot_id, "slot_id");
+    let slot_id = crate::http::parse_path_id::<SlotId>(&body.slot_id, "slot_id");
     let now = auth.clock.now();
     let view = db
         .run(move |conn| {
             let session = caller.resolve(conn)?;
-            let (id, slot_id) = (id?, slot_id?.to_string());
+            let (id, slot_id) = (id?, slot_id?);
             change::reschedule(conn, &session.afm, &id, &slot_id, &link, now)
         })
         .await?;

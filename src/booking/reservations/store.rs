@@ -13,6 +13,7 @@ use crate::db::schema::{
     departments, municipalities, reservations, service_categories, service_schedules, slots,
 };
 use crate::db::{DbConn, fixed_update, on_backend, sql_text};
+use crate::domain::ids::{DepartmentId, MunicipalityId, ReservationId, ServiceId, SlotId};
 
 /// Where a reservation stands: confirmed when booked; checked in, then
 /// completed, at the desk (R-BK-06 c-e); or cancelled, or a no-show.
@@ -78,8 +79,8 @@ sql_text!(ReservationStatus);
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = slots)]
 pub struct SlotRow {
-    pub id: String,
-    pub service_id: String,
+    pub id: SlotId,
+    pub service_id: ServiceId,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
     pub capacity: i32,
@@ -90,15 +91,15 @@ pub struct SlotRow {
 /// What a reservation needs to know about its slot's service.
 #[derive(Debug, Clone, Queryable)]
 pub struct ServiceContext {
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub service_el: String,
     pub service_en: String,
     pub serves_legal_entities: bool,
-    pub department_id: String,
+    pub department_id: DepartmentId,
     pub department_el: String,
     pub department_en: String,
     pub department_email: String,
-    pub municipality_id: String,
+    pub municipality_id: MunicipalityId,
     pub municipality_el: String,
     pub municipality_en: String,
     pub time_zone: String,
@@ -108,20 +109,33 @@ pub struct ServiceContext {
     pub max_advance_days: Option<i32>,
 }
 
+/// How soon and how far ahead a service may be booked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingWindow {
+    pub min_notice_minutes: i32,
+    pub max_advance_days: i32,
+}
+
 impl ServiceContext {
-    pub fn booking_window(&self) -> Option<(i32, i32)> {
-        self.min_notice_minutes.zip(self.max_advance_days)
+    /// The schedule's window; `None` for a service without a schedule.
+    pub fn booking_window(&self) -> Option<BookingWindow> {
+        let (min_notice_minutes, max_advance_days) =
+            self.min_notice_minutes.zip(self.max_advance_days)?;
+        Some(BookingWindow {
+            min_notice_minutes,
+            max_advance_days,
+        })
     }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = reservations, treat_none_as_default_value = false)]
 pub struct ReservationRow {
-    pub id: String,
-    pub slot_id: String,
-    pub service_id: String,
-    pub department_id: String,
-    pub municipality_id: String,
+    pub id: ReservationId,
+    pub slot_id: SlotId,
+    pub service_id: ServiceId,
+    pub department_id: DepartmentId,
+    pub municipality_id: MunicipalityId,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
     pub status: ReservationStatus,
@@ -154,12 +168,12 @@ pub struct ReservationRow {
 /// and the slot is read in the same round trip.
 pub fn take_seat(
     conn: &mut DbConn,
-    slot_id: &str,
+    slot_id: &SlotId,
     earliest: NaiveDateTime,
     latest: NaiveDateTime,
 ) -> QueryResult<Option<SlotRow>> {
     let seat = TakeSeat {
-        slot_id,
+        slot_id: slot_id.as_str(),
         earliest: &earliest,
         latest: &latest,
     };
@@ -176,8 +190,12 @@ fixed_update! {
     -> (Text, Text, Timestamp, Timestamp, Integer, Integer, Nullable<Timestamp>)
 }
 
-pub fn release_seat(conn: &mut DbConn, slot_id: &str) -> QueryResult<()> {
-    ReleaseSeat { slot_id }.execute(conn).map(drop)
+pub fn release_seat(conn: &mut DbConn, slot_id: &SlotId) -> QueryResult<()> {
+    ReleaseSeat {
+        slot_id: slot_id.as_str(),
+    }
+    .execute(conn)
+    .map(drop)
 }
 
 fixed_update! {
@@ -185,7 +203,7 @@ fixed_update! {
     = "UPDATE slots SET booked = booked - 1 WHERE id = ? AND booked > 0"
 }
 
-pub fn slot(conn: &mut DbConn, slot_id: &str) -> QueryResult<Option<SlotRow>> {
+pub fn slot(conn: &mut DbConn, slot_id: &SlotId) -> QueryResult<Option<SlotRow>> {
     on_backend!(conn, |c| slots::table
         .find(slot_id)
         .select(SlotRow::as_select())
@@ -193,7 +211,7 @@ pub fn slot(conn: &mut DbConn, slot_id: &str) -> QueryResult<Option<SlotRow>> {
         .optional())
 }
 
-pub fn service_context(conn: &mut DbConn, service_id: &str) -> QueryResult<ServiceContext> {
+pub fn service_context(conn: &mut DbConn, service_id: &ServiceId) -> QueryResult<ServiceContext> {
     on_backend!(conn, |c| service_categories::table
         .inner_join(departments::table.inner_join(municipalities::table))
         .left_join(service_schedules::table)
@@ -236,7 +254,7 @@ pub fn insert(conn: &mut DbConn, row: &ReservationRow) -> QueryResult<()> {
     .map(drop)
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ReservationRow>> {
+pub fn find(conn: &mut DbConn, id: &ReservationId) -> QueryResult<Option<ReservationRow>> {
     reservations::table
         .find(id)
         .select(ReservationRow::as_select())
@@ -273,7 +291,7 @@ pub fn list_for_citizen(
 /// status, by start time.
 pub fn list_for_department(
     conn: &mut DbConn,
-    department_id: &str,
+    department_id: &DepartmentId,
     from: NaiveDateTime,
     to: NaiveDateTime,
     status: Option<ReservationStatus>,
@@ -317,7 +335,7 @@ pub struct ContactChange {
 /// The reservation `id` while it is confirmed and has not started: the
 /// only state in which a citizen may change, cancel or move it.
 #[diesel::dsl::auto_type]
-fn upcoming<'a>(id: &'a str, now: NaiveDateTime) -> _ {
+fn upcoming<'a>(id: &'a ReservationId, now: NaiveDateTime) -> _ {
     // A typed binding: `auto_type` reads an expression's type from its syntax.
     let confirmed: ReservationStatus = ReservationStatus::Confirmed;
     reservations::table
@@ -329,7 +347,7 @@ fn upcoming<'a>(id: &'a str, now: NaiveDateTime) -> _ {
 /// Applies a change to a confirmed, future reservation; answers whether it applied.
 pub fn rectify(
     conn: &mut DbConn,
-    id: &str,
+    id: &ReservationId,
     change: &ContactChange,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -345,14 +363,14 @@ pub fn rectify(
 /// that two such changes never wait for each other: two moves in opposite
 /// directions between the same slots deadlocked on PostgreSQL before.
 /// SQLite's `BEGIN IMMEDIATE` already holds the only write lock.
-pub fn lock_slots(conn: &mut DbConn, ids: &[&str]) -> QueryResult<()> {
+pub fn lock_slots(conn: &mut DbConn, ids: &[&SlotId]) -> QueryResult<()> {
     match conn {
         DbConn::Postgres(c) => slots::table
             .filter(slots::id.eq_any(ids))
             .order(slots::id)
             .select(slots::id)
             .for_update()
-            .load::<String>(c)
+            .load::<SlotId>(c)
             .map(drop),
         DbConn::Sqlite(_) => Ok(()),
     }
@@ -363,7 +381,7 @@ pub fn lock_slots(conn: &mut DbConn, ids: &[&str]) -> QueryResult<()> {
 /// earlier applies only if nobody moved it meanwhile, or it would free a
 /// seat in a slot the reservation has left.
 #[diesel::dsl::auto_type]
-fn upcoming_in<'a>(id: &'a str, slot_id: &'a str, now: NaiveDateTime) -> _ {
+fn upcoming_in<'a>(id: &'a ReservationId, slot_id: &'a SlotId, now: NaiveDateTime) -> _ {
     let upcoming: upcoming<'a> = upcoming(id, now);
     upcoming.filter(reservations::slot_id.eq(slot_id))
 }
@@ -372,8 +390,8 @@ fn upcoming_in<'a>(id: &'a str, slot_id: &'a str, now: NaiveDateTime) -> _ {
 /// answers whether it did.
 pub fn cancel(
     conn: &mut DbConn,
-    id: &str,
-    slot_id: &str,
+    id: &ReservationId,
+    slot_id: &SlotId,
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -394,8 +412,8 @@ pub fn cancel(
 /// same service; answers whether it did.
 pub fn move_to_slot(
     conn: &mut DbConn,
-    id: &str,
-    from_slot: &str,
+    id: &ReservationId,
+    from_slot: &SlotId,
     slot: &SlotRow,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -415,7 +433,7 @@ pub fn move_to_slot(
 /// whether the reservation was in `from`.
 pub fn transition(
     conn: &mut DbConn,
-    id: &str,
+    id: &ReservationId,
     from: ReservationStatus,
     to: ReservationStatus,
     identity_document: Option<&str>,
@@ -449,7 +467,7 @@ pub fn transition(
 /// A confirmed reservation the reminder pass has not handled.
 #[derive(Debug, Queryable)]
 pub struct ReminderCandidate {
-    pub id: String,
+    pub id: ReservationId,
     pub starts_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
 }
@@ -479,7 +497,11 @@ pub fn due_for_reminder(
 
 /// Marks those of `ids` no pass has handled as handled by this one;
 /// answers how many it marked (another pass may have been first).
-pub fn claim_reminders(conn: &mut DbConn, ids: &[&str], now: NaiveDateTime) -> QueryResult<usize> {
+pub fn claim_reminders(
+    conn: &mut DbConn,
+    ids: &[&ReservationId],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     let mut claimed = 0;
     // In chunks, for SQLite's limit on bound parameters.
     for chunk in ids.chunks(500) {

@@ -13,6 +13,7 @@ use super::store::{self, ReservationRow, ServiceContext};
 use crate::booking::catalogue::store::documents_for;
 use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
+use crate::domain::ids::{ReservationId, ServiceId, SlotId};
 use crate::http::{ApiError, Page, PageExample};
 
 /// The kinds of document that prove identity at the visit (R-BK-06 d).
@@ -52,8 +53,7 @@ impl IdentityDocument {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SlotTimes {
-    #[schema(example = "0193a1b2-0000-7000-8000-000000000001")]
-    pub id: String,
+    pub id: SlotId,
     /// In the municipality's zone (`+02:00` in winter, `+03:00` in summer).
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     #[schema(example = "2026-12-01T09:00:00+02:00")]
@@ -90,8 +90,7 @@ pub struct LegalEntity {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Reservation {
-    #[schema(example = "01938a6e-7c4f-7d2a-9b1e-3f5a8c2d4e6f")]
-    pub id: String,
+    pub id: ReservationId,
     pub status: ReservationStatus,
     /// Personal data was removed after six months; only statistics remain (R-BK-07).
     #[schema(example = false)]
@@ -209,7 +208,7 @@ type ServiceDetails = (ServiceContext, (Vec<LocalizedText>, Vec<LocalizedText>))
 /// Builds views, loading each service's context and documents once.
 #[derive(Default)]
 pub struct Views {
-    services: HashMap<String, ServiceDetails>,
+    services: HashMap<ServiceId, ServiceDetails>,
 }
 
 impl Views {
@@ -284,16 +283,16 @@ impl Views {
                 ends_at: local(row.ends_at, zone),
             },
             service: Named {
-                id: context.service_id.clone(),
+                id: context.service_id.to_string(),
                 name: localized(&context.service_el, &context.service_en),
             },
             department: DepartmentContact {
-                id: context.department_id.clone(),
+                id: context.department_id.to_string(),
                 name: localized(&context.department_el, &context.department_en),
                 email: context.department_email.clone(),
             },
             municipality: Named {
-                id: context.municipality_id.clone(),
+                id: context.municipality_id.to_string(),
                 name: localized(&context.municipality_el, &context.municipality_en),
             },
             full_name: row.full_name,

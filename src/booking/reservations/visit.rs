@@ -10,20 +10,25 @@ use super::view::{Reservation, Views, zone};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
 use crate::db::{DbConn, write_transaction};
+use crate::domain::ids::{DepartmentId, ReservationId};
 use crate::http::{ApiError, ErrorCode};
 
 /// Who acts, for the audit trail.
-pub(super) fn actor<'a>(staff: &'a Staff, department: &'a str) -> Actor<'a> {
+pub(super) fn actor<'a>(staff: &'a Staff, department: &'a DepartmentId) -> Actor<'a> {
     Actor {
         afm: staff.session.afm.as_str(),
         role: "staff",
-        scope_id: department,
+        scope_id: department.as_str(),
     }
 }
 
 /// The reservation, for staff of its department: `404` if missing, `403`
 /// if another department's (R-BK-08).
-fn for_staff(conn: &mut DbConn, staff: &Staff, id: &str) -> Result<ReservationRow, ApiError> {
+fn for_staff(
+    conn: &mut DbConn,
+    staff: &Staff,
+    id: &ReservationId,
+) -> Result<ReservationRow, ApiError> {
     let row = store::find(conn, id)?.ok_or_else(ApiError::not_found)?;
     staff.require(&row.department_id)?;
     Ok(row)
@@ -42,7 +47,7 @@ struct Step {
 pub fn check_in(
     conn: &mut DbConn,
     staff: &Staff,
-    id: &str,
+    id: &ReservationId,
     identity_document: Result<&'static str, ApiError>,
     now: NaiveDateTime,
 ) -> Result<Reservation, ApiError> {
@@ -68,7 +73,7 @@ pub fn check_in(
 pub fn complete(
     conn: &mut DbConn,
     staff: &Staff,
-    id: &str,
+    id: &ReservationId,
     now: NaiveDateTime,
 ) -> Result<Reservation, ApiError> {
     write_transaction(conn, |tx| {
@@ -87,7 +92,7 @@ pub fn complete(
 pub fn no_show(
     conn: &mut DbConn,
     staff: &Staff,
-    id: &str,
+    id: &ReservationId,
     now: NaiveDateTime,
 ) -> Result<Reservation, ApiError> {
     write_transaction(conn, |tx| {
@@ -113,12 +118,12 @@ fn advance(
     step: Step,
     now: NaiveDateTime,
 ) -> Result<Reservation, ApiError> {
-    let id = row.id.as_str();
+    let id = &row.id;
     if !store::transition(tx, id, step.from, step.to, step.identity_document, now)? {
         return Err(ApiError::new(ErrorCode::InvalidTransition));
     }
     let actor = actor(staff, &row.department_id);
-    audit::record(tx, &actor, step.action, ("reservation", id), now)?;
+    audit::record(tx, &actor, step.action, ("reservation", id.as_str()), now)?;
     let row = store::find(tx, id)?.ok_or_else(ApiError::not_found)?;
     Views::default().view(tx, row)
 }

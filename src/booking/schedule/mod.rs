@@ -61,17 +61,23 @@ pub fn materialize(
     to: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<Materialized, ApiError> {
-    let Some(row) = store::schedule(conn, &service.service_id)? else {
+    let Some(row) = store::schedule(conn, service.service_id.as_str())? else {
         return Ok(Materialized::default());
     };
     let schedule = row.schedule()?;
-    let duration = duration_minutes(conn, &service.service_id)?;
+    let duration = duration_minutes(conn, service.service_id.as_str())?;
     let zone = zone_of(service);
     let times: Vec<_> = generate(&schedule, duration, from, to, zone)
         .into_iter()
         .map(|s| (s.starts_at, s.ends_at))
         .collect();
-    let created = store::insert_slots(conn, &service.service_id, &times, row.seats_per_slot, now)?;
+    let created = store::insert_slots(
+        conn,
+        service.service_id.as_str(),
+        &times,
+        row.seats_per_slot,
+        now,
+    )?;
 
     let until = local_midnight(to + Days::new(1), zone);
     let after = local_midnight(from, zone).max(now);
@@ -84,7 +90,7 @@ pub fn materialize(
     // the slot's key and a new slot could not be made beside it.
     let (mut matching, mut gone, mut kept_booked) = (Vec::new(), Vec::new(), Vec::new());
     let mut stretched = 0;
-    for slot in store::open_slots_between(conn, &service.service_id, after, until)? {
+    for slot in store::open_slots_between(conn, service.service_id.as_str(), after, until)? {
         match given.get(&slot.starts_at) {
             Some(ends) if *ends == slot.ends_at => matching.push(slot.id),
             Some(ends) if store::set_end_if_unbooked(conn, &slot.id, *ends)? => {

@@ -15,7 +15,7 @@ use crate::booking::reservations::store::{self as reservations, service_context}
 use crate::booking::reservations::{CancelledBy, ReservationLink, queue_cancellation_notice};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn, write_transaction};
-use crate::domain::ids::ServiceId;
+use crate::domain::ids::{MunicipalityId, ServiceId, SlotId};
 use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Text, Validation, parse_path_id};
 use crate::openapi::problems::StateConflict;
 use crate::openapi::problems::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// The municipality of a service, or `404`.
-fn municipality_of(conn: &mut DbConn, service: &str) -> Result<String, ApiError> {
+fn municipality_of(conn: &mut DbConn, service: &ServiceId) -> Result<MunicipalityId, ApiError> {
     Ok(service_context(conn, service)?.municipality_id)
 }
 
@@ -49,9 +49,7 @@ async fn read_schedule(
 ) -> Result<web::Json<Schedule>, ApiError> {
     let service: ServiceId = parse_path_id(&path, "service_id")?;
     let row = db
-        .run(move |conn| {
-            store::schedule(conn, &service.to_string())?.ok_or_else(ApiError::not_found)
-        })
+        .run(move |conn| store::schedule(conn, service.as_str())?.ok_or_else(ApiError::not_found))
         .await?;
     Ok(web::Json(row.schedule()?))
 }
@@ -103,17 +101,17 @@ async fn put_schedule(
     let service = db
         .run(move |conn| -> Result<_, ApiError> {
             let admin = caller.resolve(conn)?;
-            let service = service?.to_string();
+            let service = service?;
             write_transaction(conn, |tx| {
-                admin.require(&municipality_of(tx, &service)?)?;
+                admin.require(municipality_of(tx, &service)?)?;
                 checked?;
-                let row = ScheduleRow::new(service.clone(), &stored, now)?;
+                let row = ScheduleRow::new(service.to_string(), &stored, now)?;
                 store::save_schedule(tx, &row)?;
                 Ok(service)
             })
         })
         .await?;
-    windows.forget(&service);
+    windows.forget(service.as_str());
     Ok(web::Json(schedule))
 }
 
@@ -195,12 +193,12 @@ async fn generate_slots(
     let generated = db
         .run(move |conn| {
             let admin = caller.resolve(conn)?;
-            let id = service?.to_string();
+            let id = service?;
             write_transaction(conn, |tx| {
                 let context = service_context(tx, &id)?;
                 admin.require(&context.municipality_id)?;
                 checked?;
-                if store::schedule(tx, &id)?.is_none() {
+                if store::schedule(tx, id.as_str())?.is_none() {
                     return Err(ApiError::validation(vec![FieldError::new(
                         "schedule",
                         "missing",
@@ -254,12 +252,12 @@ async fn withdraw_slot(
     clock: web::Data<SharedClock>,
     link: web::Data<ReservationLink>,
 ) -> Result<web::Json<Withdrawn>, ApiError> {
-    let slot_id = parse_path_id::<uuid::Uuid>(&path, "slot_id");
+    let slot_id = parse_path_id::<SlotId>(&path, "slot_id");
     let now = clock.now();
     let withdrawn = db
         .run(move |conn| {
             let admin = caller.resolve(conn)?;
-            let slot_id = slot_id?.to_string();
+            let slot_id = slot_id?;
             write_transaction(conn, |tx| {
                 let slot = reservations::slot(tx, &slot_id)?.ok_or_else(ApiError::not_found)?;
                 let context = service_context(tx, &slot.service_id)?;
@@ -272,7 +270,7 @@ async fn withdraw_slot(
                 let actor = Actor {
                     afm: admin.session.afm.as_str(),
                     role: "municipality_admin",
-                    scope_id: &context.municipality_id,
+                    scope_id: context.municipality_id.as_str(),
                 };
                 // What this request cancelled, not what it found.
                 let mut cancelled = 0;
@@ -292,7 +290,7 @@ async fn withdraw_slot(
                         tx,
                         &actor,
                         "reservation.cancel_withdrawn",
-                        ("reservation", id),
+                        ("reservation", id.as_str()),
                         now.naive_utc(),
                     )?;
                     let row = reservations::find(tx, id)?.ok_or_else(ApiError::not_found)?;

@@ -8,6 +8,7 @@ use super::weekly::{OpeningRange, Schedule};
 use crate::booking::reservations::ReservationStatus;
 use crate::db::schema::{reservations, service_schedules, slots};
 use crate::db::{DbConn, on_backend};
+use crate::domain::ids::{ReservationId, ServiceId, SlotId};
 use crate::http::ApiError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -248,9 +249,9 @@ pub fn close_to_bookings(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
 /// caller cancels.
 pub fn withdraw_slot(
     conn: &mut DbConn,
-    slot_id: &str,
+    slot_id: &SlotId,
     now: NaiveDateTime,
-) -> QueryResult<Option<Vec<String>>> {
+) -> QueryResult<Option<Vec<ReservationId>>> {
     let updated = diesel::update(
         slots::table
             .find(slot_id)
@@ -270,7 +271,7 @@ pub fn withdraw_slot(
 }
 
 /// Services that have a schedule.
-pub fn scheduled_services(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+pub fn scheduled_services(conn: &mut DbConn) -> QueryResult<Vec<ServiceId>> {
     service_schedules::table
         .select(service_schedules::service_id)
         .load(conn)
