@@ -250,8 +250,12 @@ async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purge
     // Half an hour unused, the sessions have ended (idle) and go, long
     // before their absolute end, and so does the unfinished sign-in's
     // state (ten minutes); nothing else is due.
+    // The booking citizen's session and this one's, every one there is.
+    let (_, sessions, _) = kept(&app).await;
+    assert_eq!(sessions, 2);
     let idle = pass(&app, now + Duration::minutes(31)).await;
-    assert!(idle.sessions_purged >= 2, "{idle:?}");
+    assert_eq!(idle.sessions_purged, 2, "{idle:?}");
+    assert_eq!(kept(&app).await.1, 0, "no session is left");
     assert_eq!(idle.login_states_purged, 1, "{idle:?}");
     assert_eq!(
         (idle.idempotency_records_purged, idle.outbox_messages_purged),
