@@ -174,31 +174,40 @@ impl Template {
         }
     }
 
+    /// The names of the templates a message on `channel` in `lang` is
+    /// rendered from: its subject's, on a channel that has subjects, and
+    /// its body's.
+    fn sources(&self, channel: Channel, lang: Lang) -> (Option<String>, String) {
+        let (name, lang) = (self.name(), lang.tag());
+        match channel {
+            Channel::Sms => (None, format!("sms/{name}.{lang}")),
+            Channel::Email => (
+                Some(format!("email/{name}.subject.{lang}")),
+                format!("email/{name}.{lang}"),
+            ),
+        }
+    }
+
     pub fn render(&self, channel: Channel, lang: Lang) -> Result<Rendered, minijinja::Error> {
         let context = Value::from(Serde(self));
-        let name = self.name();
         let render = |template: String| {
             ENVIRONMENT
                 .get_template(&template)?
                 .render(context.clone())
                 .map(|text| text.trim_end().to_owned())
         };
-        let lang = lang.tag();
-        Ok(match channel {
-            Channel::Sms => Rendered {
-                subject: String::new(),
-                body: render(format!("sms/{name}.{lang}"))?,
-            },
-            Channel::Email => Rendered {
-                subject: render(format!("email/{name}.subject.{lang}"))?,
-                body: render(format!("email/{name}.{lang}"))?,
-            },
+        let (subject, body) = self.sources(channel, lang);
+        Ok(Rendered {
+            subject: subject.map(render).transpose()?.unwrap_or_default(),
+            body: render(body)?,
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
 
     fn otp() -> Template {
@@ -249,13 +258,126 @@ mod tests {
         assert!(en.body.contains("482913"));
     }
 
-    #[test]
-    fn every_template_renders_with_its_variables() {
-        for channel in [Channel::Sms, Channel::Email] {
-            for lang in [Lang::El, Lang::En] {
-                otp().render(channel, lang).unwrap();
+    /// One message of every kind, with a value of its own in each variable
+    /// (a legal entity, so the conditional parts render too), and the
+    /// channels it is sent on.
+    fn every_template() -> Vec<(Template, &'static [Channel])> {
+        let cancelled = || Cancelled {
+            service: "Άδεια Οικοδομής".into(),
+            department: "Πολεοδομία".into(),
+            municipality: "Δήμος Σπάρτης".into(),
+            when: "02/12/2026 10:40".into(),
+        };
+        vec![
+            (
+                Template::Otp {
+                    code: "482913".into(),
+                    minutes: 45,
+                },
+                &[Channel::Sms, Channel::Email],
+            ),
+            (
+                Template::ReservationConfirmed(details(Some("Σύλλογος Φίλων"))),
+                &[Channel::Email],
+            ),
+            (
+                Template::ReservationReminder(details(Some("Σύλλογος Φίλων"))),
+                &[Channel::Email],
+            ),
+            (
+                Template::ReservationCancelled(cancelled()),
+                &[Channel::Email],
+            ),
+            (
+                Template::ReservationCancelledOnRequest(cancelled()),
+                &[Channel::Email],
+            ),
+        ]
+    }
+
+    /// The values of a message's variables, as its text shows them.
+    fn variable_values(value: &serde_json::Value, into: &mut Vec<String>) {
+        match value {
+            serde_json::Value::String(text) => into.push(text.clone()),
+            serde_json::Value::Number(number) => into.push(number.to_string()),
+            serde_json::Value::Array(items) => {
+                items.iter().for_each(|item| variable_values(item, into));
+            }
+            serde_json::Value::Object(fields) => {
+                fields
+                    .values()
+                    .for_each(|field| variable_values(field, into));
+            }
+            serde_json::Value::Null | serde_json::Value::Bool(_) => {}
+        }
+    }
+
+    /// The template files under `templates/`, by the name each is
+    /// registered under (`email/otp.subject.el` for
+    /// `templates/email/otp.subject.el.txt`).
+    fn template_files() -> BTreeSet<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut names = BTreeSet::new();
+        for channel in std::fs::read_dir(&root).unwrap() {
+            let channel = channel.unwrap().path();
+            for file in std::fs::read_dir(&channel).unwrap() {
+                let file = file.unwrap().path();
+                let name = file.strip_prefix(&root).unwrap().to_str().unwrap();
+                names.insert(name.strip_suffix(".txt").unwrap_or(name).to_owned());
             }
         }
+        names
+    }
+
+    /// Every kind of message, on each of its channels, in Greek and in
+    /// English, renders in full: no error (a variable the template names
+    /// but the message lacks), every variable's value in the body, no
+    /// template syntax left over, and a text of each language's own. And
+    /// every file under `templates/` is embedded and rendered by one of
+    /// them, so a template without a message, or a message that misses
+    /// one of its templates, fails here rather than when it is sent.
+    #[test]
+    fn every_template_renders_with_its_variables() {
+        let mut rendered_from = BTreeSet::new();
+        for (template, channels) in every_template() {
+            let mut values = Vec::new();
+            variable_values(&serde_json::to_value(&template).unwrap(), &mut values);
+            for &channel in channels {
+                let [el, en] = [Lang::El, Lang::En].map(|lang| {
+                    let (subject, body) = template.sources(channel, lang);
+                    rendered_from.extend(subject.clone());
+                    rendered_from.insert(body);
+                    let what = format!("{} by {channel:?} in {lang:?}", template.name());
+                    let text = template
+                        .render(channel, lang)
+                        .unwrap_or_else(|e| panic!("{what}: {e:#}"));
+                    assert_eq!(text.subject.is_empty(), subject.is_none(), "{what}");
+                    assert!(!text.subject.contains('\n'), "{what}: {text:?}");
+                    for value in &values {
+                        assert!(text.body.contains(value), "{what} lacks {value:?}");
+                    }
+                    for leftover in ["{{", "}}", "{%", "%}"] {
+                        let whole = format!("{}\n{}", text.subject, text.body);
+                        assert!(!whole.contains(leftover), "{what}: {whole}");
+                    }
+                    text
+                });
+                assert_ne!(el.body, en.body, "{} by {channel:?}", template.name());
+            }
+        }
+        let embedded: BTreeSet<String> = SOURCES.iter().map(|(name, _)| (*name).into()).collect();
+        assert_same(&template_files(), "under templates/", &embedded);
+        assert_same(&rendered_from, "rendered by a message", &embedded);
+    }
+
+    /// Fails naming the templates that only one of `names` and `embedded` has.
+    fn assert_same(names: &BTreeSet<String>, what: &str, embedded: &BTreeSet<String>) {
+        let only_there: Vec<_> = names.difference(embedded).collect();
+        let only_embedded: Vec<_> = embedded.difference(names).collect();
+        assert!(
+            only_there.is_empty() && only_embedded.is_empty(),
+            "{what} but not embedded (SOURCES): {only_there:?}; embedded but not {what}: {only_embedded:?}"
+        );
     }
 
     fn confirmation(legal_entity: Option<&str>) -> Template {

@@ -44,46 +44,45 @@ pub async fn slots(app: &TestApp, service_id: &str, hours: &[i64], capacity: i32
     let service_id = service_id.to_owned();
     let hours = hours.to_vec();
     let now = Utc::now().trunc_subsecs(0);
-    app.db
-        .run_blocking(move |conn| {
-            save_schedule(
-                conn,
-                &ScheduleRow {
-                    service_id: service_id.clone(),
-                    weekly_hours: "[]".into(),
-                    seats_per_slot: capacity,
-                    min_notice_minutes: 0,
-                    max_advance_days: 60,
-                    closed_dates: "[]".into(),
-                    open_dates: "[]".into(),
-                    updated_at: now.naive_utc(),
-                },
-            )?;
-            let times: Vec<_> = hours
-                .iter()
-                .map(|h| {
-                    (
-                        now + Duration::hours(*h),
-                        now + Duration::hours(*h) + Duration::minutes(20),
-                    )
-                })
-                .collect();
-            insert_slots(conn, &service_id, &times, capacity, now.naive_utc())?;
-            use citizen_api::db::schema::slots::dsl as s;
-            let starts: Vec<_> = times.iter().map(|(start, _)| start.naive_utc()).collect();
-            let mut ids = Vec::new();
-            for start in starts {
-                ids.push(
-                    s::slots
-                        .filter(s::service_id.eq(&service_id))
-                        .filter(s::starts_at.eq(start))
-                        .select(s::id)
-                        .first::<String>(conn)?,
-                );
-            }
-            Ok(ids)
-        })
-        .unwrap()
+    app.with_db(move |conn| {
+        save_schedule(
+            conn,
+            &ScheduleRow {
+                service_id: service_id.clone(),
+                weekly_hours: "[]".into(),
+                seats_per_slot: capacity,
+                min_notice_minutes: 0,
+                max_advance_days: 60,
+                closed_dates: "[]".into(),
+                open_dates: "[]".into(),
+                updated_at: now.naive_utc(),
+            },
+        )?;
+        let times: Vec<_> = hours
+            .iter()
+            .map(|h| {
+                (
+                    now + Duration::hours(*h),
+                    now + Duration::hours(*h) + Duration::minutes(20),
+                )
+            })
+            .collect();
+        insert_slots(conn, &service_id, &times, capacity, now.naive_utc())?;
+        use citizen_api::db::schema::slots::dsl as s;
+        let starts: Vec<_> = times.iter().map(|(start, _)| start.naive_utc()).collect();
+        let mut ids = Vec::new();
+        for start in starts {
+            ids.push(
+                s::slots
+                    .filter(s::service_id.eq(&service_id))
+                    .filter(s::starts_at.eq(start))
+                    .select(s::id)
+                    .first::<String>(conn)?,
+            );
+        }
+        Ok(ids)
+    })
+    .await
 }
 
 pub fn booking_body(slot_id: &str) -> serde_json::Value {

@@ -7,7 +7,7 @@ use citizen_api::booking::catalogue::{Department, Municipality, Service};
 use citizen_api::domain::ids::MunicipalityId;
 use citizen_api::http::Page;
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, named, spawn_app, spawn_app_with};
 
 async fn kalamata(app: &TestApp) -> Municipality {
     let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
@@ -117,29 +117,32 @@ async fn a_municipality_lists_the_departments_that_serve_its_services() {
     assert_problem(app.get(&unknown).await, 404, "not_found").await;
 }
 
+/// Adds `count` municipalities (not a multiple of 37), named in an order
+/// unlike their ids' order, so a cursor must follow the name.
+async fn insert_municipalities(app: &TestApp, count: u32) {
+    app.with_db(move |conn| {
+        for n in 0..count {
+            store::insert_municipality(
+                conn,
+                &MunicipalityRow {
+                    id: MunicipalityId::generate().to_string(),
+                    name_el: format!("Δήμος {:03}", (n * 37) % count),
+                    name_en: format!("Municipality {n}"),
+                    contact_email: format!("m{n}@example.gr"),
+                    time_zone: "Europe/Athens".into(),
+                    created_at: chrono::Utc::now().naive_utc(),
+                },
+            )?;
+        }
+        Ok(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn pages_walk_every_municipality_once() {
     let app = spawn_app_with(|s| s.demo_data = false).await;
-    app.db
-        .run_blocking(|conn| {
-            for n in 0..120 {
-                store::insert_municipality(
-                    conn,
-                    &MunicipalityRow {
-                        id: MunicipalityId::generate().to_string(),
-                        // Names in an order unlike the ids' order, so the
-                        // cursor must follow the name.
-                        name_el: format!("Δήμος {:03}", (n * 37) % 120),
-                        name_en: format!("Municipality {n}"),
-                        contact_email: format!("m{n}@example.gr"),
-                        time_zone: "Europe/Athens".into(),
-                        created_at: chrono::Utc::now().naive_utc(),
-                    },
-                )?;
-            }
-            Ok(())
-        })
-        .unwrap();
+    insert_municipalities(&app, 120).await;
 
     let mut seen = HashSet::new();
     let mut pages = 0;
@@ -159,16 +162,32 @@ async fn pages_walk_every_municipality_once() {
     assert_eq!((seen.len(), pages), (120, 3));
 }
 
+/// API.md: `?limit=` defaults to 50 and goes up to 200. With more rows
+/// than the largest page, no `limit` gives exactly 50 and `limit=200`
+/// exactly 200, each with a cursor to the rest; 201 is refused.
 #[tokio::test]
 async fn default_and_maximum_page_sizes() {
     let app = spawn_app_with(|s| s.demo_data = false).await;
     let empty: Page<Municipality> = app.get_json("/v1/municipalities").await;
     assert!(empty.items.is_empty() && empty.next_cursor.is_none());
-    for limit in ["1", "200"] {
-        let _: Page<Municipality> = app
-            .get_json(&format!("/v1/municipalities?limit={limit}"))
-            .await;
-    }
+    insert_municipalities(&app, 201).await;
+
+    let default: Page<Municipality> = app.get_json("/v1/municipalities").await;
+    assert_eq!(default.items.len(), 50, "the default page size");
+    assert!(default.next_cursor.is_some());
+    let largest: Page<Municipality> = app.get_json("/v1/municipalities?limit=200").await;
+    assert_eq!(largest.items.len(), 200, "the maximum page size");
+    let cursor = largest.next_cursor.expect("a cursor to the 201st");
+    let rest: Page<Municipality> = app
+        .get_json(&format!("/v1/municipalities?limit=200&cursor={cursor}"))
+        .await;
+    assert_eq!((rest.items.len(), rest.next_cursor), (1, None));
+    let one: Page<Municipality> = app.get_json("/v1/municipalities?limit=1").await;
+    assert_eq!(one.items.len(), 1);
+
+    let response = app.get("/v1/municipalities?limit=201").await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(named(&problem), [("limit", "out_of_range")]);
 }
 
 #[tokio::test]

@@ -33,17 +33,16 @@ fn day_of(reservation: &Value) -> String {
     reservation["slot"]["starts_at"].as_str().unwrap()[..10].to_owned()
 }
 
-fn audit_count(app: &TestApp, action: &'static str, subject: &str) -> i64 {
+async fn audit_count(app: &TestApp, action: &'static str, subject: &str) -> i64 {
     let subject = subject.to_owned();
-    app.db
-        .run_blocking(move |conn| {
-            Ok(audit_events::table
-                .filter(audit_events::action.eq(action))
-                .filter(audit_events::subject_id.eq(subject))
-                .count()
-                .get_result(conn)?)
-        })
-        .unwrap()
+    app.with_db(move |conn| {
+        Ok(audit_events::table
+            .filter(audit_events::action.eq(action))
+            .filter(audit_events::subject_id.eq(subject))
+            .count()
+            .get_result(conn)?)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -66,7 +65,7 @@ async fn r_bk_08_r_bk_10_staff_list_their_departments_day_and_every_read_is_audi
     assert_eq!(page["items"][0]["id"], reservation["id"]);
     assert_eq!(page["items"][0]["full_name"], "Μαρία Παπαδοπούλου");
     let id = reservation["id"].as_str().unwrap();
-    assert_eq!(audit_count(&app, "reservation.list", id), 1);
+    assert_eq!(audit_count(&app, "reservation.list", id).await, 1);
 
     let filtered: Value = app
         .get_as(&staff, &format!("{path}&status=completed"))
@@ -126,8 +125,8 @@ async fn r_bk_06_check_in_with_an_identity_document_then_complete() {
         .await
         .unwrap();
     assert_eq!(done["status"], "completed");
-    assert_eq!(audit_count(&app, "reservation.check_in", id), 1);
-    assert_eq!(audit_count(&app, "reservation.complete", id), 1);
+    assert_eq!(audit_count(&app, "reservation.check_in", id).await, 1);
+    assert_eq!(audit_count(&app, "reservation.complete", id).await, 1);
 
     // The citizen sees the outcome too.
     let citizen = app.sign_in(MARIA).await;
@@ -159,7 +158,7 @@ async fn a_no_show_is_marked_only_once_the_time_has_come() {
     let marked: Value = no_show(staff).await.unwrap().json().await.unwrap();
     assert_eq!(marked["status"], "no_show");
     // R-BK-10: the step is on record, once (the refused early try is not).
-    assert_eq!(audit_count(&app, "reservation.no_show", id), 1);
+    assert_eq!(audit_count(&app, "reservation.no_show", id).await, 1);
 }
 
 #[tokio::test]
@@ -228,5 +227,5 @@ async fn r_bk_08_staff_of_another_department_are_refused_on_every_desk_endpoint(
         .await
         .unwrap();
     assert_eq!(own.status(), StatusCode::OK);
-    assert_eq!(audit_count(&app, "reservation.list", id), 0);
+    assert_eq!(audit_count(&app, "reservation.list", id).await, 0);
 }

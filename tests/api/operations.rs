@@ -20,7 +20,7 @@ async fn healthz_and_readyz_answer_when_the_database_is_current() {
         "sqlite"
     };
     assert_eq!(ready["database"], expected);
-    assert!(!app.db.run_blocking(has_pending_migrations).unwrap());
+    assert!(!app.with_db(has_pending_migrations).await);
 }
 
 #[tokio::test]

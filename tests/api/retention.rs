@@ -3,7 +3,7 @@
 //! purges, and `citizen-api retention run`.
 
 use chrono::{DateTime, Duration, Months, TimeZone, Utc};
-use citizen_api::db::schema::{idempotency_records, outbox_messages, reservations};
+use citizen_api::db::schema::{idempotency_records, outbox_messages, reservations, sessions};
 use citizen_api::retention::{self, Report};
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -250,8 +250,12 @@ async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purge
     // Half an hour unused, the sessions have ended (idle) and go, long
     // before their absolute end, and so does the unfinished sign-in's
     // state (ten minutes); nothing else is due.
+    // The booking citizen's session and this one's, every one there is.
+    let (_, sessions, _) = kept(&app).await;
+    assert_eq!(sessions, 2);
     let idle = pass(&app, now + Duration::minutes(31)).await;
-    assert!(idle.sessions_purged >= 2, "{idle:?}");
+    assert_eq!(idle.sessions_purged, 2, "{idle:?}");
+    assert_eq!(kept(&app).await.1, 0, "no session is left");
     assert_eq!(idle.login_states_purged, 1, "{idle:?}");
     assert_eq!(
         (idle.idempotency_records_purged, idle.outbox_messages_purged),
@@ -281,25 +285,87 @@ async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purge
     assert_eq!(left, (0, 0));
 }
 
-#[test]
-fn the_retention_command_runs_a_pass_and_refuses_a_bad_instant() {
+/// Runs `citizen-api retention run --now {now}` on the app's database, off
+/// the runtime the app's tasks share.
+async fn retention_command(app: &TestApp, now: &str) -> std::process::Output {
     let data = tempfile::tempdir().unwrap();
-    let command = |now: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
-            .args(["retention", "run", "--now", now])
-            .env("CITIZEN_API_DATA_DIR", data.path())
-            .env_remove("DATABASE_URL")
-            .env("CITIZEN_API_LOG__FILTER", "warn")
-            .output()
-            .unwrap()
-    };
-    let ran = command("2030-01-01T00:00:00Z");
-    assert!(ran.status.success(), "{ran:?}");
-    let report: Value = serde_json::from_slice(&ran.stdout).unwrap();
-    assert_eq!(report["reservations_anonymized"], 0);
-    assert_eq!(report["sessions_purged"], 0);
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"));
+    command
+        .args(["retention", "run", "--now", now])
+        .env("CITIZEN_API_DATA_DIR", data.path())
+        .env("DATABASE_URL", &app.database_url)
+        .env("CITIZEN_API_LOG__FILTER", "warn");
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
 
-    let refused = command("next tuesday");
+/// The reservations' (id, anonymized, AFM kept), and how many sessions
+/// and idempotency records there are.
+async fn kept(app: &TestApp) -> (Vec<(String, bool, bool)>, i64, i64) {
+    app.with_db(|conn| {
+        let rows: Vec<(String, Option<chrono::NaiveDateTime>, Option<String>)> =
+            reservations::table
+                .order(reservations::starts_at)
+                .select((
+                    reservations::id,
+                    reservations::anonymized_at,
+                    reservations::citizen_afm,
+                ))
+                .load(conn)?;
+        Ok((
+            rows.into_iter()
+                .map(|(id, anonymized, afm)| (id, anonymized.is_some(), afm.is_some()))
+                .collect(),
+            sessions::table.count().get_result(conn)?,
+            idempotency_records::table.count().get_result(conn)?,
+        ))
+    })
+    .await
+}
+
+/// `citizen-api retention run --now` runs a pass on the database it is
+/// given: at six months from the first booking's start it anonymizes that
+/// one and leaves the one starting three days later as entered, and purges
+/// the idle sessions and old idempotency records; it reports what it did.
+/// A bad instant is refused and changes nothing.
+#[tokio::test]
+async fn the_retention_command_runs_a_pass_and_refuses_a_bad_instant() {
+    let app = spawn_app().await;
+    let housing = service(&app, "Housing Allowance").await;
+    let ids = slots(&app, &housing.id.to_string(), &[2, 72], 1).await;
+    let booked = book_all(&app, &ids).await;
+    let (first, second) = (
+        booked[0]["id"].as_str().unwrap(),
+        booked[1]["id"].as_str().unwrap(),
+    );
+    let (before, sessions_before, records_before) = kept(&app).await;
+    assert_eq!(
+        before,
+        [(first.into(), false, true), (second.into(), false, true)]
+    );
+    assert!(sessions_before >= 2 && records_before == 2);
+
+    let refused = retention_command(&app, "next tuesday").await;
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("RFC 3339"));
+    assert_eq!(kept(&app).await, (before, sessions_before, records_before));
+
+    let due = starts_at(&booked[0])
+        .checked_add_months(Months::new(6))
+        .unwrap();
+    let ran = retention_command(&app, &due.to_rfc3339()).await;
+    assert!(ran.status.success(), "{ran:?}");
+    let report: Value = serde_json::from_slice(&ran.stdout).unwrap();
+    assert_eq!(report["reservations_anonymized"], 1, "{report}");
+    assert_eq!(report["sessions_purged"], sessions_before, "{report}");
+    assert_eq!(report["idempotency_records_purged"], 2, "{report}");
+    assert_eq!(
+        kept(&app).await,
+        (
+            vec![(first.into(), true, false), (second.into(), false, true)],
+            0,
+            0
+        )
+    );
 }

@@ -245,21 +245,20 @@ async fn the_cli_bootstraps_a_platform_admin() {
 }
 
 /// How many audit rows say `actor` did `action` to the person `afm`.
-fn audited(app: &TestApp, actor: &str, action: &'static str, afm: &str) -> i64 {
+async fn audited(app: &TestApp, actor: &str, action: &'static str, afm: &str) -> i64 {
     use citizen_api::db::schema::audit_events as a;
     use diesel::prelude::*;
     let (actor, afm) = (actor.to_owned(), afm.to_owned());
-    app.db
-        .run_blocking(move |conn| {
-            Ok(a::table
-                .filter(a::actor_afm.eq(actor))
-                .filter(a::action.eq(action))
-                .filter(a::subject_type.eq("person"))
-                .filter(a::subject_id.eq(afm))
-                .count()
-                .get_result(conn)?)
-        })
-        .unwrap()
+    app.with_db(move |conn| {
+        Ok(a::table
+            .filter(a::actor_afm.eq(actor))
+            .filter(a::action.eq(action))
+            .filter(a::subject_type.eq("person"))
+            .filter(a::subject_id.eq(afm))
+            .count()
+            .get_result(conn)?)
+    })
+    .await
 }
 
 /// R-BK-09, R-BK-10: an administrator sees whom they named, a page at a
@@ -293,7 +292,11 @@ async fn r_bk_09_r_bk_10_administrators_list_whom_they_named_and_every_listing_i
     let maria = listed.iter().find(|h| h["afm"] == MARIA).unwrap();
     assert_eq!(maria["granted_by"], KALAMATA_ADMIN);
     for afm in afms {
-        assert_eq!(audited(&app, KALAMATA_ADMIN, "staff.list", afm), 1, "{afm}");
+        assert_eq!(
+            audited(&app, KALAMATA_ADMIN, "staff.list", afm).await,
+            1,
+            "{afm}"
+        );
     }
 
     let elsewhere = format!("/v1/departments/{sparta_department}/staff");
@@ -321,7 +324,8 @@ async fn r_bk_09_r_bk_10_administrators_list_whom_they_named_and_every_listing_i
             PLATFORM_ADMIN,
             "municipality_admin.list",
             KALAMATA_ADMIN
-        ),
+        )
+        .await,
         1
     );
     let unknown = format!("/v1/municipalities/{}/admins", uuid::Uuid::now_v7());
@@ -331,21 +335,20 @@ async fn r_bk_09_r_bk_10_administrators_list_whom_they_named_and_every_listing_i
 
 /// The audit rows about role changes to the person `afm`, oldest first:
 /// (actor, actor's role, action, scope).
-fn role_changes(app: &TestApp, afm: &str) -> Vec<(String, String, String, String)> {
+async fn role_changes(app: &TestApp, afm: &str) -> Vec<(String, String, String, String)> {
     use citizen_api::db::schema::audit_events as a;
     use diesel::prelude::*;
     let afm = afm.to_owned();
-    app.db
-        .run_blocking(move |conn| {
-            Ok(a::table
-                .filter(a::subject_type.eq("person"))
-                .filter(a::subject_id.eq(afm))
-                .filter(a::action.like("%.grant").or(a::action.like("%.revoke")))
-                .order(a::id)
-                .select((a::actor_afm, a::actor_role, a::action, a::scope_id))
-                .load(conn)?)
-        })
-        .unwrap()
+    app.with_db(move |conn| {
+        Ok(a::table
+            .filter(a::subject_type.eq("person"))
+            .filter(a::subject_id.eq(afm))
+            .filter(a::action.like("%.grant").or(a::action.like("%.revoke")))
+            .order(a::id)
+            .select((a::actor_afm, a::actor_role, a::action, a::scope_id))
+            .load(conn)?)
+    })
+    .await
 }
 
 fn row(actor: &str, role: &str, action: &str, scope: &str) -> (String, String, String, String) {
@@ -383,7 +386,7 @@ async fn r_bk_10_role_grants_and_revokes_over_http_are_audited() {
         assert_eq!(response.status(), StatusCode::NO_CONTENT, "{path}");
     }
     assert_eq!(
-        role_changes(&app, MARIA),
+        role_changes(&app, MARIA).await,
         [
             row(
                 PLATFORM_ADMIN,
@@ -434,7 +437,7 @@ async fn r_bk_10_platform_admin_grants_and_revokes_from_the_cli_are_audited() {
         );
     }
     assert_eq!(
-        role_changes(&app, MARIA),
+        role_changes(&app, MARIA).await,
         [
             row("cli:ops-anna", "cli", "platform_admin.grant", ""),
             row("cli:ops-anna", "cli", "platform_admin.revoke", ""),
