@@ -31,6 +31,9 @@ use crate::http::{FieldProblem, Problem, header_docs, problem_docs};
         (name = "administration", description = "Municipality administrators and department staff (R-BK-08, R-BK-09)."),
         (name = "operations", description = "Health, readiness and metrics, for operators."),
     ),
+    // Relative: the document is served by the API it describes, so a client
+    // resolves it against wherever it fetched `/openapi.json` from.
+    servers((url = "/", description = "The server that serves this document.")),
     components(schemas(Problem, FieldProblem)),
     modifiers(&SecuritySchemes),
 )]
@@ -82,7 +85,40 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .split_for_parts();
     problem_docs::document_errors(&mut document);
     header_docs::document_headers(&mut document);
+    mark_public_operations(&mut document);
+    drop_unused_components(&mut document);
     document
+}
+
+/// An operation with no security requirement says so with an empty list,
+/// so a reader (and a linter) can tell "public" from "forgotten".
+fn mark_public_operations(document: &mut utoipa::openapi::OpenApi) {
+    problem_docs::for_each_operation(&mut document.paths, |_, operation| {
+        operation.security.get_or_insert_with(Vec::new);
+    });
+}
+
+/// Removes the components nothing refers to: generic pages inline their
+/// items, and `header_docs` gives some operations their own copy of a shared
+/// response. Repeats until stable, as a removed component may have been the
+/// last one to refer to another.
+fn drop_unused_components(document: &mut utoipa::openapi::OpenApi) {
+    loop {
+        let json = serde_json::to_string(&*document).expect("the document serializes");
+        let used =
+            |kind: &str, name: &str| json.contains(&format!("\"#/components/{kind}/{name}\""));
+        let Some(components) = document.components.as_mut() else {
+            return;
+        };
+        let before = components.schemas.len() + components.responses.len();
+        components.schemas.retain(|name, _| used("schemas", name));
+        components
+            .responses
+            .retain(|name, _| used("responses", name));
+        if components.schemas.len() + components.responses.len() == before {
+            return;
+        }
+    }
 }
 
 /// The committed form: pretty JSON with a final newline.

@@ -7,8 +7,11 @@ use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Type};
 
 use super::header_docs::{NamedHeader, header, rate_limit};
+use super::{ApiError, ErrorCode, FieldError, Lang, Text};
 
-fn problem_response(name: &str, description: &str) -> Response {
+/// `example` is the code the response's example shows: its own, so that a
+/// `503` never shows a `422` (issue 12, defect 5).
+fn problem_response(name: &str, description: &str, example: ErrorCode) -> Response {
     let mut builder = ResponseBuilder::new();
     for (header, doc) in headers_of(name) {
         builder = builder.header(header, doc);
@@ -19,9 +22,29 @@ fn problem_response(name: &str, description: &str) -> Response {
             "application/problem+json",
             ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name("Problem")))
+                .example(Some(example_of(example)))
                 .build(),
         )
         .build()
+}
+
+/// The problem the server answers with `code`, as a client without
+/// `Accept-Language` gets it; a `validation_failed` names a field, as it
+/// always does.
+fn example_of(code: ErrorCode) -> serde_json::Value {
+    let error = if code == ErrorCode::ValidationFailed {
+        ApiError::validation(vec![FieldError::new(
+            "limit",
+            "out_of_range",
+            Text::new(
+                "Το limit πρέπει να είναι ακέραιος από 1 έως 200.",
+                "limit must be a whole number from 1 to 200.",
+            ),
+        )])
+    } else {
+        ApiError::new(code)
+    };
+    serde_json::to_value(error.problem(Lang::El)).expect("a problem serializes")
 }
 
 /// The headers an error answer carries besides the problem itself (and
@@ -63,46 +86,46 @@ fn headers_of(name: &str) -> Vec<NamedHeader> {
 }
 
 macro_rules! problem_responses {
-    ($( $(#[$doc:meta])* $name:ident => $description:literal; )+) => {
+    ($( $(#[$doc:meta])* $name:ident($example:ident) => $description:literal; )+) => {
         $(
             $(#[$doc])*
             pub struct $name;
 
             impl<'r> utoipa::ToResponse<'r> for $name {
                 fn response() -> (&'r str, RefOr<Response>) {
-                    (stringify!($name), problem_response(stringify!($name), $description).into())
+                    (stringify!($name), problem_response(stringify!($name), $description, ErrorCode::$example).into())
                 }
             }
         )+
 
         /// Every problem response, for the document's components.
         pub fn all() -> Vec<(String, RefOr<Response>)> {
-            vec![$( (stringify!($name).to_owned(), problem_response(stringify!($name), $description).into()), )+]
+            vec![$( (stringify!($name).to_owned(), problem_response(stringify!($name), $description, ErrorCode::$example).into()), )+]
         }
     };
 }
 
 problem_responses! {
-    MalformedJson => "`malformed_json`: the body is not valid JSON.";
-    NotFound => "`not_found`: no such resource.";
-    PayloadTooLarge => "`payload_too_large`: the body exceeds the size limit.";
-    UnsupportedMediaType => "`unsupported_media_type`: the body is not `application/json`.";
-    ValidationFailed => "`validation_failed`: a parameter or field is invalid; `errors` names each one.";
-    CreateRefused => "`validation_failed`: a parameter or field is invalid; `errors` names each one. `idempotency_key_reused`: this caller sent this `Idempotency-Key` before with another body.";
-    Unauthenticated => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
-    MetricsUnauthenticated => "`unauthenticated`: a metrics token is configured (`ops.metrics_token`) and the request did not carry it as `Authorization: Bearer`.";
-    Forbidden => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
-    RateLimited => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
-    BadLogin => "`invalid_login_state`: the `state` is unknown, used or expired, or this browser did not start the login (no matching `login_state` cookie); `login_failed`: TAXISnet declined or refused the code; `identity_provider_error`: TAXISnet could not be reached or answered something that is not a valid login.";
-    NoCertifiedMobile => "`no_certified_mobile`: no mobile is certified for this AFM in the National Registry of Communication.";
-    ContactRegistryUnavailable => "`contact_registry_unavailable`: the National Registry of Communication could not be asked.";
-    BookingConflict => "`slot_full`: no seat left; `slot_unavailable`: past, outside the booking window or withdrawn; `already_booked`: the citizen already holds an upcoming reservation for this service.";
-    MoveConflict => "`slot_full`: no seat left in the new slot; `slot_unavailable`: it is past, outside the booking window or withdrawn; `invalid_transition`: the reservation is no longer upcoming, is already in that slot, or another request cancelled or moved it meanwhile.";
-    StateConflict => "`invalid_transition`: the reservation is not in a state that allows this (e.g. already cancelled, or started).";
-    AlreadyExists => "`already_exists`: something with this name already exists here.";
-    OtpRejected => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after 5 minutes), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";
-    InternalError => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
-    ServiceUnavailable => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";
+    MalformedJson(MalformedJson) => "`malformed_json`: the body is not valid JSON.";
+    NotFound(NotFound) => "`not_found`: no such resource.";
+    PayloadTooLarge(PayloadTooLarge) => "`payload_too_large`: the body exceeds the size limit.";
+    UnsupportedMediaType(UnsupportedMediaType) => "`unsupported_media_type`: the body is not `application/json`.";
+    ValidationFailed(ValidationFailed) => "`validation_failed`: a parameter or field is invalid; `errors` names each one.";
+    CreateRefused(ValidationFailed) => "`validation_failed`: a parameter or field is invalid; `errors` names each one. `idempotency_key_reused`: this caller sent this `Idempotency-Key` before with another body.";
+    Unauthenticated(Unauthenticated) => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
+    MetricsUnauthenticated(Unauthenticated) => "`unauthenticated`: a metrics token is configured (`ops.metrics_token`) and the request did not carry it as `Authorization: Bearer`.";
+    Forbidden(Forbidden) => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
+    RateLimited(RateLimited) => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
+    BadLogin(InvalidLoginState) => "`invalid_login_state`: the `state` is unknown, used or expired, or this browser did not start the login (no matching `login_state` cookie); `login_failed`: TAXISnet declined or refused the code; `identity_provider_error`: TAXISnet could not be reached or answered something that is not a valid login.";
+    NoCertifiedMobile(NoCertifiedMobile) => "`no_certified_mobile`: no mobile is certified for this AFM in the National Registry of Communication.";
+    ContactRegistryUnavailable(ContactRegistryUnavailable) => "`contact_registry_unavailable`: the National Registry of Communication could not be asked.";
+    BookingConflict(SlotFull) => "`slot_full`: no seat left; `slot_unavailable`: past, outside the booking window or withdrawn; `already_booked`: the citizen already holds an upcoming reservation for this service.";
+    MoveConflict(SlotFull) => "`slot_full`: no seat left in the new slot; `slot_unavailable`: it is past, outside the booking window or withdrawn; `invalid_transition`: the reservation is no longer upcoming, is already in that slot, or another request cancelled or moved it meanwhile.";
+    StateConflict(InvalidTransition) => "`invalid_transition`: the reservation is not in a state that allows this (e.g. already cancelled, or started).";
+    AlreadyExists(AlreadyExists) => "`already_exists`: something with this name already exists here.";
+    OtpRejected(OtpInvalid) => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after 5 minutes), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";
+    InternalError(InternalError) => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
+    ServiceUnavailable(ServiceUnavailable) => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";
 }
 
 /// Adds, to every operation, the `Accept-Language` parameter and the error
@@ -117,7 +140,7 @@ pub fn document_errors(document: &mut OpenApi) {
 }
 
 /// Calls `visit` with every operation of `paths` and its path.
-pub(super) fn for_each_operation(paths: &mut Paths, mut visit: impl FnMut(&str, &mut Operation)) {
+pub(crate) fn for_each_operation(paths: &mut Paths, mut visit: impl FnMut(&str, &mut Operation)) {
     for (path, item) in paths.paths.iter_mut() {
         let operations = [
             &mut item.get,

@@ -1,5 +1,6 @@
 //! The OpenAPI document: committed, served, and complete about errors.
 
+use citizen_api::http::ErrorCode;
 use serde_json::Value;
 
 use crate::helpers::spawn_app;
@@ -66,6 +67,52 @@ fn every_operation_documents_its_errors_as_problems() {
         }
     }
     assert!(operations >= 5);
+}
+
+/// Defect 5 (issue 12): every error response showed the one example of the
+/// shared `Problem` schema, so the `500` and `503` of `/v1/municipalities`
+/// showed a `422 validation_failed`. Each error response shows its own: its
+/// example's `status` is the response's, and its `code` is one the server
+/// answers with that status.
+#[test]
+fn every_error_response_shows_an_example_of_its_own_status() {
+    let document: Value = serde_json::from_str(COMMITTED).unwrap();
+    let responses = &document["components"]["responses"];
+    let mut wrong = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if status.as_str() < "400" {
+                    continue;
+                }
+                let response = match response["$ref"].as_str() {
+                    Some(reference) => &responses[reference.rsplit('/').next().unwrap()],
+                    None => response,
+                };
+                let example = &response["content"]["application/problem+json"]["example"];
+                let answered = ErrorCode::ALL.iter().any(|code| {
+                    example["code"] == code.as_str()
+                        && example["status"] == code.status().as_u16()
+                        && code.status().as_str() == status
+                });
+                if !answered {
+                    wrong.push(format!(
+                        "{method} {path} {status}: {}",
+                        if example.is_null() {
+                            "no example".to_owned()
+                        } else {
+                            format!("{} {}", example["status"], example["code"])
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "error responses without an example of their own:\n  {}",
+        wrong.join("\n  ")
+    );
 }
 
 /// Swagger UI shows realistic values for every schema: each property has an
