@@ -6,6 +6,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
+use crate::domain::Afm;
 use crate::http::{FieldProblem, Problem, header_docs, problem_docs};
 
 #[derive(OpenApi)]
@@ -34,7 +35,8 @@ use crate::http::{FieldProblem, Problem, header_docs, problem_docs};
     // Relative: the document is served by the API it describes, so a client
     // resolves it against wherever it fetched `/openapi.json` from.
     servers((url = "/", description = "The server that serves this document.")),
-    components(schemas(Problem, FieldProblem)),
+    // `Afm` is named by path parameters, which utoipa does not collect.
+    components(schemas(Problem, FieldProblem, Afm)),
     modifiers(&SecuritySchemes),
 )]
 struct ApiDoc;
