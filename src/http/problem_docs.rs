@@ -7,7 +7,7 @@ use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Type};
 
 use super::header_docs::{NamedHeader, header, rate_limit};
-use super::{ApiError, ErrorCode, FieldError, Lang, Text};
+use super::{ApiError, ErrorCode, Lang, PageParams};
 
 /// `example` is the code the response's example shows: its own, so that a
 /// `503` never shows a `422` (issue 12, defect 5).
@@ -30,17 +30,14 @@ fn problem_response(name: &str, description: &str, example: ErrorCode) -> Respon
 
 /// The problem the server answers with `code`, as a client without
 /// `Accept-Language` gets it; a `validation_failed` names a field, as it
-/// always does.
+/// always does: the one of a `limit=0`.
 fn example_of(code: ErrorCode) -> serde_json::Value {
     let error = if code == ErrorCode::ValidationFailed {
-        ApiError::validation(vec![FieldError::new(
-            "limit",
-            "out_of_range",
-            Text::new(
-                "Το limit πρέπει να είναι ακέραιος από 1 έως 200.",
-                "limit must be a whole number from 1 to 200.",
-            ),
-        )])
+        let page = PageParams {
+            limit: Some("0".to_owned()),
+            cursor: None,
+        };
+        page.parse::<String>().expect_err("a limit of 0 is refused")
     } else {
         ApiError::new(code)
     };
