@@ -28,8 +28,9 @@ pub struct FullName(String);
 /// Documented with a `pattern` that only names [`FullName::parse`] accepts
 /// match, so a client (or a test generator) that follows the document is
 /// never refused: it starts and ends with a letter (an initial's period may
-/// follow), has 2 to 100 characters and no whitespace but single spaces
-/// inside. The letters are those of [`is_letter`], listed from it.
+/// follow), has 2 to 100 characters and no whitespace but plain spaces
+/// inside. The letters are those of [`is_letter`], listed from it. Names
+/// with other whitespace are accepted too, but are not a contract.
 impl utoipa::PartialSchema for FullName {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         let letter = letter_class();

@@ -2,12 +2,14 @@
 //! component with the [`Problem`](super::Problem) schema; [`document_errors`]
 //! adds the ones every operation can answer, so no operation lacks them.
 
+use std::collections::BTreeMap;
+
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, Paths};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Type};
 
 use super::header_docs::{NamedHeader, header, rate_limit};
-use super::{ApiError, ErrorCode, Lang, PageParams};
+use super::{ApiError, ErrorCode, Lang, PageParams, parse_path_id};
 
 /// `example` is the code the response's example shows: its own, so that a
 /// `503` never shows a `422` (issue 12, defect 5).
@@ -131,9 +133,49 @@ problem_responses! {
 pub fn document_errors(document: &mut OpenApi) {
     let components = document.components.get_or_insert_with(Default::default);
     components.responses.extend(all());
+    let shared = components.responses.clone();
     for_each_operation(&mut document.paths, |_, operation| {
-        add_standard_errors(operation)
+        add_standard_errors(operation);
+        name_own_path_parameter(operation, &shared);
     });
+}
+
+/// A `422` of an operation with a path id shows the refusal of that id
+/// (any id that is not a UUID), not of a field the operation does not
+/// have: the operation gets its own copy of the shared response.
+fn name_own_path_parameter(operation: &mut Operation, shared: &BTreeMap<String, RefOr<Response>>) {
+    let Some(parameter) = operation
+        .parameters
+        .iter()
+        .flatten()
+        .find(|parameter| parameter.parameter_in == ParameterIn::Path)
+    else {
+        return;
+    };
+    let Some(RefOr::Ref(reference)) = operation.responses.responses.get("422") else {
+        return;
+    };
+    let name = reference
+        .ref_location
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let Some(RefOr::T(mut response)) = shared.get(name).cloned() else {
+        return;
+    };
+    let mut problem = parse_path_id::<uuid::Uuid>("", "id")
+        .expect_err("an empty id is refused")
+        .problem(Lang::El);
+    for error in &mut problem.errors {
+        error.field.clone_from(&parameter.name);
+    }
+    if let Some(content) = response.content.get_mut("application/problem+json") {
+        content.example = Some(serde_json::to_value(problem).expect("a problem serializes"));
+    }
+    operation
+        .responses
+        .responses
+        .insert("422".to_owned(), RefOr::T(response));
 }
 
 /// Calls `visit` with every operation of `paths` and its path.
