@@ -7,6 +7,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use super::routes::routes;
+use crate::domain::Afm;
 use crate::http::rate_limit::LIMITED_SCOPE;
 use crate::http::{FieldProblem, IDEMPOTENCY_KEY, Problem};
 use crate::{idempotency, openapi};
@@ -34,7 +35,11 @@ use crate::{idempotency, openapi};
         (name = "administration", description = "Municipality administrators and department staff (R-BK-08, R-BK-09)."),
         (name = "operations", description = "Health, readiness and metrics, for operators."),
     ),
-    components(schemas(Problem, FieldProblem)),
+    // Relative: the document is served by the API it describes, so a client
+    // resolves it against wherever it fetched `/openapi.json` from.
+    servers((url = "/", description = "The server that serves this document.")),
+    // `Afm` is named by path parameters, which utoipa does not collect.
+    components(schemas(Problem, FieldProblem, Afm)),
     modifiers(&SecuritySchemes),
 )]
 struct ApiDoc;
@@ -92,6 +97,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
             is_kept: idempotency::is_kept,
         },
     );
+    openapi::mark_public_operations(&mut document);
+    openapi::drop_unused_components(&mut document);
     document
 }
 

@@ -364,7 +364,7 @@ async fn request_otp(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct OtpCode {
     /// The six digits from the SMS.
-    #[schema(example = "042917")]
+    #[schema(pattern = "^[0-9]{6}$", example = "042917")]
     pub code: String,
 }
 

@@ -232,7 +232,7 @@ async fn list_municipality_admins(
     security(("session_cookie" = []), ("bearer" = [])),
     params(
         ("municipality_id" = String, Path, format = Uuid),
-        ("afm" = String, Path, description = "The new administrator's AFM."),
+        ("afm" = crate::domain::Afm, Path, description = "The new administrator's AFM."),
     ),
     responses(
         (status = 204, description = "The AFM administers the municipality."),
@@ -256,7 +256,7 @@ async fn grant_municipality_admin(
 #[utoipa::path(
     tag = "administration",
     security(("session_cookie" = []), ("bearer" = [])),
-    params(("municipality_id" = String, Path, format = Uuid), ("afm" = String, Path)),
+    params(("municipality_id" = String, Path, format = Uuid), ("afm" = crate::domain::Afm, Path)),
     responses(
         (status = 204, description = "The AFM no longer administers the municipality."),
         (status = 401, response = Unauthenticated),
@@ -336,7 +336,7 @@ async fn list_staff(
 #[utoipa::path(
     tag = "administration",
     security(("session_cookie" = []), ("bearer" = [])),
-    params(("department_id" = String, Path, format = Uuid), ("afm" = String, Path)),
+    params(("department_id" = String, Path, format = Uuid), ("afm" = crate::domain::Afm, Path)),
     responses(
         (status = 204, description = "The AFM serves the department."),
         (status = 401, response = Unauthenticated),
@@ -359,7 +359,7 @@ async fn grant_staff(
 #[utoipa::path(
     tag = "administration",
     security(("session_cookie" = []), ("bearer" = [])),
-    params(("department_id" = String, Path, format = Uuid), ("afm" = String, Path)),
+    params(("department_id" = String, Path, format = Uuid), ("afm" = crate::domain::Afm, Path)),
     responses(
         (status = 204, description = "The AFM no longer serves the department."),
         (status = 401, response = Unauthenticated),

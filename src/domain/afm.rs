@@ -16,6 +16,7 @@ use super::DomainError;
 #[schema(
     value_type = String,
     description = "Greek tax identification number (ΑΦΜ): 9 digits with a valid check digit.",
+    pattern = "^[0-9]{9}$",
     examples("090000045")
 )]
 pub struct Afm(String);

@@ -1,5 +1,4 @@
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::DomainError;
 
@@ -22,15 +21,63 @@ const MAX_CHARS: usize = 100;
 ///
 /// Length is counted in characters, not bytes, so a Greek name is not
 /// penalised for taking two bytes per letter in UTF-8.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String")]
-#[schema(
-    value_type = String,
-    description = "Full name, 2-100 characters: Greek or Latin letters, spaces, hyphens, \
-                   apostrophes and periods. Whitespace is normalized.",
-    examples("Γιώργος Παπαδόπουλος")
-)]
 pub struct FullName(String);
+
+/// Documented with a `pattern` that only names [`FullName::parse`] accepts
+/// match, so a client (or a test generator) that follows the document is
+/// never refused: it starts and ends with a letter (an initial's period may
+/// follow), has 2 to 100 characters and no whitespace but plain spaces
+/// inside. The letters are those of [`is_letter`], listed from it. Names
+/// with other whitespace are accepted too, but are not a contract.
+impl utoipa::PartialSchema for FullName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let letter = letter_class();
+        let inner = format!("{letter} .'’-");
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some(
+                "Full name, 2-100 characters: Greek or Latin letters, spaces, hyphens, \
+                 apostrophes and periods. Whitespace is normalized.",
+            ))
+            .pattern(Some(format!(
+                "^[{letter}][{inner}]{{0,{}}}[{letter}]\\.?$",
+                MAX_CHARS - 3
+            )))
+            .examples(["Γιώργος Παπαδόπουλος"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for FullName {}
+
+/// The characters of [`is_letter`] as the body of a regular expression's
+/// character class: runs of consecutive letters as `\uXXXX-\uYYYY`.
+fn letter_class() -> String {
+    let mut class = String::new();
+    let mut run: Option<(char, char)> = None;
+    let close = |run: (char, char), class: &mut String| {
+        class.push_str(&format!("\\u{:04X}", u32::from(run.0)));
+        if run.1 != run.0 {
+            class.push_str(&format!("-\\u{:04X}", u32::from(run.1)));
+        }
+    };
+    for c in ('A'..='\u{1FFF}').filter(|&c| is_letter(c)) {
+        run = match run {
+            Some((first, last)) if u32::from(c) == u32::from(last) + 1 => Some((first, c)),
+            Some(done) => {
+                close(done, &mut class);
+                Some((c, c))
+            }
+            None => Some((c, c)),
+        };
+    }
+    if let Some(done) = run {
+        close(done, &mut class);
+    }
+    class
+}
 
 super::string_value!(FullName);
 
@@ -212,7 +259,30 @@ mod tests {
         );
     }
 
+    /// The documented pattern (issue 12, defect 10), read from the schema,
+    /// without its `^` and `$`.
+    fn documented_pattern() -> String {
+        use utoipa::PartialSchema;
+        use utoipa::openapi::RefOr;
+        use utoipa::openapi::schema::Schema;
+        let RefOr::T(Schema::Object(schema)) = FullName::schema() else {
+            panic!("an inline object schema");
+        };
+        let pattern = schema.pattern.expect("a pattern");
+        // The generator matches whole strings and takes no anchors.
+        pattern[1..pattern.len() - 1].to_owned()
+    }
+
     proptest! {
+        /// Issue 12, defect 10: every name the document's pattern allows
+        /// parses, so a client that follows the document is not refused.
+        #[test]
+        fn names_the_document_allows_parse(
+            name in proptest::string::string_regex(&documented_pattern()).unwrap()
+        ) {
+            prop_assert!(FullName::parse(&name).is_ok(), "{:?}", name);
+        }
+
         #[test]
         fn greek_lowercase_names_parse_and_are_idempotent(
             first in "[α-ωάέήίόύώϊϋΐΰ]{2,15}",

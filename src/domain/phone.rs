@@ -27,7 +27,10 @@ use super::DomainError;
     description = "Phone number in E.164 format. Input may also be a 10-digit Greek \
                    number (69xxxxxxxx or 2xxxxxxxxx) or use a 00 prefix; \
                    responses are always E.164.",
-    examples("+306912345678")
+    examples("+306912345678"),
+    // What every client can send: the forgiving input forms above are
+    // accepted too, but are not a contract.
+    pattern = r"^\+[1-9][0-9]{7,14}$"
 )]
 pub struct Phone(String);
 
@@ -230,6 +233,15 @@ mod tests {
     }
 
     proptest! {
+        /// Issue 12, defect 10: every number the document's pattern allows
+        /// parses, as itself.
+        #[test]
+        fn numbers_the_document_allows_parse(
+            number in proptest::string::string_regex(r"\+[1-9][0-9]{7,14}").unwrap()
+        ) {
+            prop_assert_eq!(Phone::parse(&number).map(|p| p.to_string()), Ok(number));
+        }
+
         #[test]
         fn greek_mobile_shorthand_normalizes_and_round_trips(rest in "[0-9]{8}") {
             let phone = Phone::parse(&format!("69{rest}")).unwrap();

@@ -404,27 +404,26 @@ struct KeptError {
     errors: Vec<FieldError>,
 }
 
-/// An RFC 9457 problem document.
+/// An RFC 9457 problem document. Each error response of the OpenAPI
+/// document shows an example of its own (`problem_docs`); the examples here
+/// only say what each field looks like.
 #[derive(Debug, Serialize, serde::Deserialize, ToSchema)]
-#[schema(example = json!({
-    "type": "urn:citizen-api:problem:validation_failed",
-    "title": "Μη έγκυρα στοιχεία",
-    "status": 422,
-    "detail": "Ορισμένα πεδία δεν είναι έγκυρα· δείτε το errors.",
-    "code": "validation_failed",
-    "errors": [{"field": "limit", "code": "out_of_range", "message": "Το limit πρέπει να είναι από 1 έως 200."}]
-}))]
 pub struct Problem {
     /// A URI naming the kind of problem: `urn:citizen-api:problem:<code>`.
     #[serde(rename = "type")]
+    #[schema(example = "urn:citizen-api:problem:not_found")]
     pub type_: String,
     /// Short summary, in the negotiated language.
+    #[schema(example = "Δεν βρέθηκε")]
     pub title: String,
     /// The HTTP status code.
+    #[schema(example = 404)]
     pub status: u16,
     /// What went wrong in this request, in the negotiated language.
+    #[schema(example = "Ο πόρος που ζητήθηκε δεν υπάρχει.")]
     pub detail: String,
     /// Stable machine-readable code; see the error catalogue.
+    #[schema(example = "not_found")]
     pub code: String,
     /// One entry per invalid field, for `validation_failed`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -68,7 +68,8 @@ pub fn parse_optional_json<T: serde::de::DeserializeOwned + Default>(
     if !json {
         return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
     }
-    super::json_body::deserialize(body)
+    // `null` is no body too, as the document's `oneOf: [null, ...]` says.
+    super::json_body::deserialize::<Option<T>>(body).map(Option::unwrap_or_default)
 }
 
 fn query_error(error: QueryPayloadError) -> ApiError {

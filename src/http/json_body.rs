@@ -93,6 +93,36 @@ fn shape_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError
     )])
 }
 
+/// For `#[serde(deserialize_with)]` on an integer field: also takes a whole
+/// number written with a fraction (`20.0`). JSON Schema counts it as an
+/// integer, so a client that follows the document may send it; refusing it
+/// would refuse a request the document allows.
+pub fn whole_number<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: TryFrom<i64>,
+{
+    use serde::Deserialize;
+    use serde::de::{Error, Unexpected};
+    let number = serde_json::Number::deserialize(deserializer)?;
+    let whole = match (number.as_i64(), number.as_f64()) {
+        (Some(whole), _) => Some(whole),
+        // Within ±2^53 every whole f64 is exact, and the cast cannot saturate.
+        (None, Some(float)) if float.fract() == 0.0 && float.abs() <= 9_007_199_254_740_992.0 => {
+            Some(float as i64)
+        }
+        _ => None,
+    };
+    whole
+        .and_then(|whole| T::try_from(whole).ok())
+        .ok_or_else(|| {
+            D::Error::invalid_value(
+                Unexpected::Other(&number.to_string()),
+                &"a whole number in range",
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;

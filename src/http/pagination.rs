@@ -21,7 +21,9 @@ pub struct PageParams {
     /// How many items to return: 1 to 200, default 50.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200, example = 50)]
     pub limit: Option<String>,
-    /// `next_cursor` of the previous page; omit for the first page.
+    /// `next_cursor` of the previous page, as it came; omit for the first
+    /// page. Any other value is refused (`422 invalid_cursor`).
+    #[param(min_length = 1, pattern = "^[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
 }
 

@@ -74,3 +74,101 @@ impl Validation {
         }
     }
 }
+
+/// Rust's `White_Space`, what `str::trim` removes, as the body of a regular
+/// expression's character class.
+const TRIMMED: &str = r"\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000";
+
+/// The `pattern` of what [`Validation::text`] accepts: `min` (2 or more)
+/// to `max` characters once trimmed, no control character.
+pub fn text_pattern(min: usize, max: usize) -> String {
+    // The first and last kept characters are neither blank nor control,
+    // so trimming stops at them and the count is the one checked.
+    format!(
+        r"^[{TRIMMED}]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]{{{},{}}}[^\s\x00-\x1F\x7F-\x9F][{TRIMMED}]*$",
+        min - 2,
+        max - 2
+    )
+}
+
+/// The `pattern` of what [`Validation::free_text`] accepts: blank, or at
+/// most `max` characters once trimmed, with no control character but `\n`.
+pub fn free_text_pattern(max: usize) -> String {
+    format!(
+        r"^[{TRIMMED}]*(?:[^\s\x00-\x1F\x7F-\x9F](?:[^\x00-\x09\x0B-\x1F\x7F-\x9F]{{0,{}}}[^\s\x00-\x1F\x7F-\x9F])?)?[{TRIMMED}]*$",
+        max - 2
+    )
+}
+
+/// Schemas for request fields checked by [`Validation::text`] or
+/// [`Validation::free_text`], named with `#[schema(value_type = ...)]`, so
+/// the document states the limits the server checks. They carry no example:
+/// the request schemas that use them show one of their own.
+macro_rules! text_schemas {
+    ($( $name:ident = $pattern:expr, $description:literal; )+) => {
+        $(
+            #[doc = $description]
+            pub struct $name;
+
+            impl utoipa::PartialSchema for $name {
+                fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                    utoipa::openapi::ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::Type::String)
+                        .description(Some($description))
+                        .pattern(Some($pattern))
+                        .into()
+                }
+            }
+
+            impl utoipa::ToSchema for $name {}
+        )+
+    };
+}
+
+text_schemas! {
+    Name = text_pattern(2, 200),
+        "2 to 200 characters, no control character; surrounding whitespace is trimmed.";
+    DocumentTitle = text_pattern(2, 300),
+        "2 to 300 characters, no control character; surrounding whitespace is trimmed.";
+    Description = free_text_pattern(1000),
+        "At most 1000 characters, line breaks allowed; blank means none.";
+    Note = free_text_pattern(500),
+        "At most 500 characters, line breaks allowed; blank means none.";
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use proptest::string::string_regex;
+
+    use super::*;
+
+    /// Strings `pattern` matches; the generator matches whole strings and
+    /// takes no anchors.
+    fn matching(pattern: &str) -> proptest::string::RegexGeneratorStrategy<String> {
+        string_regex(&pattern[1..pattern.len() - 1]).unwrap()
+    }
+
+    proptest! {
+        /// Issue 12, defect 10: every text the documented pattern allows,
+        /// surrounding blanks included, `text` accepts.
+        #[test]
+        fn texts_the_document_allows_are_accepted(
+            text in matching(&text_pattern(2, 200))
+        ) {
+            let mut v = Validation::default();
+            v.text("name", &text, 2, 200);
+            prop_assert!(v.finish().is_ok(), "{:?}", text);
+        }
+
+        /// Issue 12, defect 10: the same for `free_text`, blank included.
+        #[test]
+        fn free_texts_the_document_allows_are_accepted(
+            text in matching(&free_text_pattern(500))
+        ) {
+            let mut v = Validation::default();
+            v.free_text("note", Some(&text), 500);
+            prop_assert!(v.finish().is_ok(), "{:?}", text);
+        }
+    }
+}

@@ -109,6 +109,28 @@ fn add(response: &mut Response, headers: impl IntoIterator<Item = NamedHeader>) 
     }
 }
 
+/// States the form of the `Idempotency-Key` header wherever an operation
+/// takes it: one rule, checked by `idempotency`, so one place says it.
+fn document_idempotency_key(operation: &mut Operation, name: &HeaderName) {
+    let key = operation.parameters.iter_mut().flatten().find(|parameter| {
+        parameter.parameter_in == ParameterIn::Header
+            && parameter.name.eq_ignore_ascii_case(name.as_str())
+    });
+    if let Some(key) = key {
+        key.schema = Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(r"^[\x21-\x7E]{1,255}$"))
+                .examples(["3f1c9a2e-7b4d-4e0a-9c55-0d2b6f8e1a47"])
+                .into(),
+        );
+        key.description.get_or_insert_with(|| {
+            "1-255 visible ASCII characters; the same key and body answer the first response again."
+                .to_owned()
+        });
+    }
+}
+
 /// Writes the middleware's headers on every response of `document`.
 pub fn document_headers(document: &mut OpenApi, middleware: Middleware) {
     let components = document.components.get_or_insert_with(Default::default);
@@ -119,6 +141,7 @@ pub fn document_headers(document: &mut OpenApi, middleware: Middleware) {
     }
     let shared = components.responses.clone();
     for_each_operation(&mut document.paths, |path, operation| {
+        document_idempotency_key(operation, &middleware.idempotency_key);
         let statuses: Vec<String> = operation.responses.responses.keys().cloned().collect();
         for status in statuses {
             let extra = operation_headers(&middleware, path, operation, &status);

@@ -2,14 +2,19 @@
 //! component with the `Problem` schema; [`document_errors`]
 //! adds the ones every operation can answer, so no operation lacks them.
 
+use std::collections::BTreeMap;
+
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Required, Type};
 
 use super::headers::{NamedHeader, header, rate_limit};
 use super::walk::for_each_operation;
+use crate::http::{ApiError, ErrorCode, Lang, PageParams, parse_path_id};
 
-fn problem_response(name: &str, description: &str) -> Response {
+/// `example` is the code the response's example shows: its own, so that a
+/// `503` never shows a `422` (issue 12, defect 5).
+fn problem_response(name: &str, description: &str, example: ErrorCode) -> Response {
     let mut builder = ResponseBuilder::new();
     for (header, doc) in headers_of(name) {
         builder = builder.header(header, doc);
@@ -20,9 +25,26 @@ fn problem_response(name: &str, description: &str) -> Response {
             "application/problem+json",
             ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name("Problem")))
+                .example(Some(example_of(example)))
                 .build(),
         )
         .build()
+}
+
+/// The problem the server answers with `code`, as a client without
+/// `Accept-Language` gets it; a `validation_failed` names a field, as it
+/// always does: the one of a `limit=0`.
+fn example_of(code: ErrorCode) -> serde_json::Value {
+    let error = if code == ErrorCode::ValidationFailed {
+        let page = PageParams {
+            limit: Some("0".to_owned()),
+            cursor: None,
+        };
+        page.parse::<String>().expect_err("a limit of 0 is refused")
+    } else {
+        ApiError::new(code)
+    };
+    serde_json::to_value(error.problem(Lang::El)).expect("a problem serializes")
 }
 
 /// The headers an error answer carries besides the problem itself (and
@@ -64,46 +86,46 @@ fn headers_of(name: &str) -> Vec<NamedHeader> {
 }
 
 macro_rules! problem_responses {
-    ($( $(#[$doc:meta])* $name:ident => $description:literal; )+) => {
+    ($( $(#[$doc:meta])* $name:ident($example:ident) => $description:literal; )+) => {
         $(
             $(#[$doc])*
             pub struct $name;
 
             impl<'r> utoipa::ToResponse<'r> for $name {
                 fn response() -> (&'r str, RefOr<Response>) {
-                    (stringify!($name), problem_response(stringify!($name), $description).into())
+                    (stringify!($name), problem_response(stringify!($name), $description, ErrorCode::$example).into())
                 }
             }
         )+
 
         /// Every problem response, for the document's components.
         pub fn all() -> Vec<(String, RefOr<Response>)> {
-            vec![$( (stringify!($name).to_owned(), problem_response(stringify!($name), $description).into()), )+]
+            vec![$( (stringify!($name).to_owned(), problem_response(stringify!($name), $description, ErrorCode::$example).into()), )+]
         }
     };
 }
 
 problem_responses! {
-    MalformedJson => "`malformed_json`: the body is not valid JSON.";
-    NotFound => "`not_found`: no such resource.";
-    PayloadTooLarge => "`payload_too_large`: the body exceeds the size limit.";
-    UnsupportedMediaType => "`unsupported_media_type`: the body is not `application/json`.";
-    ValidationFailed => "`validation_failed`: a parameter or field is invalid; `errors` names each one.";
-    CreateRefused => "`validation_failed`: a parameter or field is invalid; `errors` names each one. `idempotency_key_reused`: this caller sent this `Idempotency-Key` before with another body.";
-    Unauthenticated => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
-    MetricsUnauthenticated => "`unauthenticated`: a metrics token is configured (`ops.metrics_token`) and the request did not carry it as `Authorization: Bearer`.";
-    Forbidden => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
-    RateLimited => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
-    BadLogin => "`invalid_login_state`: the `state` is unknown, used or expired, or this browser did not start the login (no matching `login_state` cookie); `login_failed`: TAXISnet declined or refused the code; `identity_provider_error`: TAXISnet could not be reached or answered something that is not a valid login.";
-    NoCertifiedMobile => "`no_certified_mobile`: no mobile is certified for this AFM in the National Registry of Communication.";
-    ContactRegistryUnavailable => "`contact_registry_unavailable`: the National Registry of Communication could not be asked.";
-    BookingConflict => "`slot_full`: no seat left; `slot_unavailable`: past, outside the booking window or withdrawn; `already_booked`: the citizen already holds an upcoming reservation for this service.";
-    MoveConflict => "`slot_full`: no seat left in the new slot; `slot_unavailable`: it is past, outside the booking window or withdrawn; `invalid_transition`: the reservation is no longer upcoming, is already in that slot, or another request cancelled or moved it meanwhile.";
-    StateConflict => "`invalid_transition`: the reservation is not in a state that allows this (e.g. already cancelled, or started).";
-    AlreadyExists => "`already_exists`: something with this name already exists here.";
-    OtpRejected => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after 5 minutes), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";
-    InternalError => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
-    ServiceUnavailable => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";
+    MalformedJson(MalformedJson) => "`malformed_json`: the body is not valid JSON.";
+    NotFound(NotFound) => "`not_found`: no such resource.";
+    PayloadTooLarge(PayloadTooLarge) => "`payload_too_large`: the body exceeds the size limit.";
+    UnsupportedMediaType(UnsupportedMediaType) => "`unsupported_media_type`: the body is not `application/json`.";
+    ValidationFailed(ValidationFailed) => "`validation_failed`: a parameter or field is invalid; `errors` names each one.";
+    CreateRefused(ValidationFailed) => "`validation_failed`: a parameter or field is invalid; `errors` names each one. `idempotency_key_reused`: this caller sent this `Idempotency-Key` before with another body.";
+    Unauthenticated(Unauthenticated) => "`unauthenticated`: no session, or it expired (30 minutes idle, 12 hours at most).";
+    MetricsUnauthenticated(Unauthenticated) => "`unauthenticated`: a metrics token is configured (`ops.metrics_token`) and the request did not carry it as `Authorization: Bearer`.";
+    Forbidden(Forbidden) => "`forbidden`: the caller lacks the role; `origin_not_allowed`: a cookie-authenticated change from an origin not on the allow-list.";
+    RateLimited(RateLimited) => "`rate_limited`: too many requests; retry after `Retry-After` seconds.";
+    BadLogin(InvalidLoginState) => "`invalid_login_state`: the `state` is unknown, used or expired, or this browser did not start the login (no matching `login_state` cookie); `login_failed`: TAXISnet declined or refused the code; `identity_provider_error`: TAXISnet could not be reached or answered something that is not a valid login.";
+    NoCertifiedMobile(NoCertifiedMobile) => "`no_certified_mobile`: no mobile is certified for this AFM in the National Registry of Communication.";
+    ContactRegistryUnavailable(ContactRegistryUnavailable) => "`contact_registry_unavailable`: the National Registry of Communication could not be asked.";
+    BookingConflict(SlotFull) => "`slot_full`: no seat left; `slot_unavailable`: past, outside the booking window or withdrawn; `already_booked`: the citizen already holds an upcoming reservation for this service.";
+    MoveConflict(SlotFull) => "`slot_full`: no seat left in the new slot; `slot_unavailable`: it is past, outside the booking window or withdrawn; `invalid_transition`: the reservation is no longer upcoming, is already in that slot, or another request cancelled or moved it meanwhile.";
+    StateConflict(InvalidTransition) => "`invalid_transition`: the reservation is not in a state that allows this (e.g. already cancelled, or started).";
+    AlreadyExists(AlreadyExists) => "`already_exists`: something with this name already exists here.";
+    OtpRejected(OtpInvalid) => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after 5 minutes), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";
+    InternalError(InternalError) => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
+    ServiceUnavailable(ServiceUnavailable) => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";
 }
 
 /// Adds, to every operation, the `Accept-Language` parameter and the error
@@ -112,12 +134,51 @@ problem_responses! {
 pub fn document_errors(document: &mut OpenApi) {
     let components = document.components.get_or_insert_with(Default::default);
     components.responses.extend(all());
+    let shared = components.responses.clone();
     for_each_operation(&mut document.paths, |_, operation| {
-        add_standard_errors(operation)
+        add_standard_errors(operation);
+        name_own_path_parameter(operation, &shared);
     });
 }
 
-/// Calls `visit` with every operation of `paths` and its path.
+/// A `422` of an operation with a path id shows the refusal of that id
+/// (any id that is not a UUID), not of a field the operation does not
+/// have: the operation gets its own copy of the shared response.
+fn name_own_path_parameter(operation: &mut Operation, shared: &BTreeMap<String, RefOr<Response>>) {
+    let Some(parameter) = operation
+        .parameters
+        .iter()
+        .flatten()
+        .find(|parameter| parameter.parameter_in == ParameterIn::Path)
+    else {
+        return;
+    };
+    let Some(RefOr::Ref(reference)) = operation.responses.responses.get("422") else {
+        return;
+    };
+    let name = reference
+        .ref_location
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    let Some(RefOr::T(mut response)) = shared.get(name).cloned() else {
+        return;
+    };
+    let mut problem = parse_path_id::<uuid::Uuid>("", "id")
+        .expect_err("an empty id is refused")
+        .problem(Lang::El);
+    for error in &mut problem.errors {
+        error.field.clone_from(&parameter.name);
+    }
+    if let Some(content) = response.content.get_mut("application/problem+json") {
+        content.example = Some(serde_json::to_value(problem).expect("a problem serializes"));
+    }
+    operation
+        .responses
+        .responses
+        .insert("422".to_owned(), RefOr::T(response));
+}
+
 fn add_standard_errors(operation: &mut Operation) {
     let mut add = |status: &str, name: &str| {
         operation

@@ -162,7 +162,7 @@ async fn pages_walk_every_municipality_once() {
     assert_eq!((seen.len(), pages), (120, 3));
 }
 
-/// API.md: `?limit=` defaults to 50 and goes up to 200. With more rows
+/// docs/api.md: `?limit=` defaults to 50 and goes up to 200. With more rows
 /// than the largest page, no `limit` gives exactly 50 and `limit=200`
 /// exactly 200, each with a cursor to the rest; 201 is refused.
 #[tokio::test]

@@ -333,7 +333,7 @@ async fn kept(app: &TestApp) -> (Vec<(String, bool, bool)>, i64, i64) {
 async fn the_retention_command_runs_a_pass_and_refuses_a_bad_instant() {
     let app = spawn_app().await;
     let housing = service(&app, "Housing Allowance").await;
-    let ids = slots(&app, &housing.id.to_string(), &[2, 72], 1).await;
+    let ids = slots(&app, housing.id.as_str(), &[2, 72], 1).await;
     let booked = book_all(&app, &ids).await;
     let (first, second) = (
         booked[0]["id"].as_str().unwrap(),

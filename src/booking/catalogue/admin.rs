@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::routes::{
-    Department, LocalizedText, Municipality, Service, department_view, municipality_view,
-    service_view,
+    Department, Municipality, Service, department_view, municipality_view, service_view,
 };
 use super::store::{
     self, DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
@@ -21,7 +20,10 @@ use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::domain::Email;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
-use crate::http::{ApiError, ErrorCode, JsonBody, Text, Validation, parse_path_id};
+use crate::http::{
+    ApiError, Description, DocumentTitle, ErrorCode, JsonBody, Name, Text, Validation,
+    parse_path_id,
+};
 use crate::idempotency::{Answer, Idempotent, run_once_in};
 use crate::openapi::problems::{
     AlreadyExists, CreateRefused, Forbidden, NotFound, Unauthenticated, ValidationFailed,
@@ -50,12 +52,17 @@ fn names(v: &mut Validation, el: &str, en: &str) -> (String, String) {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "name_el": "Δήμος Τρίπολης",
+    "name_en": "Municipality of Tripoli",
+    "contact_email": "info@tripoli.example"
+}))]
 pub struct NewMunicipality {
-    #[schema(example = "Δήμος Τρίπολης")]
+    #[schema(value_type = Name, inline)]
     pub name_el: String,
-    #[schema(example = "Municipality of Tripoli")]
+    #[schema(value_type = Name, inline)]
     pub name_en: String,
-    #[schema(example = "info@tripoli.example")]
+    #[schema(value_type = Email, inline)]
     pub contact_email: String,
 }
 
@@ -112,14 +119,22 @@ async fn create_municipality(
     .map(Answer::into_response)
 }
 
+/// A department's names, and the `email` where citizens send documents
+/// before their visit (R-BK-04, R-BK-05).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "name_el": "Κοινωνική Πρόνοια",
+    "name_en": "Social Welfare",
+    "email": "pronoia@tripoli.example"
+}))]
 pub struct NewDepartment {
-    #[schema(example = "Κοινωνική Πρόνοια")]
+    #[schema(value_type = Name, inline)]
     pub name_el: String,
-    #[schema(example = "Social Welfare")]
+    #[schema(value_type = Name, inline)]
     pub name_en: String,
-    /// Where citizens send documents before their visit (R-BK-04, R-BK-05).
-    #[schema(example = "pronoia@tripoli.example")]
+    // Described on the struct: a description here would wrap the inlined
+    // schema in a one-armed `oneOf`.
+    #[schema(value_type = Email, inline)]
     pub email: String,
 }
 
@@ -235,30 +250,54 @@ async fn replace_department(
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "name_el": "Επίδομα Στέγασης",
+    "name_en": "Housing Allowance",
+    "description_el": "Αιτήσεις και δικαιολογητικά.",
+    "description_en": "Applications and supporting documents.",
+    "duration_minutes": 20,
+    "serves_legal_entities": false,
+    "legal_entity_documents": [],
+    "required_documents": [{"el": "Εκκαθαριστικό εφορίας", "en": "Tax assessment notice"}]
+}))]
 pub struct NewService {
-    #[schema(example = "Επίδομα Στέγασης")]
+    #[schema(value_type = Name, inline)]
     pub name_el: String,
-    #[schema(example = "Housing Allowance")]
+    #[schema(value_type = Name, inline)]
     pub name_en: String,
     #[serde(default)]
-    #[schema(example = "Αιτήσεις και δικαιολογητικά.")]
+    #[schema(value_type = Description, inline)]
     pub description_el: String,
     #[serde(default)]
-    #[schema(example = "Applications and supporting documents.")]
+    #[schema(value_type = Description, inline)]
     pub description_en: String,
     /// Length of one appointment, 5 to 480 minutes in steps of 5.
-    #[schema(example = 20)]
+    #[serde(deserialize_with = "crate::http::whole_number")]
+    #[schema(minimum = 5, maximum = 480, multiple_of = 5, example = 20)]
     pub duration_minutes: i32,
     /// Whether representatives may book for companies and associations (R-BK-04).
     #[serde(default)]
     #[schema(example = false)]
     pub serves_legal_entities: bool,
-    /// What representatives of legal entities must e-mail first (R-BK-04).
+    /// What representatives of legal entities must e-mail first (R-BK-04);
+    /// only for a service that serves them.
     #[serde(default)]
-    pub legal_entity_documents: Vec<LocalizedText>,
+    #[schema(max_items = 20)]
+    pub legal_entity_documents: Vec<NewDocument>,
     /// What every visitor must send or bring (R-BK-05).
     #[serde(default)]
-    pub required_documents: Vec<LocalizedText>,
+    #[schema(max_items = 20)]
+    pub required_documents: Vec<NewDocument>,
+}
+
+/// A document's title in Greek and English.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"el": "Καταστατικό του νομικού προσώπου", "en": "Articles of association"}))]
+pub struct NewDocument {
+    #[schema(value_type = DocumentTitle, inline)]
+    pub el: String,
+    #[schema(value_type = DocumentTitle, inline)]
+    pub en: String,
 }
 
 /// A service's definition, checked: what creating it sets and replacing
@@ -307,7 +346,7 @@ impl ServiceDefinition {
         }
         let mut documents = |field: &'static str,
                              purpose: &'static str,
-                             list: &[LocalizedText]|
+                             list: &[NewDocument]|
          -> Vec<(String, String, &'static str)> {
             if list.len() > 20 {
                 v.fail(

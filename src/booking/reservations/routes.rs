@@ -18,7 +18,7 @@ use crate::db::Db;
 use crate::domain::ids::{ReservationId, SlotId};
 use crate::domain::{Afm, Email, FullName, Phone};
 use crate::http::{
-    ApiError, JsonBody, Lang, Page, PageParams, Text, Validation, parse_optional_json,
+    ApiError, JsonBody, Lang, Name, Note, Page, PageParams, Text, Validation, parse_optional_json,
 };
 use crate::idempotency::{Idempotent, run_once_in};
 use crate::openapi::problems::{
@@ -37,27 +37,36 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Σύλλογος Φίλων του Δάσους", "afm": "094019245"}))]
 pub struct LegalEntityRequest {
-    #[schema(example = "Σύλλογος Φίλων του Δάσους")]
+    #[schema(value_type = Name, inline)]
     pub name: String,
-    #[schema(example = "094019245")]
+    #[schema(value_type = Afm, inline)]
     pub afm: String,
 }
 
 /// R-BK-03: name, e-mail, phone and special requirements, nothing else;
 /// R-BK-04: the legal entity, when booking on its behalf.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "slot_id": "0193a1b2-0000-7000-8000-000000000001",
+    "full_name": "Μαρία Παπαδοπούλου",
+    "email": "maria@example.gr",
+    "phone": "+306912345678",
+    "special_requirements": "Πρόσβαση με αναπηρικό αμαξίδιο",
+    "legal_entity": null
+}))]
 pub struct NewReservation {
-    #[schema(example = "0193a1b2-0000-7000-8000-000000000001")]
+    #[schema(format = Uuid, example = "0193a1b2-0000-7000-8000-000000000001")]
     pub slot_id: String,
-    #[schema(example = "Μαρία Παπαδοπούλου")]
+    #[schema(value_type = FullName, inline)]
     pub full_name: String,
-    #[schema(example = "maria@example.gr")]
+    #[schema(value_type = Email, inline)]
     pub email: String,
-    #[schema(example = "6912345678")]
+    #[schema(value_type = Phone, inline)]
     pub phone: String,
     /// Accessibility, interpreter, … (at most 500 characters).
-    #[schema(example = "Πρόσβαση με αναπηρικό αμαξίδιο")]
+    #[schema(value_type = Option<Note>, inline)]
     pub special_requirements: Option<String>,
     pub legal_entity: Option<LegalEntityRequest>,
 }
@@ -231,16 +240,20 @@ async fn read(
 
 /// R-BK-11 rectification: only the fields sent change.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "email": "maria.nikolaou@example.gr",
+    "special_requirements": "Διερμηνέας νοηματικής γλώσσας"
+}))]
 pub struct ReservationChange {
-    #[schema(example = "Μαρία Παπαδοπούλου-Νικολάου")]
+    #[schema(value_type = Option<FullName>, inline)]
     pub full_name: Option<String>,
-    #[schema(example = "maria.nikolaou@example.gr")]
+    #[schema(value_type = Option<Email>, inline)]
     pub email: Option<String>,
-    #[schema(example = "+306987654321")]
+    #[schema(value_type = Option<Phone>, inline)]
     pub phone: Option<String>,
     /// `null` clears them.
     #[serde(default, with = "::serde_with::rust::double_option")]
-    #[schema(value_type = Option<String>, example = "Διερμηνέας νοηματικής γλώσσας")]
+    #[schema(value_type = Option<Note>, inline)]
     pub special_requirements: Option<Option<String>>,
 }
 
@@ -306,9 +319,10 @@ async fn rectify(
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[schema(example = json!({"reason": "Δεν θα βρίσκομαι στην πόλη εκείνη την ημέρα."}))]
 pub struct Cancellation {
     /// Why, if the citizen wants to say (at most 500 characters).
-    #[schema(example = "Δεν θα βρίσκομαι στην πόλη εκείνη την ημέρα.")]
+    #[schema(value_type = Option<Note>, inline)]
     pub reason: Option<String>,
 }
 
@@ -358,7 +372,7 @@ async fn cancel(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Reschedule {
     /// Another slot of the same service.
-    #[schema(example = "0193a1b2-0000-7000-8000-000000000002")]
+    #[schema(format = Uuid, example = "0193a1b2-0000-7000-8000-000000000002")]
     pub slot_id: String,
 }
 

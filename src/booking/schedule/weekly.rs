@@ -29,23 +29,27 @@ const MAX_ADVANCE_DAYS: (u32, u32) = (1, 365);
 #[serde(deny_unknown_fields)]
 pub struct Schedule {
     /// Several ranges per weekday are allowed (e.g. 09:00–13:00, 17:00–20:00).
+    #[schema(max_items = 50)]
     pub weekly_hours: Vec<OpeningRange>,
     /// Citizens that can book the same slot (1..=100).
-    #[schema(example = 2)]
+    #[serde(deserialize_with = "crate::http::whole_number")]
+    #[schema(minimum = 1, maximum = 100, example = 2)]
     pub seats_per_slot: u32,
     /// How long before a slot starts booking closes (0..=10080).
-    #[schema(example = 120)]
+    #[serde(deserialize_with = "crate::http::whole_number")]
+    #[schema(minimum = 0, maximum = 10080, example = 120)]
     pub min_notice_minutes: u32,
     /// How far ahead slots are offered (1..=365).
-    #[schema(example = 60)]
+    #[serde(deserialize_with = "crate::http::whole_number")]
+    #[schema(minimum = 1, maximum = 365, example = 60)]
     pub max_advance_days: u32,
     /// Extra closures on top of the public holidays.
     #[serde(default)]
-    #[schema(value_type = Vec<String>, example = json!(["2026-12-24"]))]
+    #[schema(max_items = 366, example = json!(["2026-12-24"]))]
     pub closed_dates: Vec<NaiveDate>,
     /// Public holidays on which the service is nevertheless open.
     #[serde(default)]
-    #[schema(value_type = Vec<String>, example = json!([]))]
+    #[schema(max_items = 366, example = json!([]))]
     pub open_dates: Vec<NaiveDate>,
 }
 
@@ -60,11 +64,11 @@ pub struct OpeningRange {
     pub weekday: Weekday,
     /// `"HH:MM"`.
     #[serde(with = "hh_mm")]
-    #[schema(value_type = String, pattern = "^[0-2][0-9]:[0-5][0-9]$", example = "09:00")]
+    #[schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][05]$", example = "09:00")]
     pub from: NaiveTime,
     /// `"HH:MM"`.
     #[serde(with = "hh_mm")]
-    #[schema(value_type = String, pattern = "^[0-2][0-9]:[0-5][0-9]$", example = "13:00")]
+    #[schema(value_type = String, pattern = "^([01][0-9]|2[0-3]):[0-5][05]$", example = "13:00")]
     pub to: NaiveTime,
 }
 
