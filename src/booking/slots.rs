@@ -69,21 +69,6 @@ pub struct SlotQuery {
     include_full: Option<String>,
 }
 
-fn date(v: &mut Validation, field: &'static str, raw: Option<&str>) -> Option<Option<NaiveDate>> {
-    match raw.map(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d")) {
-        None => Some(None),
-        Some(Ok(date)) => Some(Some(date)),
-        Some(Err(_)) => {
-            v.fail(
-                field,
-                "invalid_date",
-                Text::new("Ημερομηνία ΕΕΕΕ-ΜΜ-ΗΗ.", "A date as YYYY-MM-DD."),
-            );
-            None
-        }
-    }
-}
-
 /// The columns a listed slot shows; the service is the one asked for and
 /// a listed slot is never withdrawn, so those two are not read back.
 #[derive(Debug, Queryable, Selectable)]
@@ -150,8 +135,8 @@ async fn list_slots(
 ) -> Result<web::Json<Page<Slot>>, ApiError> {
     let service: ServiceId = parse_path_id(&path, "service_id")?;
     let mut v = Validation::default();
-    let from = date(&mut v, "from", query.from.as_deref());
-    let to = date(&mut v, "to", query.to.as_deref());
+    let from = v.date("from", query.from.as_deref());
+    let to = v.date("to", query.to.as_deref());
     let include_full = match query.include_full.as_deref() {
         None | Some("false") => false,
         Some("true") => true,
@@ -167,7 +152,6 @@ async fn list_slots(
     let request = page.parse::<(NaiveDateTime, String)>();
     v.finish()?;
     let request = request?;
-    let (from, to) = (from.flatten(), to.flatten());
     let now = auth.clock.now();
     let rows = db
         .run(move |conn| -> Result<_, ApiError> {

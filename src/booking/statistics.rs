@@ -135,19 +135,6 @@ fn rows(
         .load(conn)
 }
 
-fn parse_date(v: &mut Validation, field: &'static str, raw: Option<&str>) -> Option<NaiveDate> {
-    let raw = raw?;
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map_err(|_| {
-            v.fail(
-                field,
-                "invalid_date",
-                Text::new("Ημερομηνία ΕΕΕΕ-ΜΜ-ΗΗ.", "A date as YYYY-MM-DD."),
-            )
-        })
-        .ok()
-}
-
 /// Counts of the municipality's reservations by service, department, day
 /// (in Europe/Athens) and status, for appointments between two dates.
 #[utoipa::path(
@@ -172,8 +159,8 @@ async fn statistics(
 ) -> Result<web::Json<Statistics>, ApiError> {
     let municipality = parse_path_id::<MunicipalityId>(&path, "municipality_id");
     let mut v = Validation::default();
-    let from = parse_date(&mut v, "from", query.from.as_deref());
-    let to = parse_date(&mut v, "to", query.to.as_deref());
+    let from = v.date("from", query.from.as_deref());
+    let to = v.date("to", query.to.as_deref());
     let checked = v.finish();
     let now = clock.now();
     let (from, to, zone, rows) = db
@@ -182,10 +169,7 @@ async fn statistics(
             let id = municipality?.to_string();
             admin.require(&id)?;
             checked?;
-            let zone: chrono_tz::Tz = municipality_time_zone(conn, &id)?
-                .ok_or_else(ApiError::not_found)?
-                .parse()
-                .unwrap_or(chrono_tz::Europe::Athens);
+            let zone = municipality_time_zone(conn, &id)?.ok_or_else(ApiError::not_found)?;
             let to = to.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
             let from = from.unwrap_or(to - Duration::days(30));
             if to < from || to - from > Duration::days(366) {

@@ -1,6 +1,8 @@
 //! Collects every invalid field of a request, so that one `422` names them
 //! all instead of one per round trip.
 
+use chrono::NaiveDate;
+
 use crate::domain::DomainError;
 
 use super::{ApiError, FieldError, Text};
@@ -24,6 +26,20 @@ impl Validation {
 
     pub fn fail(&mut self, field: &'static str, code: &'static str, message: Text) {
         self.0.push(FieldError::new(field, code, message));
+    }
+
+    /// An optional calendar date in a query (`YYYY-MM-DD`); absent is
+    /// `None`, and so is one that does not parse, which is recorded.
+    pub fn date(&mut self, field: &'static str, raw: Option<&str>) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(raw?, "%Y-%m-%d")
+            .map_err(|_| {
+                self.fail(
+                    field,
+                    "invalid_date",
+                    Text::new("Ημερομηνία ΕΕΕΕ-ΜΜ-ΗΗ.", "A date as YYYY-MM-DD."),
+                )
+            })
+            .ok()
     }
 
     /// Optional free text: at most `max` characters, no control characters

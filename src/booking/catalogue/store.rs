@@ -2,6 +2,7 @@
 //! inside [`Db::run`](crate::db::Db::run).
 
 use chrono::NaiveDateTime;
+use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use crate::db::schema::{departments, municipalities, service_categories, service_documents};
@@ -269,24 +270,30 @@ pub fn department(conn: &mut DbConn, id: &str) -> QueryResult<DepartmentRow> {
         .first(conn)
 }
 
+/// A municipality's zone as stored. Every municipality is created in
+/// Europe/Athens; a name chrono-tz cannot read falls back to it rather
+/// than failing every request that shows a time.
+pub fn time_zone(name: &str) -> Tz {
+    name.parse().unwrap_or(chrono_tz::Europe::Athens)
+}
+
 /// The zone a department's municipality shows its times in, if the department exists.
-pub fn department_time_zone(conn: &mut DbConn, department: &str) -> QueryResult<Option<String>> {
+pub fn department_time_zone(conn: &mut DbConn, department: &str) -> QueryResult<Option<Tz>> {
     departments::table
         .inner_join(municipalities::table)
         .filter(departments::id.eq(department))
         .select(municipalities::time_zone)
-        .first(conn)
+        .first::<String>(conn)
         .optional()
+        .map(|name| name.as_deref().map(time_zone))
 }
 
 /// The zone a municipality shows its times in, if it exists.
-pub fn municipality_time_zone(
-    conn: &mut DbConn,
-    municipality: &str,
-) -> QueryResult<Option<String>> {
+pub fn municipality_time_zone(conn: &mut DbConn, municipality: &str) -> QueryResult<Option<Tz>> {
     municipalities::table
         .find(municipality)
         .select(municipalities::time_zone)
-        .first(conn)
+        .first::<String>(conn)
         .optional()
+        .map(|name| name.as_deref().map(time_zone))
 }

@@ -5,11 +5,9 @@
 use chrono::{DateTime, Duration, Utc};
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
-use super::messages::{ReservationLink, Subject, queue_confirmation};
+use super::messages::{BookingMessage, ReservationLink, queue_confirmation};
 use super::store::{self, BookingWindow, ReservationRow, ServiceContext, SlotRow};
 use super::view::{LegalEntity, Reservation, Views};
-use crate::booking::catalogue::document_texts;
-use crate::booking::catalogue::store::documents_for;
 use crate::db::DbConn;
 use crate::domain::ids::{ReservationId, ServiceId, SlotId};
 use crate::domain::{Afm, Email, FullName, Phone};
@@ -149,15 +147,10 @@ pub fn book(
         }
         other => other?,
     }
-    let documents = document_texts(documents_for(conn, &[row.service_id.as_str()])?);
-    let subject = Subject {
-        row: &row,
-        context: &context,
-        documents: &documents,
-        link,
-    };
-    queue_confirmation(conn, &subject, now)?;
+    let message = BookingMessage::load(conn, &row, &context, link)?;
+    queue_confirmation(conn, &message, now)?;
     // The view needs what was just loaded: no second round of queries
     // while the seat's row lock is held.
+    let documents = message.documents;
     Views::seeded(context, documents).view(conn, row)
 }

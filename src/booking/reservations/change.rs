@@ -7,12 +7,10 @@ use chrono::{DateTime, Utc};
 
 use super::booking;
 use super::messages::{
-    CancelledBy, ReservationLink, Subject, queue_cancellation_notice, queue_confirmation,
+    BookingMessage, CancelledBy, ReservationLink, queue_cancellation_notice, queue_confirmation,
 };
 use super::store::{self, ContactChange, ReservationRow};
 use super::view::{Reservation, Views};
-use crate::booking::catalogue::document_texts;
-use crate::booking::catalogue::store::documents_for;
 use crate::db::{DbConn, write_transaction};
 use crate::domain::Afm;
 use crate::domain::ids::{ReservationId, SlotId};
@@ -99,14 +97,9 @@ pub fn reschedule(
         let row = own(tx, id, citizen)?;
         // R-BK-06 a, b again: the new time, and a calendar file that
         // replaces the old one.
-        let documents = document_texts(documents_for(tx, &[row.service_id.as_str()])?);
-        let subject = Subject {
-            row: &row,
-            context: &context,
-            documents: &documents,
-            link,
-        };
-        queue_confirmation(tx, &subject, now)?;
+        let message = BookingMessage::load(tx, &row, &context, link)?;
+        queue_confirmation(tx, &message, now)?;
+        let documents = message.documents;
         Views::seeded(context, documents).view(tx, row)
     })
 }

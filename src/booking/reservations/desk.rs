@@ -4,7 +4,7 @@
 //! here leaves an audit row in the same transaction.
 
 use actix_web::{get, post, web};
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -66,22 +66,7 @@ async fn department_reservations(
 ) -> Result<web::Json<Page<Reservation>>, ApiError> {
     let department = parse_path_id::<DepartmentId>(&path, "department_id");
     let mut v = Validation::default();
-    let date = match query
-        .date
-        .as_deref()
-        .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d"))
-    {
-        None => None,
-        Some(Ok(date)) => Some(date),
-        Some(Err(_)) => {
-            v.fail(
-                "date",
-                "invalid_date",
-                Text::new("Ημερομηνία ΕΕΕΕ-ΜΜ-ΗΗ.", "A date as YYYY-MM-DD."),
-            );
-            None
-        }
-    };
+    let date = v.date("date", query.date.as_deref());
     let status = match query.status.as_deref().map(str::parse::<ReservationStatus>) {
         None => None,
         Some(Ok(status)) => Some(status),
@@ -106,9 +91,7 @@ async fn department_reservations(
                 checked?;
                 let request = request?;
                 let zone = department_time_zone(tx, department.as_str())?
-                    .ok_or_else(ApiError::not_found)?
-                    .parse()
-                    .unwrap_or(chrono_tz::Europe::Athens);
+                    .ok_or_else(ApiError::not_found)?;
                 let day = date.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
                 let (from, to) = (
                     local_midnight(day, zone),

@@ -10,7 +10,10 @@ use chrono::{DateTime, Utc};
 use super::ics::{Appointment, Method, calendar};
 use super::store::{ReservationRow, ReservationStatus, ServiceContext};
 use super::view::{local, zone};
-use crate::booking::catalogue::LocalizedText;
+use diesel::QueryResult;
+
+use crate::booking::catalogue::store::documents_for;
+use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
 use crate::domain::ids::ReservationId;
 use crate::http::{ApiError, Lang};
@@ -103,22 +106,41 @@ pub fn appointment_calendar(
 /// representative sends first, what every visitor brings).
 pub type Documents = (Vec<LocalizedText>, Vec<LocalizedText>);
 
-/// What a confirmation or a reminder is about.
-pub struct Subject<'a> {
+/// What a confirmation or a reminder is about: the reservation, its
+/// service, the documents to bring or send, and where to see it.
+pub struct BookingMessage<'a> {
     pub row: &'a ReservationRow,
     pub context: &'a ServiceContext,
-    pub documents: &'a Documents,
+    pub documents: Documents,
     pub link: &'a ReservationLink,
 }
 
+impl<'a> BookingMessage<'a> {
+    /// Loads the service's documents as they are now.
+    pub fn load(
+        conn: &mut DbConn,
+        row: &'a ReservationRow,
+        context: &'a ServiceContext,
+        link: &'a ReservationLink,
+    ) -> QueryResult<BookingMessage<'a>> {
+        let documents = document_texts(documents_for(conn, &[row.service_id.as_str()])?);
+        Ok(BookingMessage {
+            row,
+            context,
+            documents,
+            link,
+        })
+    }
+}
+
 /// What a confirmation or a reminder says, in the language booked in.
-fn details(subject: &Subject<'_>) -> (Lang, Box<Confirmation>) {
-    let Subject {
+fn details(message: &BookingMessage<'_>) -> (Lang, Box<Confirmation>) {
+    let BookingMessage {
         row,
         context,
         documents: (legal_entity_documents, required_documents),
         link,
-    } = subject;
+    } = message;
     let language = Lang::from_tag(&row.language);
     let texts = |documents: &Vec<LocalizedText>| {
         documents
@@ -154,11 +176,11 @@ fn details(subject: &Subject<'_>) -> (Lang, Box<Confirmation>) {
 /// the `.ics`, for a booking or a move.
 pub fn queue_confirmation(
     conn: &mut DbConn,
-    subject: &Subject<'_>,
+    message: &BookingMessage<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    let row = subject.row;
-    let (language, details) = details(subject);
+    let row = message.row;
+    let (language, details) = details(message);
     let location = format!("{}, {}", details.department, details.municipality);
     let calendar = calendar_file(row, &details.service, &location, &details.link, now);
     let to = row.email.clone().unwrap_or_default();
@@ -204,11 +226,11 @@ fn email(
 /// for any. Answers whether there was anything to say.
 pub fn queue_reminder(
     conn: &mut DbConn,
-    subject: &Subject<'_>,
+    message: &BookingMessage<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, ApiError> {
-    let (language, details) = details(subject);
-    let Some(to) = subject.row.email.clone() else {
+    let (language, details) = details(message);
+    let Some(to) = message.row.email.clone() else {
         return Ok(false);
     };
     if details.required_documents.is_empty() && details.legal_entity_documents.is_empty() {

@@ -12,10 +12,8 @@ use std::time::Duration as Pause;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::messages::{ReservationLink, Subject, queue_reminder};
+use super::messages::{BookingMessage, ReservationLink, queue_reminder};
 use super::store;
-use crate::booking::catalogue::document_texts;
-use crate::booking::catalogue::store::documents_for;
 use crate::clock::SharedClock;
 use crate::config::ReminderSettings;
 use crate::db::{Db, DbConn, write_transaction};
@@ -57,14 +55,8 @@ pub fn run(
                     return Ok(false);
                 };
                 let context = store::service_context(tx, &row.service_id)?;
-                let documents = document_texts(documents_for(tx, &[row.service_id.as_str()])?);
-                let subject = Subject {
-                    row: &row,
-                    context: &context,
-                    documents: &documents,
-                    link,
-                };
-                queue_reminder(tx, &subject, now)
+                let message = BookingMessage::load(tx, &row, &context, link)?;
+                queue_reminder(tx, &message, now)
             })?;
             sent += usize::from(queued);
         }

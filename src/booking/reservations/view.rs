@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 pub use super::store::ReservationStatus;
 use super::store::{self, ReservationRow, ServiceContext};
-use crate::booking::catalogue::store::documents_for;
+use crate::booking::catalogue::store::{documents_for, time_zone};
 use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
 use crate::domain::ids::{ReservationId, ServiceId, SlotId};
@@ -179,10 +179,7 @@ impl PageExample for Reservation {
 }
 
 pub fn zone(context: &ServiceContext) -> Tz {
-    context
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Europe::Athens)
+    time_zone(&context.time_zone)
 }
 
 /// The UTC instant at which `date` begins in `zone` (the earlier one if
