@@ -11,7 +11,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::catalogue::LocalizedText;
 use super::reservations::ReservationStatus;
 use super::reservations::local_midnight;
 use crate::auth::{Caller, MunicipalityAdmin};
@@ -61,7 +60,7 @@ impl StatusCounts {
 pub struct NamedCounts {
     #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a03")]
     pub id: String,
-    pub name: LocalizedText,
+    pub name: Text,
     pub counts: StatusCounts,
 }
 
@@ -201,7 +200,7 @@ async fn statistics(
         counts.add(status);
         let named = |id: String, el: String, en: String| NamedCounts {
             id,
-            name: LocalizedText { el, en },
+            name: Text::new(el, en),
             counts: StatusCounts::default(),
         };
         by_service

@@ -44,11 +44,13 @@ mod email;
 mod full_name;
 pub mod ids;
 mod phone;
+mod text;
 
 pub use afm::Afm;
 pub use email::Email;
 pub use full_name::FullName;
 pub use phone::Phone;
+pub use text::{Lang, Text};
 
 /// Why a raw input could not become a domain value.
 ///

@@ -13,31 +13,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::Lang;
+use super::{Lang, Text};
 use crate::db::DbError;
-
-/// A text in both languages the service speaks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct Text {
-    pub el: Cow<'static, str>,
-    pub en: Cow<'static, str>,
-}
-
-impl Text {
-    pub fn new(el: impl Into<Cow<'static, str>>, en: impl Into<Cow<'static, str>>) -> Text {
-        Text {
-            el: el.into(),
-            en: en.into(),
-        }
-    }
-
-    pub fn get(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::El => &self.el,
-            Lang::En => &self.en,
-        }
-    }
-}
 
 /// Generates [`ErrorCode`] and its catalogue from one table, so a code, its
 /// status and its texts can never drift apart.

@@ -2,11 +2,7 @@
 
 use actix_web::http::header::{ACCEPT_LANGUAGE, HeaderMap};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    El,
-    En,
-}
+pub use crate::domain::Lang;
 
 impl Lang {
     /// Picks el or en from `Accept-Language` by quality value, the earlier

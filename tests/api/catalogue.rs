@@ -108,7 +108,7 @@ async fn a_municipality_lists_the_departments_that_serve_its_services() {
     let names: Vec<&str> = departments
         .items
         .iter()
-        .map(|d| d.name.el.as_str())
+        .map(|d| d.name.el.as_ref())
         .collect();
     let mut sorted = names.clone();
     sorted.sort();

@@ -6,7 +6,7 @@ mod admin;
 mod routes;
 pub mod store;
 
-pub use routes::{Department, LocalizedText, Municipality, Service, document_texts};
+pub use routes::{Department, Municipality, Service, document_texts};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     routes::routes(cfg);

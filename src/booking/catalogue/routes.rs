@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::store::{self, DepartmentRow, DocumentRow, MunicipalityRow, NameKey, ServiceRow};
 use crate::db::{Db, DbConn};
+use crate::domain::Text;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
 use crate::http::{ApiError, Page, PageExample, PageParams, parse_path_id};
 use crate::openapi::problems::{NotFound, ValidationFailed};
@@ -17,19 +18,10 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_departments);
 }
 
-/// A text in Greek and English.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct LocalizedText {
-    #[schema(example = "Δήμος Καλαμάτας")]
-    pub el: String,
-    #[schema(example = "Municipality of Kalamata")]
-    pub en: String,
-}
-
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Municipality {
     pub id: MunicipalityId,
-    pub name: LocalizedText,
+    pub name: Text,
     /// Where citizens write to the municipality.
     #[schema(example = "info@kalamata.example")]
     pub contact_email: String,
@@ -57,7 +49,7 @@ impl PageExample for Municipality {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Department {
     pub id: DepartmentId,
-    pub name: LocalizedText,
+    pub name: Text,
     /// Where legal entities send their authorization documents (R-BK-04).
     #[schema(example = "pronoia@kalamata.example")]
     pub email: String,
@@ -81,8 +73,8 @@ impl PageExample for Department {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Service {
     pub id: ServiceId,
-    pub name: LocalizedText,
-    pub description: LocalizedText,
+    pub name: Text,
+    pub description: Text,
     pub department: Department,
     /// Length of one appointment.
     #[schema(example = 20)]
@@ -92,9 +84,9 @@ pub struct Service {
     pub serves_legal_entities: bool,
     /// What a legal entity's representative must e-mail to the department
     /// before the visit (R-BK-04).
-    pub legal_entity_documents: Vec<LocalizedText>,
+    pub legal_entity_documents: Vec<Text>,
     /// What every citizen must send or bring (R-BK-05).
-    pub required_documents: Vec<LocalizedText>,
+    pub required_documents: Vec<Text>,
 }
 
 impl PageExample for Service {
@@ -224,13 +216,13 @@ trait Named {
 
 impl Named for Service {
     fn name_key(&self) -> NameKey {
-        (self.name.el.clone(), self.id.to_string())
+        (self.name.el.to_string(), self.id.to_string())
     }
 }
 
 impl Named for Department {
     fn name_key(&self) -> NameKey {
-        (self.name.el.clone(), self.id.to_string())
+        (self.name.el.to_string(), self.id.to_string())
     }
 }
 
@@ -267,10 +259,7 @@ fn parse_stored_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
 pub(super) fn municipality_view(row: MunicipalityRow) -> Result<Municipality, ApiError> {
     Ok(Municipality {
         id: parse_stored_id(&row.id)?,
-        name: LocalizedText {
-            el: row.name_el,
-            en: row.name_en,
-        },
+        name: Text::new(row.name_el, row.name_en),
         contact_email: row.contact_email,
         time_zone: row.time_zone,
     })
@@ -279,10 +268,7 @@ pub(super) fn municipality_view(row: MunicipalityRow) -> Result<Municipality, Ap
 pub(super) fn department_view(row: DepartmentRow) -> Result<Department, ApiError> {
     Ok(Department {
         id: parse_stored_id(&row.id)?,
-        name: LocalizedText {
-            el: row.name_el,
-            en: row.name_en,
-        },
+        name: Text::new(row.name_el, row.name_en),
         email: row.email,
     })
 }
@@ -295,14 +281,8 @@ pub(super) fn service_view(
     let (legal_entity, before_visit) = document_texts(documents);
     Ok(Service {
         id: parse_stored_id(&service.id)?,
-        name: LocalizedText {
-            el: service.name_el,
-            en: service.name_en,
-        },
-        description: LocalizedText {
-            el: service.description_el,
-            en: service.description_en,
-        },
+        name: Text::new(service.name_el, service.name_en),
+        description: Text::new(service.description_el, service.description_en),
         department: department_view(department)?,
         duration_minutes: service.duration_minutes,
         serves_legal_entities: service.serves_legal_entities,
@@ -312,17 +292,14 @@ pub(super) fn service_view(
 }
 
 /// A service's documents as texts: (for legal entities, for every visitor).
-pub fn document_texts(documents: Vec<DocumentRow>) -> (Vec<LocalizedText>, Vec<LocalizedText>) {
+pub fn document_texts(documents: Vec<DocumentRow>) -> (Vec<Text>, Vec<Text>) {
     let (legal_entity, before_visit): (Vec<_>, Vec<_>) = documents
         .into_iter()
         .partition(|d| d.purpose == store::PURPOSE_LEGAL_ENTITY);
     let texts = |documents: Vec<DocumentRow>| {
         documents
             .into_iter()
-            .map(|d| LocalizedText {
-                el: d.name_el,
-                en: d.name_en,
-            })
+            .map(|d| Text::new(d.name_el, d.name_en))
             .collect()
     };
     (texts(legal_entity), texts(before_visit))

@@ -12,9 +12,10 @@ use super::store::{ReservationRow, ReservationStatus, ServiceContext};
 use super::view::{local, zone};
 use diesel::QueryResult;
 
+use crate::booking::catalogue::document_texts;
 use crate::booking::catalogue::store::documents_for;
-use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
+use crate::domain::Text;
 use crate::domain::ids::ReservationId;
 use crate::http::{ApiError, Lang};
 use crate::notify::{self, Attachment, Cancelled, Channel, Confirmation, NewMessage, Template};
@@ -104,7 +105,7 @@ pub fn appointment_calendar(
 
 /// A reservation's service documents: (what a legal entity's
 /// representative sends first, what every visitor brings).
-pub type Documents = (Vec<LocalizedText>, Vec<LocalizedText>);
+pub type Documents = (Vec<Text>, Vec<Text>);
 
 /// What a confirmation or a reminder is about: the reservation, its
 /// service, the documents to bring or send, and where to see it.
@@ -142,13 +143,10 @@ fn details(message: &BookingMessage<'_>) -> (Lang, Box<Confirmation>) {
         link,
     } = message;
     let language = Lang::from_tag(&row.language);
-    let texts = |documents: &Vec<LocalizedText>| {
+    let texts = |documents: &Vec<Text>| {
         documents
             .iter()
-            .map(|d| match language {
-                Lang::El => d.el.clone(),
-                Lang::En => d.en.clone(),
-            })
+            .map(|d| d.get(language).to_owned())
             .collect()
     };
     let names = Names::of(row, context, language);

@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 
 pub use super::store::ReservationStatus;
 use super::store::{self, ReservationRow, ServiceContext};
+use crate::booking::catalogue::document_texts;
 use crate::booking::catalogue::store::{documents_for, time_zone};
-use crate::booking::catalogue::{LocalizedText, document_texts};
 use crate::db::DbConn;
+use crate::domain::Text;
 use crate::domain::ids::{ReservationId, ServiceId, SlotId};
 use crate::http::{ApiError, Page, PageExample};
 
@@ -67,14 +68,14 @@ pub struct SlotTimes {
 pub struct Named {
     #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a01")]
     pub id: String,
-    pub name: LocalizedText,
+    pub name: Text,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DepartmentContact {
     #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a02")]
     pub id: String,
-    pub name: LocalizedText,
+    pub name: Text,
     /// Where to send documents before the visit (R-BK-04, R-BK-05).
     #[schema(example = "pronoia@kalamata.example")]
     pub email: String,
@@ -110,9 +111,9 @@ pub struct Reservation {
     /// Set when booked on behalf of a company or association (R-BK-04).
     pub legal_entity: Option<LegalEntity>,
     /// What the legal entity's representative must e-mail to the department first.
-    pub legal_entity_documents: Vec<LocalizedText>,
+    pub legal_entity_documents: Vec<Text>,
     /// What every visitor must send or bring (R-BK-05).
-    pub required_documents: Vec<LocalizedText>,
+    pub required_documents: Vec<Text>,
     /// The document checked at the visit (R-BK-06 d).
     pub identity_document: Option<IdentityDocument>,
     #[schema(example = "Δεν θα βρίσκομαι στην πόλη εκείνη την ημέρα.")]
@@ -200,7 +201,7 @@ pub fn local(at: NaiveDateTime, zone: Tz) -> DateTime<FixedOffset> {
 }
 
 /// A service's context and its documents (legal entity, every visitor).
-type ServiceDetails = (ServiceContext, (Vec<LocalizedText>, Vec<LocalizedText>));
+type ServiceDetails = (ServiceContext, (Vec<Text>, Vec<Text>));
 
 /// Builds views, loading each service's context and documents once.
 #[derive(Default)]
@@ -210,10 +211,7 @@ pub struct Views {
 
 impl Views {
     /// Views for one service whose context and documents are at hand.
-    pub fn seeded(
-        context: ServiceContext,
-        documents: (Vec<LocalizedText>, Vec<LocalizedText>),
-    ) -> Views {
+    pub fn seeded(context: ServiceContext, documents: (Vec<Text>, Vec<Text>)) -> Views {
         let mut views = Views::default();
         views
             .services
@@ -266,10 +264,7 @@ impl Views {
             .legal_entity_name
             .zip(row.legal_entity_afm)
             .map(|(name, afm)| LegalEntity { name, afm });
-        let localized = |el: &str, en: &str| LocalizedText {
-            el: el.to_owned(),
-            en: en.to_owned(),
-        };
+        let localized = |el: &str, en: &str| Text::new(el.to_owned(), en.to_owned());
         Ok(Reservation {
             id: row.id,
             status,
