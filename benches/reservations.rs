@@ -171,9 +171,9 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
     );
     let recorder = Recorder::default();
     let hook = recorder.clone();
-    with_db(&recording_db, move |conn| match conn {
-        DbConn::Postgres(pg) => Ok(pg.set_instrumentation(hook)),
-        DbConn::Sqlite(_) => anyhow::bail!("the bench runs on PostgreSQL"),
+    with_db(&recording_db, move |conn| {
+        conn.set_instrumentation(hook);
+        Ok(())
     })
     .await?;
     let bench = Bench {
