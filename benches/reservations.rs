@@ -144,6 +144,7 @@ struct Bench<'a> {
 }
 
 /// One metric: the API's and the baseline's rate in each round.
+#[derive(Default)]
 struct Row {
     metric: &'static str,
     api: Vec<f64>,
@@ -205,12 +206,9 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
             Some(booking_request(token, slot))
         });
         let transaction = transaction_of(&script)?;
+        let target = Some(RESERVATIONS_TARGET);
         let baselines = [
-            (
-                "reservations / booking tx",
-                &transaction,
-                Some(RESERVATIONS_TARGET),
-            ),
+            ("reservations / booking tx", &transaction, target),
             ("reservations / all its SQL", &script, None),
         ];
         let created = StatusCode::CREATED;
@@ -248,15 +246,9 @@ async fn arrange(
         let catalogue = fixtures::catalogue(conn, "Bench", services)?;
         let now = Utc::now().trunc_subsecs(0);
         let starts: Vec<_> = (1..=per_service).map(|h| now + Span::hours(h)).collect();
-        let mut slots = Vec::new();
-        for service in &catalogue.services {
-            slots.push(fixtures::slots(
-                conn,
-                &service.to_string(),
-                &starts,
-                CAPACITY,
-            )?);
-        }
+        let slots = (catalogue.services.iter())
+            .map(|service| fixtures::slots(conn, &service.to_string(), &starts, CAPACITY))
+            .collect::<QueryResult<Vec<_>>>()?;
         let tokens = (0..=u32::try_from(citizens)?)
             .map(|n| fixtures::citizen_session(conn, &fixtures::afm(1000 + n), now))
             .collect::<QueryResult<_>>()?;
@@ -539,9 +531,8 @@ async fn metric(
             println!("{metric}: pgbench runs\n  {}", script.join("\n  "));
             Row {
                 metric,
-                api: Vec::new(),
-                baseline: Vec::new(),
                 target,
+                ..Row::default()
             }
         })
         .collect();
@@ -564,11 +555,14 @@ async fn pgbench(bench: &Bench<'_>, script: &Script, vars: &Vars) -> anyhow::Res
     let file = tempfile::Builder::new().suffix(".sql").tempfile()?;
     std::fs::write(file.path(), script.join("\n") + "\n")?;
     let mut tps = 0.0;
-    for seconds in [bench.config.warmup, bench.config.seconds] {
+    for seconds in [bench.config.warmup, bench.config.seconds]
+        .into_iter()
+        .filter(|&s| s > 0)
+    {
         let mut command = std::process::Command::new("pgbench");
         command.args(["-n", "-M", "prepared", "-j", "2"]);
         command.args(["-c", &bench.config.clients.to_string()]);
-        command.args(["-T", &seconds.max(1).to_string(), "-f"]);
+        command.args(["-T", &seconds.to_string(), "-f"]);
         command.arg(file.path());
         for (name, value) in vars {
             command.arg("-D").arg(format!("{name}={value}"));
