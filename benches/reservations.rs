@@ -255,11 +255,11 @@ async fn arrange(
         // For the baseline, which picks a random slot or session by number.
         conn.batch_execute(
             "CREATE TABLE bench_slot_pick AS \
-                   SELECT row_number() OVER (ORDER BY id)::int AS n, id AS v FROM slots; \
-                 ALTER TABLE bench_slot_pick ADD PRIMARY KEY (n); \
-                 CREATE TABLE bench_session_pick AS \
-                   SELECT row_number() OVER (ORDER BY id)::int AS n, token_hash AS v FROM sessions; \
-                 ALTER TABLE bench_session_pick ADD PRIMARY KEY (n);",
+               SELECT row_number() OVER (ORDER BY id)::int AS n, id AS v FROM slots; \
+             ALTER TABLE bench_slot_pick ADD PRIMARY KEY (n); \
+             CREATE TABLE bench_session_pick AS \
+               SELECT row_number() OVER (ORDER BY id)::int AS n, token_hash AS v FROM sessions; \
+             ALTER TABLE bench_session_pick ADD PRIMARY KEY (n);",
         )?;
         let services = catalogue.services.iter().map(|s| s.to_string()).collect();
         Ok((services, slots, tokens))
@@ -277,6 +277,18 @@ impl Instrumentation for Recorder {
         if let InstrumentationEvent::StartQuery { query, .. } = event {
             self.0.lock().expect("recorder").push(query.to_string());
         }
+    }
+}
+
+impl Recorder {
+    /// The statements sent while `request` ran.
+    async fn around(
+        &self,
+        request: impl Future<Output = anyhow::Result<String>>,
+    ) -> anyhow::Result<Vec<String>> {
+        self.0.lock().expect("recorder").clear();
+        request.await?;
+        Ok(std::mem::take(&mut *self.0.lock().expect("recorder")))
     }
 }
 
@@ -316,18 +328,6 @@ fn pick(recorded: impl Into<String>, what: &str) -> Varying {
     }
 }
 
-impl Recorder {
-    /// The statements sent while `request` ran.
-    async fn around(
-        &self,
-        request: impl Future<Output = anyhow::Result<String>>,
-    ) -> anyhow::Result<Vec<String>> {
-        self.0.lock().expect("recorder").clear();
-        request.await?;
-        Ok(std::mem::take(&mut *self.0.lock().expect("recorder")))
-    }
-}
-
 /// Books `slot` for the citizen with `token` through the recording
 /// instance, and makes the statements into a script in which every
 /// booking takes a random slot, looks a random session up, and writes
@@ -351,7 +351,7 @@ async fn recorded_booking(
              r.ends_at FROM reservations r JOIN sessions s ON s.afm = r.citizen_afm, \
              outbox_messages m",
         );
-        type Row = (
+        type Written = (
             String,
             String,
             String,
@@ -361,7 +361,7 @@ async fn recorded_booking(
             NaiveDateTime,
             NaiveDateTime,
         );
-        Ok(diesel::select(written).get_result::<Row>(conn)?)
+        Ok(diesel::select(written).get_result::<Written>(conn)?)
     })
     .await?;
     let varying = [
