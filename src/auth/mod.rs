@@ -16,5 +16,6 @@ mod userinfo;
 pub use caller::{Caller, MunicipalityAdmin, PlatformAdmin, Principal, Staff, WithRoles};
 pub use context::AuthContext;
 pub use routes::{LoginAnswer, Me, OtpSent, routes};
-pub use secrets::{HmacKey, random_token};
+pub use secrets::{HmacKey, random_token, sha256_hex};
 pub use session::CurrentSession;
+pub use store::{SessionRow, insert_session};

@@ -6,6 +6,8 @@
 
 mod contact_registry;
 pub mod demo;
+#[doc(hidden)]
+pub mod fixtures;
 mod outbox;
 mod taxisnet;
 

@@ -2,23 +2,14 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use citizen_api::booking::catalogue::{Municipality, Service};
-use citizen_api::booking::schedule::store::{ScheduleRow, insert_slots, save_schedule};
+use citizen_api::dev::fixtures;
 use citizen_api::http::Page;
 use diesel::QueryDsl;
 use diesel::prelude::*;
 
 use crate::helpers::TestApp;
 
-/// A valid AFM for any number: eight digits and the check digit.
-pub fn afm(n: u32) -> String {
-    let digits = format!("{:08}", n % 100_000_000 + 10_000_000);
-    let sum: u32 = digits
-        .bytes()
-        .enumerate()
-        .map(|(i, d)| u32::from(d - b'0') << (8 - i))
-        .sum();
-    format!("{digits}{}", sum % 11 % 10)
-}
+pub use citizen_api::dev::fixtures::afm;
 
 /// A demo service of Kalamata by English name.
 pub async fn service(app: &TestApp, name_en: &str) -> Service {
@@ -42,47 +33,10 @@ pub async fn service(app: &TestApp, name_en: &str) -> Service {
 /// each with `capacity` seats; answers the slot ids in that order.
 pub async fn slots(app: &TestApp, service_id: &str, hours: &[i64], capacity: i32) -> Vec<String> {
     let service_id = service_id.to_owned();
-    let hours = hours.to_vec();
     let now = Utc::now().trunc_subsecs(0);
-    app.with_db(move |conn| {
-        save_schedule(
-            conn,
-            &ScheduleRow {
-                service_id: service_id.clone(),
-                weekly_hours: "[]".into(),
-                seats_per_slot: capacity,
-                min_notice_minutes: 0,
-                max_advance_days: 60,
-                closed_dates: "[]".into(),
-                open_dates: "[]".into(),
-                updated_at: now.naive_utc(),
-            },
-        )?;
-        let times: Vec<_> = hours
-            .iter()
-            .map(|h| {
-                (
-                    now + Duration::hours(*h),
-                    now + Duration::hours(*h) + Duration::minutes(20),
-                )
-            })
-            .collect();
-        insert_slots(conn, &service_id, &times, capacity, now.naive_utc())?;
-        use citizen_api::db::schema::slots::dsl as s;
-        let starts: Vec<_> = times.iter().map(|(start, _)| start.naive_utc()).collect();
-        let mut ids = Vec::new();
-        for start in starts {
-            ids.push(
-                s::slots
-                    .filter(s::service_id.eq(&service_id))
-                    .filter(s::starts_at.eq(start))
-                    .select(s::id)
-                    .first::<String>(conn)?,
-            );
-        }
-        Ok(ids)
-    })
-    .await
+    let starts: Vec<_> = hours.iter().map(|h| now + Duration::hours(*h)).collect();
+    app.with_db(move |conn| Ok(fixtures::slots(conn, &service_id, &starts, capacity)?))
+        .await
 }
 
 pub fn booking_body(slot_id: &str) -> serde_json::Value {

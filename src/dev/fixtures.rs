@@ -1,0 +1,144 @@
+//! Data arranged straight in the database, for the API tests and the
+//! benchmark alike (`benches/reservations.rs`), so that both build the
+//! catalogue, the slots and the citizens the same way. Not used by the
+//! service itself.
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use crate::auth::{SessionRow, insert_session, random_token, sha256_hex};
+use crate::booking::catalogue::store::{
+    DepartmentRow, MunicipalityRow, ServiceRow, insert_department, insert_municipality,
+    insert_service,
+};
+use crate::booking::schedule::store::{ScheduleRow, insert_slots, save_schedule};
+use crate::db::DbConn;
+use crate::db::schema::slots;
+use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
+
+/// A municipality with one department and its services.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub municipality: MunicipalityId,
+    pub department: DepartmentId,
+    pub services: Vec<ServiceId>,
+}
+
+/// A municipality named `name` (in the Athens zone) with one department
+/// and `services` services, none for legal entities and without documents.
+pub fn catalogue(conn: &mut DbConn, name: &str, services: usize) -> QueryResult<Catalogue> {
+    let now = Utc::now().naive_utc();
+    let catalogue = Catalogue {
+        municipality: MunicipalityId::generate(),
+        department: DepartmentId::generate(),
+        services: (0..services).map(|_| ServiceId::generate()).collect(),
+    };
+    insert_municipality(
+        conn,
+        &MunicipalityRow {
+            id: catalogue.municipality.to_string(),
+            name_el: format!("Δήμος {name}"),
+            name_en: format!("Municipality of {name}"),
+            contact_email: "info@example.gr".into(),
+            time_zone: "Europe/Athens".into(),
+            created_at: now,
+        },
+    )?;
+    insert_department(
+        conn,
+        &DepartmentRow {
+            id: catalogue.department.to_string(),
+            municipality_id: catalogue.municipality.to_string(),
+            name_el: "Δημοτολόγιο".into(),
+            name_en: "Registry".into(),
+            email: "registry@example.gr".into(),
+            created_at: now,
+        },
+    )?;
+    for (n, service) in catalogue.services.iter().enumerate() {
+        let row = ServiceRow {
+            id: service.to_string(),
+            department_id: catalogue.department.to_string(),
+            name_el: format!("Υπηρεσία {n}"),
+            name_en: format!("Service {n}"),
+            duration_minutes: 20,
+            created_at: now,
+            ..ServiceRow::default()
+        };
+        insert_service(conn, &row, &[])?;
+    }
+    Ok(catalogue)
+}
+
+/// Gives `service` a booking window (no notice, 60 days ahead) and a
+/// 20-minute slot with `capacity` seats at each of `starts`; answers the
+/// slots' ids in that order.
+pub fn slots(
+    conn: &mut DbConn,
+    service: &str,
+    starts: &[DateTime<Utc>],
+    capacity: i32,
+) -> QueryResult<Vec<String>> {
+    let now = Utc::now().naive_utc();
+    save_schedule(
+        conn,
+        &ScheduleRow {
+            service_id: service.to_owned(),
+            weekly_hours: "[]".into(),
+            seats_per_slot: capacity,
+            min_notice_minutes: 0,
+            max_advance_days: 60,
+            closed_dates: "[]".into(),
+            open_dates: "[]".into(),
+            updated_at: now,
+        },
+    )?;
+    let times: Vec<_> = starts
+        .iter()
+        .map(|start| (*start, *start + Duration::minutes(20)))
+        .collect();
+    insert_slots(conn, service, &times, capacity, now)?;
+    let by_start: std::collections::HashMap<NaiveDateTime, String> = slots::table
+        .filter(slots::service_id.eq(service))
+        .select((slots::starts_at, slots::id))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    Ok(starts
+        .iter()
+        .filter_map(|start| by_start.get(&start.naive_utc()).cloned())
+        .collect())
+}
+
+/// A valid AFM for any number: eight digits and the check digit.
+pub fn afm(n: u32) -> String {
+    let digits = format!("{:08}", n % 100_000_000 + 10_000_000);
+    let sum: u32 = digits
+        .bytes()
+        .enumerate()
+        .map(|(i, d)| u32::from(d - b'0') << (8 - i))
+        .sum();
+    format!("{digits}{}", sum % 11 % 10)
+}
+
+/// A session for the citizen `afm`, as a sign-in leaves it, valid for a
+/// day; answers its bearer token.
+pub fn citizen_session(conn: &mut DbConn, afm: &str, now: DateTime<Utc>) -> QueryResult<String> {
+    let token = random_token();
+    insert_session(
+        conn,
+        &SessionRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            token_hash: sha256_hex(&token),
+            afm: afm.to_owned(),
+            first_name: "ΜΑΡΙΑ".into(),
+            last_name: "ΠΑΠΑΔΟΠΟΥΛΟΥ".into(),
+            father_name: "ΓΕΩΡΓΙΟΣ".into(),
+            created_at: now.naive_utc(),
+            last_seen_at: now.naive_utc(),
+            expires_at: (now + Duration::days(1)).naive_utc(),
+            strong_at: None,
+        },
+    )?;
+    Ok(token)
+}
