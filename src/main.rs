@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use chrono::{DateTime, Utc};
 use citizen_api::auth::roles::{self, Change, Role};
+use citizen_api::clock::{Clock, SystemClock};
 use citizen_api::config::{Profile, Settings};
 use citizen_api::db::write_transaction;
 use citizen_api::dev::demo;
@@ -105,7 +106,7 @@ fn main() -> ExitCode {
             Command::Admin { action } => admin(settings, action).await,
             Command::Retention {
                 action: RetentionAction::Run { now },
-            } => retention_run(settings, now.unwrap_or_else(Utc::now)).await,
+            } => retention_run(settings, now.unwrap_or_else(|| SystemClock.now())).await,
             Command::Openapi => unreachable!("handled before settings are loaded"),
         }
     });
@@ -137,7 +138,7 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 
 async fn migrate(mut settings: Settings) -> anyhow::Result<()> {
     settings.demo_data = false;
-    app::open_database(&settings).await?;
+    app::open_database(&settings, &SystemClock).await?;
     println!("citizen-api: migrations are up to date");
     Ok(())
 }
@@ -149,8 +150,10 @@ async fn seed_demo(mut settings: Settings) -> anyhow::Result<()> {
         );
     }
     settings.demo_data = false;
-    let db = app::open_database(&settings).await?;
-    let seeded = actix_web::web::block(move || db.run_blocking(demo::seed)).await??;
+    let db = app::open_database(&settings, &SystemClock).await?;
+    let now = SystemClock.now();
+    let seeded =
+        actix_web::web::block(move || db.run_blocking(|conn| demo::seed(conn, now))).await??;
     println!(
         "citizen-api: {}",
         if seeded {
@@ -167,8 +170,8 @@ async fn admin(mut settings: Settings, action: AdminAction) -> anyhow::Result<()
     let afm = Afm::parse(afm).map_err(|e| anyhow::anyhow!("{afm}: {e}"))?;
     let shown = afm.to_string();
     settings.demo_data = false;
-    let db = app::open_database(&settings).await?;
-    let now = Utc::now().naive_utc();
+    let db = app::open_database(&settings, &SystemClock).await?;
+    let now = SystemClock.now().naive_utc();
     let grant = matches!(action, AdminAction::Grant { .. });
     let change = if grant { Change::Grant } else { Change::Revoke };
     let actor = cli_actor();
@@ -202,7 +205,7 @@ fn cli_actor() -> String {
 
 async fn retention_run(mut settings: Settings, now: DateTime<Utc>) -> anyhow::Result<()> {
     settings.demo_data = false;
-    let db = app::open_database(&settings).await?;
+    let db = app::open_database(&settings, &SystemClock).await?;
     let idle = settings.auth.session_idle();
     let report =
         actix_web::web::block(move || db.run_blocking(|conn| Ok(retention::run(conn, now, idle)?)))

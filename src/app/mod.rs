@@ -14,8 +14,6 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
@@ -26,7 +24,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::{AuthContext, HmacKey};
 use crate::booking::listing_windows::ListingWindows;
 use crate::booking::reservations::{ReservationLink, reminders};
-use crate::clock::{SharedClock, SystemClock};
+use crate::clock::{Clock, SharedClock, SystemClock};
 use crate::config::{Profile, Settings};
 use crate::crypto::KeyRing;
 use crate::db::{Db, run_migrations};
@@ -68,7 +66,7 @@ impl Application {
             settings.secrets.encryption_keys.as_ref(),
             &settings.data_dir,
         )?)?;
-        let db = open_database(&settings).await?;
+        let db = open_database(&settings, clock.as_ref()).await?;
         let listener = TcpListener::bind(settings.bind).map_err(|e| {
             anyhow::anyhow!("cannot listen on {} (CITIZEN_API_BIND): {e}", settings.bind)
         })?;
@@ -220,7 +218,7 @@ impl Application {
 
 /// Connects, migrates and (in development, when empty) seeds, off the async
 /// executor because every step blocks.
-pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+pub async fn open_database(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<Db> {
     let url = settings.database_url()?;
     let pool_size = settings.database.pool_size;
     let acquire_timeout = settings.acquire_timeout();
@@ -228,6 +226,7 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let migration_lock_timeout = settings.migration_lock_timeout();
     let seed = settings.demo_data && settings.profile == Profile::Development;
     let slot_days = settings.demo_slot_days;
+    let now = clock.now();
     tokio::task::spawn_blocking(move || {
         let db = Db::connect(&url, pool_size, acquire_timeout, busy_timeout)?;
         db.run_blocking(|conn| {
@@ -235,11 +234,11 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Db> {
             if !applied.is_empty() {
                 tracing::info!(?applied, "migrations applied");
             }
-            if seed && demo::seed(conn)? {
+            if seed && demo::seed(conn, now)? {
                 tracing::info!("demo data seeded");
             }
             if seed {
-                let created = demo::top_up_slots(conn, slot_days, Utc::now())?;
+                let created = demo::top_up_slots(conn, slot_days, now)?;
                 tracing::info!(created, "demo slots topped up");
             }
             Ok(())

@@ -233,12 +233,12 @@ const MUNICIPALITIES: &[DemoMunicipality] = &[
 
 /// Seeds the catalogue when it is empty; answers whether it did. One
 /// transaction, so a failed seed leaves nothing half-written.
-pub fn seed(conn: &mut DbConn) -> anyhow::Result<bool> {
+pub fn seed(conn: &mut DbConn, now: DateTime<Utc>) -> anyhow::Result<bool> {
     crate::db::write_transaction(conn, |tx| {
         if store::count_municipalities(tx)? > 0 {
             return Ok(false);
         }
-        let now = Utc::now().naive_utc();
+        let now = now.naive_utc();
         let mut first_department = None;
         for municipality in MUNICIPALITIES {
             let municipality_id = MunicipalityId::generate().to_string();
