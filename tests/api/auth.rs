@@ -449,14 +449,7 @@ async fn r_ph_03_five_wrong_codes_cancel_the_code() {
     }
     assert_problem(verify(wrong).await.unwrap(), 400, "otp_attempts_exceeded").await;
     assert_problem(verify(&code).await.unwrap(), 400, "otp_attempts_exceeded").await;
-    let me: Value = app
-        .get_as(&token, "/v1/me")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json_as(&token, "/v1/me").await;
     assert_eq!(me["strong"], false);
 }
 
@@ -786,27 +779,13 @@ async fn authentication_endpoints_are_rate_limited_per_client_address() {
 async fn roles_from_the_database_show_in_me() {
     let app = spawn_app().await;
     let admin = app.sign_in("090000045").await;
-    let me: Value = app
-        .get_as(&admin, "/v1/me")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json_as(&admin, "/v1/me").await;
     assert_eq!(
         me["roles"],
         serde_json::json!([{ "role": "platform_admin", "scope_id": null }])
     );
     let citizen = app.sign_in(MARIA).await;
-    let me: Value = app
-        .get_as(&citizen, "/v1/me")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json_as(&citizen, "/v1/me").await;
     assert_eq!(me["roles"], serde_json::json!([]));
 }
 
