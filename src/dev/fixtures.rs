@@ -6,14 +6,16 @@
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::auth::roles::{self, Change, Role};
 use crate::auth::{SessionRow, insert_session, random_token, sha256_hex};
 use crate::booking::catalogue::store::{
-    DepartmentRow, MunicipalityRow, ServiceRow, insert_department, insert_municipality,
-    insert_service,
+    DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
+    ServiceRow, insert_department, insert_municipality, insert_service,
 };
 use crate::booking::schedule::store::{ScheduleRow, insert_slots, save_schedule};
 use crate::db::DbConn;
-use crate::db::schema::slots;
+use crate::db::schema::{service_categories, service_documents, slots};
+use crate::domain::Afm;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
 
 /// A municipality with one department and its services.
@@ -141,4 +143,68 @@ pub fn citizen_session(conn: &mut DbConn, afm: &str, now: DateTime<Utc>) -> Quer
         },
     )?;
     Ok(token)
+}
+
+/// Documents (Greek and English names) `service` asks of every citizen
+/// before the visit (R-BK-05), in this order.
+pub fn required_documents(
+    conn: &mut DbConn,
+    service: &ServiceId,
+    names: &[(&str, &str)],
+) -> QueryResult<()> {
+    add_documents(conn, service, PURPOSE_BEFORE_VISIT, names)
+}
+
+/// Lets `service` be booked for legal entities, whose representatives
+/// prove it with these documents (R-BK-04).
+pub fn serve_legal_entities(
+    conn: &mut DbConn,
+    service: &ServiceId,
+    names: &[(&str, &str)],
+) -> QueryResult<()> {
+    diesel::update(service_categories::table.find(service.as_str()))
+        .set(service_categories::serves_legal_entities.eq(true))
+        .execute(conn)?;
+    add_documents(conn, service, PURPOSE_LEGAL_ENTITY, names)
+}
+
+fn add_documents(
+    conn: &mut DbConn,
+    service: &ServiceId,
+    purpose: &str,
+    names: &[(&str, &str)],
+) -> QueryResult<()> {
+    for (position, (el, en)) in names.iter().enumerate() {
+        diesel::insert_into(service_documents::table)
+            .values(DocumentRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                service_id: service.to_string(),
+                purpose: purpose.into(),
+                position: position as i32,
+                name_el: (*el).into(),
+                name_en: (*en).into(),
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Grants `role` (within `scope`, for local roles) to `afm`, with its row
+/// in the audit trail as the command line's grant leaves it.
+pub fn grant(
+    conn: &mut DbConn,
+    afm: &str,
+    role: Role,
+    scope: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let afm = Afm::parse(afm).expect("fixture AFMs are valid");
+    roles::change(
+        conn,
+        Change::Grant,
+        (&afm, role, scope),
+        ("fixtures", "cli"),
+        now.naive_utc(),
+    )?;
+    Ok(())
 }

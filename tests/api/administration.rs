@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::booking_support::kalamata_id;
-use crate::helpers::{TestApp, assert_problem, named, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, named, spawn_demo_app_with};
 use citizen_api::booking::schedule::holiday_on;
 
 const PLATFORM_ADMIN: &str = "090000045";
@@ -16,7 +16,7 @@ const KALAMATA_ADMIN: &str = "094019245";
 const MARIA: &str = "123456783";
 
 async fn app() -> TestApp {
-    spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await
+    spawn_demo_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await
 }
 
 async fn send(

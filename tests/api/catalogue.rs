@@ -7,7 +7,7 @@ use citizen_api::booking::catalogue::{Department, Municipality, Service};
 use citizen_api::domain::ids::MunicipalityId;
 use citizen_api::http::Page;
 
-use crate::helpers::{TestApp, assert_problem, named, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, named, spawn_demo_app, spawn_demo_app_with};
 
 async fn kalamata(app: &TestApp) -> Municipality {
     let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
@@ -19,7 +19,7 @@ async fn kalamata(app: &TestApp) -> Municipality {
 
 #[tokio::test]
 async fn r_bk_02_demo_catalogue_lists_municipalities_with_names_in_both_languages() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.next_cursor, None);
@@ -35,7 +35,7 @@ async fn r_bk_02_demo_catalogue_lists_municipalities_with_names_in_both_language
 
 #[tokio::test]
 async fn r_bk_04_r_bk_05_services_carry_their_department_and_documents() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let kalamata = kalamata(&app).await;
     let page: Page<Service> = app
         .get_json(&format!("/v1/municipalities/{}/services", kalamata.id))
@@ -69,7 +69,7 @@ async fn r_bk_04_r_bk_05_services_carry_their_department_and_documents() {
 
 #[tokio::test]
 async fn services_of_one_municipality_never_include_another_s() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
     let mut seen = HashSet::new();
     for municipality in &page.items {
@@ -90,7 +90,7 @@ async fn services_of_one_municipality_never_include_another_s() {
 /// departments, and no other municipality's is.
 #[tokio::test]
 async fn a_municipality_lists_the_departments_that_serve_its_services() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let kalamata = kalamata(&app).await;
     let departments: Page<Department> = app
         .get_json(&format!("/v1/municipalities/{}/departments", kalamata.id))
@@ -141,7 +141,7 @@ async fn insert_municipalities(app: &TestApp, count: u32) {
 
 #[tokio::test]
 async fn pages_walk_every_municipality_once() {
-    let app = spawn_app_with(|s| s.demo_data = false).await;
+    let app = spawn_demo_app_with(|s| s.demo_data = false).await;
     insert_municipalities(&app, 120).await;
 
     let mut seen = HashSet::new();
@@ -167,7 +167,7 @@ async fn pages_walk_every_municipality_once() {
 /// exactly 200, each with a cursor to the rest; 201 is refused.
 #[tokio::test]
 async fn default_and_maximum_page_sizes() {
-    let app = spawn_app_with(|s| s.demo_data = false).await;
+    let app = spawn_demo_app_with(|s| s.demo_data = false).await;
     let empty: Page<Municipality> = app.get_json("/v1/municipalities").await;
     assert!(empty.items.is_empty() && empty.next_cursor.is_none());
     insert_municipalities(&app, 201).await;
@@ -192,14 +192,14 @@ async fn default_and_maximum_page_sizes() {
 
 #[tokio::test]
 async fn an_unknown_municipality_is_404() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let path = format!("/v1/municipalities/{}/services", MunicipalityId::generate());
     assert_problem(app.get(&path).await, 404, "not_found").await;
 }
 
 #[tokio::test]
 async fn a_malformed_municipality_id_names_the_parameter() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     for id in [
         "42",
         "not-a-uuid",
@@ -215,7 +215,7 @@ async fn a_malformed_municipality_id_names_the_parameter() {
 
 #[tokio::test]
 async fn bad_paging_parameters_are_422_with_each_field_named() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     for limit in ["0", "201", "-5", "abc", "1.5", ""] {
         let response = app.get(&format!("/v1/municipalities?limit={limit}")).await;
         let problem = assert_problem(response, 422, "validation_failed").await;

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::booking_support::{booking_body, service, slots};
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{TestApp, assert_problem, spawn_demo_app};
 
 const MARIA: &str = "123456783";
 const WELFARE_STAFF: &str = "012312312";
@@ -47,7 +47,7 @@ async fn audit_count(app: &TestApp, action: &'static str, subject: &str) -> i64 
 
 #[tokio::test]
 async fn r_bk_08_r_bk_10_staff_list_their_departments_day_and_every_read_is_audited() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let (reservation, welfare) = booked(&app, 30).await;
     let staff = app.sign_in(WELFARE_STAFF).await;
     let path = format!(
@@ -91,7 +91,7 @@ async fn r_bk_08_r_bk_10_staff_list_their_departments_day_and_every_read_is_audi
 
 #[tokio::test]
 async fn r_bk_06_check_in_with_an_identity_document_then_complete() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let (reservation, _) = booked(&app, 30).await;
     let id = reservation["id"].as_str().unwrap();
     let early = app.sign_in(WELFARE_STAFF).await;
@@ -143,7 +143,7 @@ async fn r_bk_06_check_in_with_an_identity_document_then_complete() {
 
 #[tokio::test]
 async fn a_no_show_is_marked_only_once_the_time_has_come() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let (reservation, _) = booked(&app, 2).await;
     let id = reservation["id"].as_str().unwrap();
     let staff = app.sign_in(WELFARE_STAFF).await;
@@ -163,7 +163,7 @@ async fn a_no_show_is_marked_only_once_the_time_has_come() {
 
 #[tokio::test]
 async fn r_bk_08_staff_of_another_department_are_refused_on_every_desk_endpoint() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let (reservation, welfare) = booked(&app, 30).await;
     let id = reservation["id"].as_str().unwrap();
     // Kalamata's admin makes someone staff of the Civil Registry.

@@ -4,7 +4,7 @@ use citizen_api::http::ErrorCode;
 use serde_json::{Value, json};
 
 use crate::booking_support::{booking_body, service, slots};
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_demo_app};
 
 const COMMITTED: &str = include_str!("../../openapi/openapi.json");
 
@@ -20,7 +20,7 @@ fn the_committed_document_is_what_the_code_generates() {
 
 #[tokio::test]
 async fn the_served_document_is_the_committed_one_and_swagger_ui_is_up() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let served: Value = app.get_json("/openapi.json").await;
     let committed: Value = serde_json::from_str(COMMITTED).unwrap();
     assert!(
@@ -192,7 +192,7 @@ async fn the_document_states_the_limits_the_server_checks() {
     assert_eq!(key["pattern"], r"^[\x21-\x7E]{1,255}$", "{key}");
 
     // What the document now refuses, the server refuses too.
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     assert_problem(
         app.get("/v1/municipalities?cursor=").await,
         422,
@@ -221,7 +221,7 @@ async fn the_document_states_the_limits_the_server_checks() {
 /// `null` is no reason given, like no body.
 #[tokio::test]
 async fn requests_the_document_allows_are_accepted() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let housing = service(&app, "Housing Allowance").await;
     let service_id = housing.id.to_string();
     let admin = app.sign_in("094019245").await;
@@ -340,7 +340,7 @@ fn error_answers_document_the_headers_that_say_what_to_do_next() {
 #[tokio::test]
 async fn the_headers_the_document_promises_are_sent() {
     let document: Value = serde_json::from_str(COMMITTED).unwrap();
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let conditional = ["set-cookie", "retry-after", "idempotent-replayed"];
     for (path, status) in [
         ("/v1/auth/login", "302"),

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::booking_support::{booking_body, citizens, service, slots};
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, spawn_demo_app, spawn_demo_app_with};
 
 const LEAD: i64 = 72;
 
@@ -71,7 +71,7 @@ async fn book_as(app: &TestApp, token: &str, slot: &str, email: &str) -> Value {
 
 #[tokio::test]
 async fn r_bk_05_documents_are_reminded_once_in_reasonable_time_to_appointments_booked_ahead() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let housing = service(&app, "Housing Allowance").await;
     // Five days ahead, and (booked now) two days ahead.
     let ids = slots(&app, housing.id.as_str(), &[120, 121, 48], 2).await;
@@ -125,7 +125,7 @@ async fn r_bk_05_documents_are_reminded_once_in_reasonable_time_to_appointments_
 
 #[tokio::test]
 async fn r_bk_05_a_service_that_asks_for_no_documents_sends_no_reminder() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let housing = service(&app, "Housing Allowance").await;
     let service_id = housing.id.to_string();
     let forget = service_id.clone();
@@ -144,7 +144,7 @@ async fn r_bk_05_a_service_that_asks_for_no_documents_sends_no_reminder() {
 
 #[tokio::test]
 async fn r_bk_05_passes_running_at_once_remind_each_appointment_once() {
-    let app = spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await;
+    let app = spawn_demo_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await;
     let housing = service(&app, "Housing Allowance").await;
     let ids = slots(&app, housing.id.as_str(), &[120], 12).await;
     let people = citizens(&app, 12).await;
@@ -172,7 +172,7 @@ async fn r_bk_05_passes_running_at_once_remind_each_appointment_once() {
 
 #[tokio::test]
 async fn the_server_runs_the_reminder_pass_itself() {
-    let app = spawn_app_with(|s| s.reminders.interval_secs = 1).await;
+    let app = spawn_demo_app_with(|s| s.reminders.interval_secs = 1).await;
     let housing = service(&app, "Housing Allowance").await;
     let slot = &slots(&app, housing.id.as_str(), &[120], 1).await[0];
     let people = citizens(&app, 1).await;

@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::booking_support::{booking_body, citizens, kalamata_id, service, slots};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_demo_app};
 
 const WELFARE_STAFF: &str = "012312312";
 const KALAMATA_ADMIN: &str = "094019245";
@@ -57,7 +57,7 @@ async fn anonymized_count(app: &TestApp) -> i64 {
 
 #[tokio::test]
 async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_still_counted() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let housing = service(&app, "Housing Allowance").await;
     let ids = slots(&app, housing.id.as_str(), &[2, 72], 1).await;
     let booked = book_all(&app, &ids).await;
@@ -145,7 +145,7 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
 /// first.
 #[tokio::test]
 async fn r_bk_07_month_end_starts_are_anonymized_at_six_months_to_the_second() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let housing = service(&app, "Housing Allowance").await;
     let cases = [
         ((2027, 8, 31, 8), (2028, 2, 29, 8)),
@@ -201,7 +201,7 @@ async fn r_bk_07_month_end_starts_are_anonymized_at_six_months_to_the_second() {
 
 #[tokio::test]
 async fn r_bk_07_overlapping_passes_anonymize_each_reservation_once() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let housing = service(&app, "Housing Allowance").await;
     let hours: Vec<i64> = (1..=12).collect();
     let ids = slots(&app, housing.id.as_str(), &hours, 1).await;
@@ -222,7 +222,7 @@ async fn r_bk_07_overlapping_passes_anonymize_each_reservation_once() {
 
 #[tokio::test]
 async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purged() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let housing = service(&app, "Housing Allowance").await;
     let ids = slots(&app, housing.id.as_str(), &[2], 1).await;
     book_all(&app, &ids).await;
@@ -331,7 +331,7 @@ async fn kept(app: &TestApp) -> (Vec<(String, bool, bool)>, i64, i64) {
 /// A bad instant is refused and changes nothing.
 #[tokio::test]
 async fn the_retention_command_runs_a_pass_and_refuses_a_bad_instant() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let housing = service(&app, "Housing Allowance").await;
     let ids = slots(&app, housing.id.as_str(), &[2, 72], 1).await;
     let booked = book_all(&app, &ids).await;

@@ -7,7 +7,7 @@ use citizen_api::http::Page;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{TestApp, assert_problem, spawn_demo_app};
 
 const PLATFORM_ADMIN: &str = "090000045";
 const KALAMATA_ADMIN: &str = "094019245";
@@ -43,7 +43,7 @@ async fn roles_of(app: &TestApp, token: &str) -> Value {
 
 #[tokio::test]
 async fn r_bk_09_platform_admins_name_and_remove_municipality_admins() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let (sparta, _) = municipality(&app, "Δήμος Σπάρτης").await;
     let admin = app.sign_in(PLATFORM_ADMIN).await;
     let path = format!("/v1/municipalities/{sparta}/admins/{MARIA}");
@@ -79,7 +79,7 @@ async fn r_bk_09_platform_admins_name_and_remove_municipality_admins() {
 
 #[tokio::test]
 async fn only_platform_admins_name_municipality_admins() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let (kalamata, _) = municipality(&app, "Δήμος Καλαμάτας").await;
     let path = format!("/v1/municipalities/{kalamata}/admins/{MARIA}");
     assert_problem(
@@ -103,7 +103,7 @@ async fn only_platform_admins_name_municipality_admins() {
 
 #[tokio::test]
 async fn r_bk_08_r_bk_09_municipality_admins_name_staff_of_their_own_departments_only() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let (_, kalamata_department) = municipality(&app, "Δήμος Καλαμάτας").await;
     let (_, sparta_department) = municipality(&app, "Δήμος Σπάρτης").await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
@@ -146,7 +146,7 @@ async fn r_bk_08_r_bk_09_municipality_admins_name_staff_of_their_own_departments
 
 #[tokio::test]
 async fn bad_ids_and_afms_are_named_and_unknown_places_are_404() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let admin = app.sign_in(PLATFORM_ADMIN).await;
     let (kalamata, _) = municipality(&app, "Δήμος Καλαμάτας").await;
     let cases = [
@@ -194,7 +194,7 @@ async fn bad_ids_and_afms_are_named_and_unknown_places_are_404() {
 
 #[tokio::test]
 async fn the_cli_bootstraps_a_platform_admin() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let run = |action: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
             .args(["admin", action, MARIA])
@@ -265,7 +265,7 @@ async fn audited(app: &TestApp, actor: &str, action: &'static str, afm: &str) ->
 /// time, and nobody else does; every AFM listed is in the audit trail.
 #[tokio::test]
 async fn r_bk_09_r_bk_10_administrators_list_whom_they_named_and_every_listing_is_audited() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let (kalamata, department) = municipality(&app, "Δήμος Καλαμάτας").await;
     let (_, sparta_department) = municipality(&app, "Δήμος Σπάρτης").await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
@@ -361,7 +361,7 @@ fn row(actor: &str, role: &str, action: &str, scope: &str) -> (String, String, S
 /// the person; a repeated grant changes nothing and writes none.
 #[tokio::test]
 async fn r_bk_10_role_grants_and_revokes_over_http_are_audited() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let (sparta, _) = municipality(&app, "Δήμος Σπάρτης").await;
     let (_, department) = municipality(&app, "Δήμος Καλαμάτας").await;
     let platform = app.sign_in(PLATFORM_ADMIN).await;
@@ -421,7 +421,7 @@ async fn r_bk_10_role_grants_and_revokes_over_http_are_audited() {
 /// system's user as the actor.
 #[tokio::test]
 async fn r_bk_10_platform_admin_grants_and_revokes_from_the_cli_are_audited() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     for action in ["grant", "revoke"] {
         let ran = std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
             .args(["admin", action, MARIA])
