@@ -72,6 +72,28 @@ pub fn catalogue(conn: &mut DbConn, name: &str, services: usize) -> QueryResult<
     Ok(catalogue)
 }
 
+/// Another department of `municipality`, named `name_en` (and, in Greek,
+/// "Τμήμα {name_en}"), without services.
+pub fn department(
+    conn: &mut DbConn,
+    municipality: &MunicipalityId,
+    name_en: &str,
+) -> QueryResult<DepartmentId> {
+    let id = DepartmentId::generate();
+    insert_department(
+        conn,
+        &DepartmentRow {
+            id: id.to_string(),
+            municipality_id: municipality.to_string(),
+            name_el: format!("Τμήμα {name_en}"),
+            name_en: name_en.into(),
+            email: "department@example.gr".into(),
+            created_at: Utc::now().naive_utc(),
+        },
+    )?;
+    Ok(id)
+}
+
 /// Gives `service` a booking window (no notice, 60 days ahead) and a
 /// 20-minute slot with `capacity` seats at each of `starts`; answers the
 /// slots' ids in that order.

@@ -41,6 +41,13 @@ pub async fn town(app: &TestApp, name: &str, services: usize) -> Town {
 }
 
 impl Town {
+    /// Another department of this municipality, without services.
+    pub async fn department(&self, app: &TestApp, name_en: &'static str) -> DepartmentId {
+        let municipality = self.municipality.clone();
+        app.with_db(move |conn| Ok(fixtures::department(conn, &municipality, name_en)?))
+            .await
+    }
+
     async fn listed_services(&self, app: &TestApp) -> Vec<Service> {
         let page: Page<Service> = app
             .get_json(&format!(
