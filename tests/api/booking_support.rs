@@ -104,6 +104,20 @@ pub async fn bookable_service(app: &TestApp) -> Service {
     services(app, 1).await.remove(0)
 }
 
+/// What a documented service asks every citizen to bring (R-BK-05).
+pub const LEASE_DOCUMENTS: &[(&str, &str)] = &[
+    ("Ταυτότητα", "Identity card"),
+    ("Μισθωτήριο συμβόλαιο", "Lease agreement"),
+];
+
+/// One service of a new municipality that asks for [`LEASE_DOCUMENTS`].
+pub async fn documented_service(app: &TestApp) -> Service {
+    town(app, "Testville", 1)
+        .await
+        .with_required_documents(app, 0, LEASE_DOCUMENTS)
+        .await
+}
+
 /// Grants `role` (within `scope`) to `afm` and signs them in; answers the
 /// session token.
 pub async fn signed_in_with_role(

@@ -9,20 +9,14 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::booking_support::{
-    bookable_service, booking_body, citizens, services, set_window, signed_in_with_role, slots,
-    town,
+    bookable_service, booking_body, citizens, documented_service, services, set_window,
+    signed_in_with_role, slots, town,
 };
 use crate::helpers::{TestApp, assert_problem, named, spawn_app, spawn_app_with};
 
 const MARIA: &str = "123456783";
 /// The administrator of the test's municipality.
 const TOWN_ADMIN: &str = "094019245";
-
-/// What the booked service asks every citizen to bring (R-BK-05).
-const LEASE_DOCUMENTS: &[(&str, &str)] = &[
-    ("Ταυτότητα", "Identity card"),
-    ("Μισθωτήριο συμβόλαιο", "Lease agreement"),
-];
 
 async fn app() -> TestApp {
     // Many sign-ins come from one address here.
@@ -53,10 +47,7 @@ async fn remaining(app: &TestApp, service_id: &str, slot_id: &str) -> i64 {
 #[tokio::test]
 async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calendar() {
     let app = spawn_app().await;
-    let housing = town(&app, "Testville", 1)
-        .await
-        .with_required_documents(&app, 0, LEASE_DOCUMENTS)
-        .await;
+    let housing = documented_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[48], 2).await[0];
     let token = app.sign_in(MARIA).await;
 
