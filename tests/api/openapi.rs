@@ -1,11 +1,14 @@
 //! The OpenAPI document: committed, served, and complete about errors.
 
+use citizen_api::auth::roles::Role;
 use citizen_api::http::ErrorCode;
 use serde_json::{Value, json};
 
-use crate::booking_support::{booking_body, service, slots};
-use crate::helpers::{assert_problem, spawn_demo_app};
+use crate::booking_support::{booking_body, signed_in_with_role, slots, town};
+use crate::helpers::{assert_problem, spawn_app};
 
+/// The administrator of the test's municipality.
+const TOWN_ADMIN: &str = "094019245";
 const COMMITTED: &str = include_str!("../../openapi/openapi.json");
 
 #[test]
@@ -20,7 +23,7 @@ fn the_committed_document_is_what_the_code_generates() {
 
 #[tokio::test]
 async fn the_served_document_is_the_committed_one_and_swagger_ui_is_up() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let served: Value = app.get_json("/openapi.json").await;
     let committed: Value = serde_json::from_str(COMMITTED).unwrap();
     assert!(
@@ -192,15 +195,22 @@ async fn the_document_states_the_limits_the_server_checks() {
     assert_eq!(key["pattern"], r"^[\x21-\x7E]{1,255}$", "{key}");
 
     // What the document now refuses, the server refuses too.
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     assert_problem(
         app.get("/v1/municipalities?cursor=").await,
         422,
         "validation_failed",
     )
     .await;
-    let admin = app.sign_in("094019245").await;
-    let department = service(&app, "Housing Allowance").await.department.id;
+    let town = town(&app, "Testville", 1).await;
+    let admin = signed_in_with_role(
+        &app,
+        TOWN_ADMIN,
+        Role::MunicipalityAdmin,
+        Some(town.municipality.as_str()),
+    )
+    .await;
+    let department = &town.department;
     let one_digit = app
         .client
         .put(app.url(&format!("/v1/departments/{department}/staff/0")))
@@ -221,10 +231,16 @@ async fn the_document_states_the_limits_the_server_checks() {
 /// `null` is no reason given, like no body.
 #[tokio::test]
 async fn requests_the_document_allows_are_accepted() {
-    let app = spawn_demo_app().await;
-    let housing = service(&app, "Housing Allowance").await;
-    let service_id = housing.id.to_string();
-    let admin = app.sign_in("094019245").await;
+    let app = spawn_app().await;
+    let town = town(&app, "Testville", 1).await;
+    let service_id = town.services[0].id.to_string();
+    let admin = signed_in_with_role(
+        &app,
+        TOWN_ADMIN,
+        Role::MunicipalityAdmin,
+        Some(town.municipality.as_str()),
+    )
+    .await;
     let schedule = json!({
         "weekly_hours": [{ "weekday": "monday", "from": "09:00", "to": "11:00" }],
         "seats_per_slot": 3.0,
@@ -340,7 +356,7 @@ fn error_answers_document_the_headers_that_say_what_to_do_next() {
 #[tokio::test]
 async fn the_headers_the_document_promises_are_sent() {
     let document: Value = serde_json::from_str(COMMITTED).unwrap();
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let conditional = ["set-cookie", "retry-after", "idempotent-replayed"];
     for (path, status) in [
         ("/v1/auth/login", "302"),

@@ -4,14 +4,12 @@ use std::time::{Duration, Instant};
 
 use citizen_api::db::has_pending_migrations;
 
-use crate::booking_support::{booking_body, citizens, service, slots};
-use crate::helpers::{
-    TestApp, assert_problem, scrape, spawn_demo_app, spawn_demo_app_with, value_of,
-};
+use crate::booking_support::{bookable_service, booking_body, citizens, slots};
+use crate::helpers::{TestApp, assert_problem, scrape, spawn_app, spawn_app_with, value_of};
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_the_database_is_current() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let health: serde_json::Value = app.get_json("/healthz").await;
     assert_eq!(health["status"], "ok");
     let ready: serde_json::Value = app.get_json("/readyz").await;
@@ -27,7 +25,7 @@ async fn healthz_and_readyz_answer_when_the_database_is_current() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_template_not_raw_path() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let id = "0190c0de-0000-7000-8000-000000000000";
     app.get(&format!("/v1/municipalities/{id}/services")).await;
     app.get("/no/such/route").await;
@@ -70,7 +68,7 @@ const METRICS_TOKEN: &str = "scraper-token-of-at-least-32-characters";
 /// only the scraper that sends it; the scheme's case does not matter.
 #[tokio::test]
 async fn with_a_metrics_token_only_its_holder_reads_the_metrics() {
-    let app = spawn_demo_app_with(|s| s.ops.metrics_token = Some(METRICS_TOKEN.into())).await;
+    let app = spawn_app_with(|s| s.ops.metrics_token = Some(METRICS_TOKEN.into())).await;
     let metrics = |authorization: Option<String>| {
         let request = app.client.get(app.url("/metrics"));
         match authorization {
@@ -113,8 +111,8 @@ const OLDEST_PENDING: &str = "citizen_api_outbox_oldest_pending_seconds";
 async fn the_outbox_gauges_show_a_queued_confirmation_pending_until_it_is_delivered() {
     // Nothing delivers the confirmation (tests run no worker of their
     // own), as when SMTP is down.
-    let app = spawn_demo_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let app = spawn_app().await;
+    let housing = bookable_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[48], 1).await[0];
     let citizen = &citizens(&app, 1).await[0];
     let booked = app
@@ -137,7 +135,7 @@ async fn the_outbox_gauges_show_a_queued_confirmation_pending_until_it_is_delive
     assert!((600..660).contains(&age), "{age} s");
 
     // A second instance on the same database delivers it, and counts it.
-    let deliverer = spawn_demo_app_with(|s| s.database.url = Some(app.database_url.clone())).await;
+    let deliverer = spawn_app_with(|s| s.database.url = Some(app.database_url.clone())).await;
     assert_eq!(deliverer.deliver_due().await.sent, 1);
     let counted = scrape(&deliverer).await;
     assert_eq!(value_of(&counted, DELIVERED), Some(1), "{counted}");
@@ -182,7 +180,7 @@ impl HeldConnection {
 #[tokio::test]
 async fn metrics_answer_without_the_outbox_when_the_database_does_not() {
     const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(1);
-    let app = spawn_demo_app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.database.pool_size = 1;
         s.database.acquire_timeout_ms = ACQUIRE_TIMEOUT.as_millis() as u64;
     })
@@ -245,7 +243,7 @@ async fn scrape_until(app: &TestApp, what: &str, done: impl Fn(&str) -> bool) ->
 async fn r_bk_07_background_tasks_report_their_last_success_and_count_failures() {
     const TASKS: [&str; 3] = ["retention", "reminders", "outbox_worker"];
     let started = unix_now();
-    let app = spawn_demo_app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.database.pool_size = 1;
         s.database.acquire_timeout_ms = 300;
         s.retention.interval_secs = 1;
@@ -287,7 +285,7 @@ async fn r_bk_07_background_tasks_report_their_last_success_and_count_failures()
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_keeps_the_callers() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let generated = app.get("/healthz").await;
     let id = generated.headers()["x-request-id"].to_str().unwrap();
     assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
@@ -317,7 +315,7 @@ async fn every_response_carries_a_request_id_and_keeps_the_callers() {
 /// replaced, never handed to a request.
 #[tokio::test]
 async fn connections_dropped_by_the_server_are_replaced_before_use() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     assert_eq!(app.get("/v1/municipalities").await.status(), 200);
     let dropped = app.drop_database_connections();
     for _ in 0..10 {
@@ -341,7 +339,7 @@ async fn work_is_run_again_only_when_the_connection_closed_before_its_first_stat
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let calls = Arc::new(AtomicUsize::new(0));
     let failing = {
         let calls = calls.clone();
@@ -391,7 +389,7 @@ async fn work_is_run_again_only_when_the_connection_closed_before_its_first_stat
 
 #[tokio::test]
 async fn an_allowed_frontend_may_call_the_api_from_its_own_origin_with_credentials() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let frontend = "http://127.0.0.1:8080";
     let preflight = |origin: &'static str| {
         app.client
