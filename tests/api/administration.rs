@@ -7,16 +7,26 @@ use chrono::{Datelike, Duration, Utc, Weekday};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::booking_support::kalamata_id;
-use crate::helpers::{TestApp, assert_problem, named, spawn_demo_app_with};
+use crate::booking_support::{grant, kalamata_id, town};
+use crate::helpers::{TestApp, assert_problem, named, spawn_app_with};
+use citizen_api::auth::roles::Role;
 use citizen_api::booking::schedule::holiday_on;
 
 const PLATFORM_ADMIN: &str = "090000045";
 const KALAMATA_ADMIN: &str = "094019245";
 const MARIA: &str = "123456783";
 
+/// The app with two municipalities of its own: Kalamata (one department
+/// with two services, "Service 0" and "Service 1"), administered by
+/// [`KALAMATA_ADMIN`], and Sparta; and a platform admin.
 async fn app() -> TestApp {
-    spawn_demo_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await
+    let app = spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await;
+    let kalamata = town(&app, "Kalamata", 2).await;
+    town(&app, "Sparta", 1).await;
+    grant(&app, PLATFORM_ADMIN, Role::PlatformAdmin, None).await;
+    let scope = Some(kalamata.municipality.as_str());
+    grant(&app, KALAMATA_ADMIN, Role::MunicipalityAdmin, scope).await;
+    app
 }
 
 async fn send(
@@ -452,7 +462,7 @@ async fn r_bk_09_administrators_rename_departments_and_redefine_services() {
     let app = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
     let service = new_service(&app, &admin).await;
-    let housing = crate::booking_support::service(&app, "Housing Allowance").await;
+    let housing = crate::booking_support::service(&app, "Service 0").await;
     let redefined = json!({
         "name_el": "Άδεια Πεζοδρομίου", "name_en": "Pavement Permit",
         "description_en": "Tables and chairs on the pavement.",
@@ -493,8 +503,8 @@ async fn r_bk_09_administrators_rename_departments_and_redefine_services() {
         fields,
         ["duration_minutes", "legal_entity_documents", "name_el"]
     );
-    // Housing Allowance takes the Greek name of another service of its department.
-    let income = crate::booking_support::service(&app, "Guaranteed Minimum Income").await;
+    // Service 0 takes the Greek name of another service of its department.
+    let income = crate::booking_support::service(&app, "Service 1").await;
     let taken = json!({ "name_el": income.name.el, "name_en": "Taken", "duration_minutes": 20 });
     let other = format!("/v1/services/{}", housing.id);
     let conflict = send(&app, &admin, reqwest::Method::PUT, &other, taken).await;
@@ -514,7 +524,7 @@ async fn r_bk_09_administrators_rename_departments_and_redefine_services() {
     )
     .await;
     assert_eq!(renamed.status(), StatusCode::OK);
-    let housing = crate::booking_support::service(&app, "Housing Allowance").await;
+    let housing = crate::booking_support::service(&app, "Service 0").await;
     assert_eq!(housing.department.name.en, "Welfare");
     let clash = send(
         &app,
@@ -543,7 +553,7 @@ async fn only_the_municipalitys_administrators_manage_it() {
     let admin = app.sign_in(KALAMATA_ADMIN).await;
     let service = new_service(&app, &admin).await;
     let kalamata = kalamata_id(&app).await;
-    let housing = crate::booking_support::service(&app, "Housing Allowance").await;
+    let housing = crate::booking_support::service(&app, "Service 0").await;
     let slot = crate::booking_support::slots(&app, housing.id.as_str(), &[30], 1).await[0].clone();
     let citizen = app.sign_in(MARIA).await;
     // A platform admin names Maria administrator of Sparta: still not Kalamata's.

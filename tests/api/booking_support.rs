@@ -145,7 +145,8 @@ pub async fn grant(app: &TestApp, afm: &str, role: Role, scope: Option<&str>) {
     .await;
 }
 
-/// A demo service of Kalamata by English name.
+/// A service of the municipality named Kalamata (made by [`town`]), by
+/// English name.
 pub async fn service(app: &TestApp, name_en: &str) -> Service {
     let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
     let kalamata = page
@@ -192,7 +193,7 @@ pub async fn citizens(app: &TestApp, count: u32) -> Vec<String> {
     .await
 }
 
-/// The id of the demo Municipality of Kalamata.
+/// The id of the municipality named Kalamata (made by [`town`]).
 pub async fn kalamata_id(app: &TestApp) -> String {
     let page: serde_json::Value = app.get_json("/v1/municipalities").await;
     page["items"]
