@@ -58,18 +58,35 @@ pub fn catalogue(conn: &mut DbConn, name: &str, services: usize) -> QueryResult<
         },
     )?;
     for (n, service) in catalogue.services.iter().enumerate() {
-        let row = ServiceRow {
-            id: service.to_string(),
-            department_id: catalogue.department.to_string(),
-            name_el: format!("Υπηρεσία {n}"),
-            name_en: format!("Service {n}"),
-            duration_minutes: 20,
-            created_at: now,
-            ..ServiceRow::default()
-        };
-        insert_service(conn, &row, &[])?;
+        insert_plain_service(conn, service, &catalogue.department, n)?;
     }
     Ok(catalogue)
+}
+
+/// Another service of `department`, "Service {n}" ("Υπηρεσία {n}"),
+/// without documents.
+pub fn service(conn: &mut DbConn, department: &DepartmentId, n: usize) -> QueryResult<ServiceId> {
+    let service = ServiceId::generate();
+    insert_plain_service(conn, &service, department, n)?;
+    Ok(service)
+}
+
+fn insert_plain_service(
+    conn: &mut DbConn,
+    service: &ServiceId,
+    department: &DepartmentId,
+    n: usize,
+) -> QueryResult<()> {
+    let row = ServiceRow {
+        id: service.to_string(),
+        department_id: department.to_string(),
+        name_el: format!("Υπηρεσία {n}"),
+        name_en: format!("Service {n}"),
+        duration_minutes: 20,
+        created_at: Utc::now().naive_utc(),
+        ..ServiceRow::default()
+    };
+    insert_service(conn, &row, &[])
 }
 
 /// Another department of `municipality`, named `name_en` (and, in Greek,

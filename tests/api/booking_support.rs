@@ -48,6 +48,23 @@ impl Town {
             .await
     }
 
+    /// Another department of this municipality with one service, "Service
+    /// {n}"; answers the department.
+    pub async fn serving_department(
+        &self,
+        app: &TestApp,
+        name_en: &'static str,
+        n: usize,
+    ) -> DepartmentId {
+        let municipality = self.municipality.clone();
+        app.with_db(move |conn| {
+            let department = fixtures::department(conn, &municipality, name_en)?;
+            fixtures::service(conn, &department, n)?;
+            Ok(department)
+        })
+        .await
+    }
+
     async fn listed_services(&self, app: &TestApp) -> Vec<Service> {
         let page: Page<Service> = app
             .get_json(&format!(
