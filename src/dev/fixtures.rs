@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::auth::contact_registry::store_mobile;
 use crate::auth::roles::{self, Change, Role};
 use crate::auth::{SessionRow, insert_session, random_token, sha256_hex};
 use crate::booking::catalogue::store::{
@@ -15,8 +16,8 @@ use crate::booking::catalogue::store::{
 use crate::booking::schedule::store::{ScheduleRow, insert_slots, save_schedule};
 use crate::db::DbConn;
 use crate::db::schema::{service_categories, service_documents, slots};
-use crate::domain::Afm;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
+use crate::domain::{Afm, Phone};
 
 /// A municipality with one department and its services.
 #[derive(Debug, Clone)]
@@ -246,4 +247,17 @@ pub fn grant(
         now.naive_utc(),
     )?;
     Ok(())
+}
+
+/// Certifies `mobile` as `afm`'s in the contact registry (R-PH-02), as the
+/// development registry answers it.
+pub fn certified_mobile(
+    conn: &mut DbConn,
+    afm: &str,
+    mobile: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let afm = Afm::parse(afm).expect("fixture AFMs are valid");
+    let mobile = Phone::parse(mobile).expect("fixture mobiles are valid");
+    store_mobile(conn, &afm, &mobile, now.naive_utc())
 }

@@ -3,12 +3,12 @@
 //! CSRF and abuse limits.
 
 use chrono::Duration;
+use citizen_api::auth::roles::Role;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{
-    TestApp, assert_problem, scrape, spawn_demo_app, spawn_demo_app_with, value_of,
-};
+use crate::booking_support::{certify_mobile, grant};
+use crate::helpers::{TestApp, assert_problem, scrape, spawn_app, spawn_app_with, value_of};
 use crate::support::fake_http::{FakeHttp, Scripted, closed_port_url};
 use crate::support::sms_gateway::SmsGateway;
 
@@ -33,7 +33,8 @@ async fn me_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> Value {
 
 #[tokio::test]
 async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let return_to = "http://127.0.0.1:8080/after-login";
     let login = app.start_login(Some(return_to)).await;
     let authorize = &login.authorize;
@@ -117,7 +118,7 @@ async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
 
 #[tokio::test]
 async fn without_return_to_the_callback_answers_the_session_as_json() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let login = app.start_login(None).await;
     let callback = app.approve(&login, MARIA).await;
     let answer: Value = login
@@ -153,7 +154,7 @@ async fn without_return_to_the_callback_answers_the_session_as_json() {
 
 #[tokio::test]
 async fn a_replayed_or_forged_state_is_refused() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let login = app.start_login(None).await;
     let callback = app.approve(&login, MARIA).await;
     assert_eq!(
@@ -176,7 +177,7 @@ async fn a_replayed_or_forged_state_is_refused() {
 
 #[tokio::test]
 async fn a_callback_signs_in_only_the_browser_that_started_the_login() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     // Someone starts a sign-in and approves it as themselves, then sends
     // the callback to a citizen (login CSRF): the citizen's browser lacks
     // the cookie, so the callback is refused, and the state stays usable
@@ -207,7 +208,7 @@ async fn a_callback_signs_in_only_the_browser_that_started_the_login() {
 /// with or without a `login_hint`, and so is a URL it must not redirect to.
 #[tokio::test]
 async fn the_development_provider_refuses_a_redirect_uri_that_is_not_a_url() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let login = app.start_login(None).await;
     for (redirect_uri, hint) in [
         ("not a url", Some(MARIA)),
@@ -240,7 +241,7 @@ async fn the_development_provider_refuses_a_redirect_uri_that_is_not_a_url() {
 
 #[tokio::test]
 async fn a_login_state_expires_after_ten_minutes() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let login = app.start_login(None).await;
     let callback = app.approve(&login, MARIA).await;
     app.clock.advance(Duration::minutes(11));
@@ -254,7 +255,7 @@ async fn a_login_state_expires_after_ten_minutes() {
 
 #[tokio::test]
 async fn a_refused_code_or_a_declined_login_is_login_failed() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let login = app.start_login(None).await;
     let url = app.url(&format!(
         "/v1/auth/callback?code=not-issued&state={}",
@@ -277,7 +278,7 @@ async fn a_refused_code_or_a_declined_login_is_login_failed() {
 
 #[tokio::test]
 async fn return_to_must_be_on_the_allow_list() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let response = app
         .get("/v1/auth/login?return_to=https%3A%2F%2Fevil.example%2F")
         .await;
@@ -289,7 +290,7 @@ async fn return_to_must_be_on_the_allow_list() {
 /// one is served (and extends the session), one 30 min after it is not.
 #[tokio::test]
 async fn r_ph_17_a_session_ends_after_thirty_idle_minutes_and_activity_extends_it() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let token = app.sign_in(MARIA).await;
     let just_short = Duration::minutes(30) - Duration::seconds(1);
     for _ in 0..3 {
@@ -314,7 +315,7 @@ async fn r_ph_17_a_session_ends_after_thirty_idle_minutes_and_activity_extends_i
 /// has ended at T + 40 s + 30 min.
 #[tokio::test]
 async fn r_ph_17_idle_minutes_count_from_the_last_request_not_the_last_write() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let (kept, ended) = (app.sign_in(MARIA).await, app.sign_in(MARIA).await);
     for token in [&kept, &ended] {
         assert_eq!(me_status(&app, token).await, StatusCode::OK);
@@ -334,7 +335,7 @@ async fn r_ph_17_idle_minutes_count_from_the_last_request_not_the_last_write() {
 
 #[tokio::test]
 async fn a_session_ends_after_twelve_hours_however_active() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let token = app.sign_in(MARIA).await;
     for _ in 0..28 {
         app.clock.advance(Duration::minutes(25));
@@ -351,7 +352,7 @@ async fn a_session_ends_after_twelve_hours_however_active() {
 
 #[tokio::test]
 async fn no_token_or_a_wrong_one_is_unauthenticated() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     assert_problem(app.get("/v1/me").await, 401, "unauthenticated").await;
     let response = app.get_as("not-a-session", "/v1/me").send().await.unwrap();
     assert_problem(response, 401, "unauthenticated").await;
@@ -359,7 +360,7 @@ async fn no_token_or_a_wrong_one_is_unauthenticated() {
 
 #[tokio::test]
 async fn logout_ends_the_session() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let token = app.sign_in(MARIA).await;
     let response = app.post_as(&token, "/v1/auth/logout").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
@@ -382,7 +383,7 @@ async fn logout_ends_the_session() {
 /// caller has no cookie to drop and gets none.
 #[tokio::test]
 async fn r_ph_17_an_ended_session_sent_as_a_cookie_is_removed_by_the_401() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let token = app.sign_in(MARIA).await;
     app.clock.advance(Duration::minutes(31));
     let cookie = format!("sid={token}");
@@ -409,7 +410,7 @@ async fn r_ph_17_an_ended_session_sent_as_a_cookie_is_removed_by_the_401() {
 
 #[tokio::test]
 async fn cookie_authenticated_changes_need_an_allowed_origin() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let token = app.sign_in(MARIA).await;
     let cookie = format!("sid={token}");
     for origin in [None, Some("https://evil.example")] {
@@ -437,7 +438,8 @@ async fn cookie_authenticated_changes_need_an_allowed_origin() {
 
 #[tokio::test]
 async fn r_ph_03_five_wrong_codes_cancel_the_code() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let token = app.sign_in(MARIA).await;
     let code = app.request_otp(&token, MARIA_MOBILE).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -464,7 +466,8 @@ async fn r_ph_03_five_wrong_codes_cancel_the_code() {
 
 #[tokio::test]
 async fn r_ph_03_a_code_expires_after_five_minutes_and_is_single_use() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let token = app.sign_in(MARIA).await;
     let verify = |c: String| {
         app.post_as(&token, "/v1/auth/otp/verify")
@@ -495,7 +498,8 @@ async fn r_ph_03_a_code_expires_after_five_minutes_and_is_single_use() {
 /// both languages.
 #[tokio::test]
 async fn r_ph_03_the_code_sms_states_the_configured_lifetime() {
-    let app = spawn_demo_app_with(|s| s.auth.otp.lifetime_secs = 7 * 60).await;
+    let app = spawn_app_with(|s| s.auth.otp.lifetime_secs = 7 * 60).await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let token = app.sign_in(MARIA).await;
     for (known, (language, says)) in [
         ("el", "Ισχύει για 7 λεπτά."),
@@ -522,12 +526,14 @@ async fn r_ph_03_the_code_sms_states_the_configured_lifetime() {
 /// `/dev/outbox`, a real one does not.
 async fn app_sending_sms_through(gateway: &SmsGateway) -> TestApp {
     use citizen_api::config::SmsTransportKind;
-    spawn_demo_app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.notify.sms.transport = SmsTransportKind::Http;
         s.notify.sms.gateway_url = Some(gateway.url.clone());
         s.notify.sms.gateway_token = Some("gateway-token".into());
     })
-    .await
+    .await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
+    app
 }
 
 /// The one SMS in the outbox, as stored.
@@ -647,7 +653,7 @@ async fn r_ph_03_an_sms_code_not_delivered_within_its_lifetime_is_dropped_not_se
 
 #[tokio::test]
 async fn a_malformed_code_names_the_field() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let token = app.sign_in(MARIA).await;
     for body in [
         serde_json::json!({ "code": "12345" }),
@@ -661,7 +667,7 @@ async fn a_malformed_code_names_the_field() {
 
 #[tokio::test]
 async fn r_ph_02_no_certified_mobile_is_409_until_one_is_certified() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
     let token = app.sign_in(NO_MOBILE).await;
     let response = app.post_as(&token, "/v1/auth/otp").send().await.unwrap();
     assert_problem(response, 409, "no_certified_mobile").await;
@@ -679,7 +685,8 @@ async fn r_ph_02_no_certified_mobile_is_409_until_one_is_certified() {
 
 #[tokio::test]
 async fn codes_are_throttled_per_afm_even_under_parallel_requests() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let token = app.sign_in(MARIA).await;
     let requests = (0..10).map(|_| app.post_as(&token, "/v1/auth/otp").send());
     let statuses: Vec<u16> = futures_util::future::join_all(requests)
@@ -744,7 +751,7 @@ async fn codes_are_throttled_per_afm_even_under_parallel_requests() {
 
 #[tokio::test]
 async fn authentication_endpoints_are_rate_limited_per_client_address() {
-    let app = spawn_demo_app_with(|s| s.auth.rate_limit_per_minute = 3).await;
+    let app = spawn_app_with(|s| s.auth.rate_limit_per_minute = 3).await;
     for remaining in ["2", "1"] {
         let response = app.get("/v1/auth/login").await;
         assert_eq!(response.status(), StatusCode::FOUND);
@@ -786,7 +793,8 @@ async fn authentication_endpoints_are_rate_limited_per_client_address() {
 
 #[tokio::test]
 async fn roles_from_the_database_show_in_me() {
-    let app = spawn_demo_app().await;
+    let app = spawn_app().await;
+    grant(&app, "090000045", Role::PlatformAdmin, None).await;
     let admin = app.sign_in("090000045").await;
     let me: Value = app
         .get_as(&admin, "/v1/me")
@@ -852,7 +860,7 @@ async fn hostile_or_broken_userinfo_is_a_clear_400() {
             ),
             ("/userinfo", Scripted::new(200, "application/xml", answer)),
         ]);
-        let app = spawn_demo_app_with(against(&provider.base)).await;
+        let app = spawn_app_with(against(&provider.base)).await;
         assert_problem(
             callback_with_any_code(&app).await,
             400,
@@ -870,11 +878,11 @@ async fn a_provider_that_refuses_the_code_is_login_failed_and_one_that_is_down_i
         "/oauth/token",
         Scripted::new(400, "application/json", r#"{"error":"invalid_grant"}"#),
     )]);
-    let app = spawn_demo_app_with(against(&provider.base)).await;
+    let app = spawn_app_with(against(&provider.base)).await;
     assert_problem(callback_with_any_code(&app).await, 400, "login_failed").await;
 
     let down = closed_port_url();
-    let app = spawn_demo_app_with(against(&down)).await;
+    let app = spawn_app_with(against(&down)).await;
     assert_problem(
         callback_with_any_code(&app).await,
         400,
@@ -889,7 +897,7 @@ async fn a_provider_that_refuses_the_code_is_login_failed_and_one_that_is_down_i
         ),
         ("/userinfo", Scripted::new(503, "text/plain", "maintenance")),
     ]);
-    let app = spawn_demo_app_with(against(&failing.base)).await;
+    let app = spawn_app_with(against(&failing.base)).await;
     assert_problem(
         callback_with_any_code(&app).await,
         400,
@@ -911,7 +919,7 @@ async fn r_ph_02_the_http_contact_registry_is_asked_for_the_certified_mobile() {
         ),
     ]);
     let url = format!("{}/registry", registry.base);
-    let app = spawn_demo_app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.auth.contact_registry.kind = citizen_api::config::ContactRegistryKind::Http;
         s.auth.contact_registry.url = Some(url);
     })

@@ -147,6 +147,13 @@ pub async fn signed_in_with_role(
     app.sign_in(afm).await
 }
 
+/// Certifies `mobile` as `afm`'s in the development contact registry.
+pub async fn certify_mobile(app: &TestApp, afm: &str, mobile: &str) {
+    let (afm, mobile) = (afm.to_owned(), mobile.to_owned());
+    app.with_db(move |conn| Ok(fixtures::certified_mobile(conn, &afm, &mobile, Utc::now())?))
+        .await;
+}
+
 /// Grants `role` (within `scope`) to `afm`, with its audit row.
 pub async fn grant(app: &TestApp, afm: &str, role: Role, scope: Option<&str>) {
     let (afm, scope) = (afm.to_owned(), scope.map(str::to_owned));
