@@ -110,16 +110,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the app with the development profile's demo data, for tests
 /// whose subject is that data or the development walk through it.
 pub async fn spawn_demo_app() -> TestApp {
-    spawn_demo_app_with(|_| {}).await
-}
-
-/// [`spawn_demo_app`] with test settings adjusted by `customize`.
-pub async fn spawn_demo_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
-    spawn_app_with(|settings| {
-        settings.demo_data = true;
-        customize(settings);
-    })
-    .await
+    spawn_app_with(|settings| settings.demo_data = true).await
 }
 
 /// Starts the app with test settings adjusted by `customize`.
