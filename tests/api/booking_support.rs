@@ -2,7 +2,7 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use citizen_api::auth::roles::Role;
-use citizen_api::booking::catalogue::{Municipality, Service};
+use citizen_api::booking::catalogue::Service;
 use citizen_api::dev::fixtures;
 use citizen_api::domain::ids::{DepartmentId, MunicipalityId};
 use citizen_api::http::Page;
@@ -169,25 +169,6 @@ pub async fn grant(app: &TestApp, afm: &str, role: Role, scope: Option<&str>) {
     .await;
 }
 
-/// A service of the municipality named Kalamata (made by [`town`]), by
-/// English name.
-pub async fn service(app: &TestApp, name_en: &str) -> Service {
-    let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
-    let kalamata = page
-        .items
-        .iter()
-        .find(|m| m.name.en == "Municipality of Kalamata")
-        .unwrap();
-    let services: Page<Service> = app
-        .get_json(&format!("/v1/municipalities/{}/services", kalamata.id))
-        .await;
-    services
-        .items
-        .into_iter()
-        .find(|s| s.name.en == name_en)
-        .unwrap()
-}
-
 /// Gives the service a booking window and slots starting `hours` from now,
 /// each with `capacity` seats; answers the slot ids in that order.
 pub async fn slots(app: &TestApp, service_id: &str, hours: &[i64], capacity: i32) -> Vec<String> {
@@ -215,20 +196,6 @@ pub async fn citizens(app: &TestApp, count: u32) -> Vec<String> {
         async move { app.sign_in(&afm).await }
     }))
     .await
-}
-
-/// The id of the municipality named Kalamata (made by [`town`]).
-pub async fn kalamata_id(app: &TestApp) -> String {
-    let page: serde_json::Value = app.get_json("/v1/municipalities").await;
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"]["en"] == "Municipality of Kalamata")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// Changes the service's booking window, leaving its slots as they are.
