@@ -1,4 +1,5 @@
-//! Arranging bookable slots and many citizens for the booking tests.
+//! Arranging what the booking tests need: a municipality of their own
+//! with its services and role holders, bookable slots, many citizens.
 
 use chrono::{Duration, SubsecRound, Utc};
 use citizen_api::auth::roles::Role;
