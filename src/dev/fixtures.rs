@@ -6,15 +6,18 @@
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
+use crate::auth::contact_registry::store_mobile;
+use crate::auth::roles::{self, Change, Role};
 use crate::auth::{SessionRow, insert_session, random_token, sha256_hex};
 use crate::booking::catalogue::store::{
-    DepartmentRow, MunicipalityRow, ServiceRow, insert_department, insert_municipality,
-    insert_service,
+    DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
+    ServiceRow, insert_department, insert_municipality, insert_service,
 };
 use crate::booking::schedule::store::{ScheduleRow, insert_slots, save_schedule};
 use crate::db::DbConn;
-use crate::db::schema::slots;
+use crate::db::schema::{service_categories, service_documents, slots};
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
+use crate::domain::{Afm, Phone};
 
 /// A municipality with one department and its services.
 #[derive(Debug, Clone)]
@@ -56,18 +59,57 @@ pub fn catalogue(conn: &mut DbConn, name: &str, services: usize) -> QueryResult<
         },
     )?;
     for (n, service) in catalogue.services.iter().enumerate() {
-        let row = ServiceRow {
-            id: service.to_string(),
-            department_id: catalogue.department.to_string(),
-            name_el: format!("Υπηρεσία {n}"),
-            name_en: format!("Service {n}"),
-            duration_minutes: 20,
-            created_at: now,
-            ..ServiceRow::default()
-        };
-        insert_service(conn, &row, &[])?;
+        insert_plain_service(conn, service, &catalogue.department, n)?;
     }
     Ok(catalogue)
+}
+
+/// Another service of `department`, "Service {n}" ("Υπηρεσία {n}"),
+/// without documents.
+pub fn service(conn: &mut DbConn, department: &DepartmentId, n: usize) -> QueryResult<ServiceId> {
+    let service = ServiceId::generate();
+    insert_plain_service(conn, &service, department, n)?;
+    Ok(service)
+}
+
+fn insert_plain_service(
+    conn: &mut DbConn,
+    service: &ServiceId,
+    department: &DepartmentId,
+    n: usize,
+) -> QueryResult<()> {
+    let row = ServiceRow {
+        id: service.to_string(),
+        department_id: department.to_string(),
+        name_el: format!("Υπηρεσία {n}"),
+        name_en: format!("Service {n}"),
+        duration_minutes: 20,
+        created_at: Utc::now().naive_utc(),
+        ..ServiceRow::default()
+    };
+    insert_service(conn, &row, &[])
+}
+
+/// Another department of `municipality`, named `name_en` (and, in Greek,
+/// "Τμήμα {name_en}"), without services.
+pub fn department(
+    conn: &mut DbConn,
+    municipality: &MunicipalityId,
+    name_en: &str,
+) -> QueryResult<DepartmentId> {
+    let id = DepartmentId::generate();
+    insert_department(
+        conn,
+        &DepartmentRow {
+            id: id.to_string(),
+            municipality_id: municipality.to_string(),
+            name_el: format!("Τμήμα {name_en}"),
+            name_en: name_en.into(),
+            email: "department@example.gr".into(),
+            created_at: Utc::now().naive_utc(),
+        },
+    )?;
+    Ok(id)
 }
 
 /// Gives `service` a booking window (no notice, 60 days ahead) and a
@@ -141,4 +183,81 @@ pub fn citizen_session(conn: &mut DbConn, afm: &str, now: DateTime<Utc>) -> Quer
         },
     )?;
     Ok(token)
+}
+
+/// Documents (Greek and English names) `service` asks of every citizen
+/// before the visit (R-BK-05), in this order.
+pub fn required_documents(
+    conn: &mut DbConn,
+    service: &ServiceId,
+    names: &[(&str, &str)],
+) -> QueryResult<()> {
+    add_documents(conn, service, PURPOSE_BEFORE_VISIT, names)
+}
+
+/// Lets `service` be booked for legal entities, whose representatives
+/// prove it with these documents (R-BK-04).
+pub fn serve_legal_entities(
+    conn: &mut DbConn,
+    service: &ServiceId,
+    names: &[(&str, &str)],
+) -> QueryResult<()> {
+    diesel::update(service_categories::table.find(service.as_str()))
+        .set(service_categories::serves_legal_entities.eq(true))
+        .execute(conn)?;
+    add_documents(conn, service, PURPOSE_LEGAL_ENTITY, names)
+}
+
+fn add_documents(
+    conn: &mut DbConn,
+    service: &ServiceId,
+    purpose: &str,
+    names: &[(&str, &str)],
+) -> QueryResult<()> {
+    for (position, (el, en)) in names.iter().enumerate() {
+        diesel::insert_into(service_documents::table)
+            .values(DocumentRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                service_id: service.to_string(),
+                purpose: purpose.into(),
+                position: position as i32,
+                name_el: (*el).into(),
+                name_en: (*en).into(),
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Grants `role` (within `scope`, for local roles) to `afm`, with its row
+/// in the audit trail as the command line's grant leaves it.
+pub fn grant(
+    conn: &mut DbConn,
+    afm: &str,
+    role: Role,
+    scope: Option<&str>,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let afm = Afm::parse(afm).expect("fixture AFMs are valid");
+    roles::change(
+        conn,
+        Change::Grant,
+        (&afm, role, scope),
+        ("fixtures", "cli"),
+        now.naive_utc(),
+    )?;
+    Ok(())
+}
+
+/// Certifies `mobile` as `afm`'s in the contact registry (R-PH-02), as the
+/// development registry answers it.
+pub fn certified_mobile(
+    conn: &mut DbConn,
+    afm: &str,
+    mobile: &str,
+    now: DateTime<Utc>,
+) -> QueryResult<()> {
+    let afm = Afm::parse(afm).expect("fixture AFMs are valid");
+    let mobile = Phone::parse(mobile).expect("fixture mobiles are valid");
+    store_mobile(conn, &afm, &mobile, now.naive_utc())
 }

@@ -7,16 +7,26 @@ use chrono::{Datelike, Duration, Utc, Weekday};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::booking_support::kalamata_id;
+use crate::booking_support::{Town, grant, town};
 use crate::helpers::{TestApp, assert_problem, named, spawn_app_with};
+use citizen_api::auth::roles::Role;
 use citizen_api::booking::schedule::holiday_on;
 
 const PLATFORM_ADMIN: &str = "090000045";
 const KALAMATA_ADMIN: &str = "094019245";
 const MARIA: &str = "123456783";
 
-async fn app() -> TestApp {
-    spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await
+/// The app with two municipalities of its own (answering the first): Kalamata (one department
+/// with two services, "Service 0" and "Service 1"), administered by
+/// [`KALAMATA_ADMIN`], and Sparta; and a platform admin.
+async fn app() -> (TestApp, Town) {
+    let app = spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await;
+    let kalamata = town(&app, "Kalamata", 2).await;
+    town(&app, "Sparta", 1).await;
+    grant(&app, PLATFORM_ADMIN, Role::PlatformAdmin, None).await;
+    let scope = Some(kalamata.municipality.as_str());
+    grant(&app, KALAMATA_ADMIN, Role::MunicipalityAdmin, scope).await;
+    (app, kalamata)
 }
 
 async fn send(
@@ -36,8 +46,8 @@ async fn send(
 }
 
 /// A new department and a 30-minute service in Kalamata; answers the service id.
-async fn new_service(app: &TestApp, admin: &str) -> String {
-    let kalamata = kalamata_id(app).await;
+async fn new_service(app: &TestApp, kalamata: &Town, admin: &str) -> String {
+    let kalamata = &kalamata.municipality;
     let department: Value = send(
         app,
         admin,
@@ -96,8 +106,8 @@ async fn put_schedule(app: &TestApp, admin: &str, service: &str, body: Value) ->
 }
 
 /// A new service with the default schedule saved.
-async fn scheduled_service(app: &TestApp, admin: &str) -> String {
-    let service = new_service(app, admin).await;
+async fn scheduled_service(app: &TestApp, kalamata: &Town, admin: &str) -> String {
+    let service = new_service(app, kalamata, admin).await;
     let put = put_schedule(app, admin, &service, schedule(json!({}))).await;
     assert_eq!(put.status(), StatusCode::OK);
     service
@@ -124,9 +134,9 @@ async fn generate(app: &TestApp, admin: &str, service: &str, from: &str, to: &st
 
 #[tokio::test]
 async fn r_bk_09_greek_public_holidays_are_closed_unless_opened_and_generation_is_idempotent() {
-    let app = app().await;
+    let (app, kalamata) = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = scheduled_service(&app, &admin).await;
+    let service = scheduled_service(&app, &kalamata, &admin).await;
     // 21-27 December 2026: Monday to Thursday open, Friday 25th is Christmas.
     // (Whether the dates are still ahead decides what else changes; the
     // counts below do not depend on it.)
@@ -170,9 +180,9 @@ fn working_monday() -> chrono::NaiveDate {
 
 #[tokio::test]
 async fn r_bk_09_generating_again_brings_a_changed_schedules_slots_in_line() {
-    let app = app().await;
+    let (app, kalamata) = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = scheduled_service(&app, &admin).await;
+    let service = scheduled_service(&app, &kalamata, &admin).await;
     let monday = working_monday();
     let (mon, tue) = (monday.to_string(), (monday + Duration::days(1)).to_string());
     let first = generate(&app, &admin, &service, &mon, &tue).await;
@@ -279,9 +289,9 @@ async fn r_bk_09_generating_again_brings_a_changed_schedules_slots_in_line() {
 
 #[tokio::test]
 async fn r_bk_02_bookings_racing_a_closed_day_never_land_on_a_withdrawn_or_overfull_slot() {
-    let app = app().await;
+    let (app, kalamata) = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = scheduled_service(&app, &admin).await;
+    let service = scheduled_service(&app, &kalamata, &admin).await;
     let mon = working_monday().to_string();
     generate(&app, &admin, &service, &mon, &mon).await;
     let page: Value = app
@@ -365,9 +375,9 @@ async fn r_bk_02_bookings_racing_a_closed_day_never_land_on_a_withdrawn_or_overf
 
 #[tokio::test]
 async fn generated_slots_are_listed_in_athens_time_within_the_booking_window() {
-    let app = app().await;
+    let (app, kalamata) = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = scheduled_service(&app, &admin).await;
+    let service = scheduled_service(&app, &kalamata, &admin).await;
     let monday = working_monday();
     let (from, to) = (monday.to_string(), (monday + Duration::days(1)).to_string());
     generate(&app, &admin, &service, &from, &to).await;
@@ -398,9 +408,9 @@ async fn generated_slots_are_listed_in_athens_time_within_the_booking_window() {
 
 #[tokio::test]
 async fn invalid_schedules_name_every_bad_field() {
-    let app = app().await;
+    let (app, kalamata) = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = new_service(&app, &admin).await;
+    let service = new_service(&app, &kalamata, &admin).await;
     let bad = json!({
         "weekly_hours": [
             { "weekday": "monday", "from": "09:00", "to": "12:00" },
@@ -449,10 +459,10 @@ async fn invalid_schedules_name_every_bad_field() {
 /// not added to), with the same checks as creating them.
 #[tokio::test]
 async fn r_bk_09_administrators_rename_departments_and_redefine_services() {
-    let app = app().await;
+    let (app, kalamata) = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = new_service(&app, &admin).await;
-    let housing = crate::booking_support::service(&app, "Housing Allowance").await;
+    let service = new_service(&app, &kalamata, &admin).await;
+    let housing = kalamata.service(&app, 0).await;
     let redefined = json!({
         "name_el": "Άδεια Πεζοδρομίου", "name_en": "Pavement Permit",
         "description_en": "Tables and chairs on the pavement.",
@@ -463,9 +473,11 @@ async fn r_bk_09_administrators_rename_departments_and_redefine_services() {
     let answer = send(&app, &admin, reqwest::Method::PUT, &path, redefined.clone()).await;
     assert_eq!(answer.status(), StatusCode::OK);
     let answer: Value = answer.json().await.unwrap();
-    let kalamata = kalamata_id(&app).await;
     let listed: Value = app
-        .get_json(&format!("/v1/municipalities/{kalamata}/services"))
+        .get_json(&format!(
+            "/v1/municipalities/{}/services",
+            kalamata.municipality
+        ))
         .await;
     let listed = listed["items"]
         .as_array()
@@ -493,8 +505,8 @@ async fn r_bk_09_administrators_rename_departments_and_redefine_services() {
         fields,
         ["duration_minutes", "legal_entity_documents", "name_el"]
     );
-    // Housing Allowance takes the Greek name of another service of its department.
-    let income = crate::booking_support::service(&app, "Guaranteed Minimum Income").await;
+    // Service 0 takes the Greek name of another service of its department.
+    let income = kalamata.service(&app, 1).await;
     let taken = json!({ "name_el": income.name.el, "name_en": "Taken", "duration_minutes": 20 });
     let other = format!("/v1/services/{}", housing.id);
     let conflict = send(&app, &admin, reqwest::Method::PUT, &other, taken).await;
@@ -514,7 +526,7 @@ async fn r_bk_09_administrators_rename_departments_and_redefine_services() {
     )
     .await;
     assert_eq!(renamed.status(), StatusCode::OK);
-    let housing = crate::booking_support::service(&app, "Housing Allowance").await;
+    let housing = kalamata.service(&app, 0).await;
     assert_eq!(housing.department.name.en, "Welfare");
     let clash = send(
         &app,
@@ -539,11 +551,11 @@ async fn r_bk_09_administrators_rename_departments_and_redefine_services() {
 
 #[tokio::test]
 async fn only_the_municipalitys_administrators_manage_it() {
-    let app = app().await;
+    let (app, kalamata) = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = new_service(&app, &admin).await;
-    let kalamata = kalamata_id(&app).await;
-    let housing = crate::booking_support::service(&app, "Housing Allowance").await;
+    let service = new_service(&app, &kalamata, &admin).await;
+    let housing = kalamata.service(&app, 0).await;
+    let kalamata = kalamata.municipality;
     let slot = crate::booking_support::slots(&app, housing.id.as_str(), &[30], 1).await[0].clone();
     let citizen = app.sign_in(MARIA).await;
     // A platform admin names Maria administrator of Sparta: still not Kalamata's.
@@ -616,9 +628,9 @@ async fn only_the_municipalitys_administrators_manage_it() {
 
 #[tokio::test]
 async fn withdrawing_a_slot_cancels_its_bookings_and_tells_the_citizens() {
-    let app = app().await;
+    let (app, kalamata) = app().await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let service = scheduled_service(&app, &admin).await;
+    let service = scheduled_service(&app, &kalamata, &admin).await;
     let today = athens_today();
     let day = (8..=14)
         .map(|d| today + Duration::days(d))
@@ -720,7 +732,7 @@ async fn withdrawing_a_slot_cancels_its_bookings_and_tells_the_citizens() {
         .client
         .get(app.url(&format!(
             "/v1/municipalities/{}/statistics?from={day}&to={day}",
-            kalamata_id(&app).await
+            kalamata.municipality
         )))
         .bearer_auth(&admin)
         .send()
@@ -737,7 +749,7 @@ async fn withdrawing_a_slot_cancels_its_bookings_and_tells_the_citizens() {
 
 #[tokio::test]
 async fn platform_admins_add_municipalities_once() {
-    let app = app().await;
+    let (app, _) = app().await;
     let platform = app.sign_in(PLATFORM_ADMIN).await;
     let body = json!({ "name_el": "Δήμος Τρίπολης", "name_en": "Municipality of Tripoli", "contact_email": "info@tripoli.example" });
     let create = |key: &'static str| {
@@ -791,9 +803,9 @@ async fn permits_offices(app: &TestApp, municipality: &str) -> Vec<String> {
 /// once still create exactly one.
 #[tokio::test]
 async fn one_idempotency_key_sent_to_two_municipalities_creates_a_department_in_each() {
-    let app = app().await;
+    let (app, kalamata) = app().await;
     let platform = app.sign_in(PLATFORM_ADMIN).await;
-    let kalamata = kalamata_id(&app).await;
+    let kalamata = kalamata.municipality.to_string();
     let tripoli: Value = app
         .post_json_as(
             &platform,

@@ -3,9 +3,11 @@
 //! CSRF and abuse limits.
 
 use chrono::Duration;
+use citizen_api::auth::roles::Role;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::booking_support::{certify_mobile, grant};
 use crate::helpers::{TestApp, assert_problem, scrape, spawn_app, spawn_app_with, value_of};
 use crate::support::fake_http::{FakeHttp, Scripted, closed_port_url};
 use crate::support::sms_gateway::SmsGateway;
@@ -32,6 +34,7 @@ async fn me_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> Value {
 #[tokio::test]
 async fn r_bk_01_r_ph_02_the_browser_flow_ends_in_a_strong_session() {
     let app = spawn_app().await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let return_to = "http://127.0.0.1:8080/after-login";
     let login = app.start_login(Some(return_to)).await;
     let authorize = &login.authorize;
@@ -436,6 +439,7 @@ async fn cookie_authenticated_changes_need_an_allowed_origin() {
 #[tokio::test]
 async fn r_ph_03_five_wrong_codes_cancel_the_code() {
     let app = spawn_app().await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let token = app.sign_in(MARIA).await;
     let code = app.request_otp(&token, MARIA_MOBILE).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
@@ -456,6 +460,7 @@ async fn r_ph_03_five_wrong_codes_cancel_the_code() {
 #[tokio::test]
 async fn r_ph_03_a_code_expires_after_five_minutes_and_is_single_use() {
     let app = spawn_app().await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let token = app.sign_in(MARIA).await;
     let verify = |c: String| {
         app.post_as(&token, "/v1/auth/otp/verify")
@@ -487,6 +492,7 @@ async fn r_ph_03_a_code_expires_after_five_minutes_and_is_single_use() {
 #[tokio::test]
 async fn r_ph_03_the_code_sms_states_the_configured_lifetime() {
     let app = spawn_app_with(|s| s.auth.otp.lifetime_secs = 7 * 60).await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let token = app.sign_in(MARIA).await;
     for (known, (language, says)) in [
         ("el", "Ισχύει για 7 λεπτά."),
@@ -513,12 +519,14 @@ async fn r_ph_03_the_code_sms_states_the_configured_lifetime() {
 /// `/dev/outbox`, a real one does not.
 async fn app_sending_sms_through(gateway: &SmsGateway) -> TestApp {
     use citizen_api::config::SmsTransportKind;
-    spawn_app_with(|s| {
+    let app = spawn_app_with(|s| {
         s.notify.sms.transport = SmsTransportKind::Http;
         s.notify.sms.gateway_url = Some(gateway.url.clone());
         s.notify.sms.gateway_token = Some("gateway-token".into());
     })
-    .await
+    .await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
+    app
 }
 
 /// The one SMS in the outbox, as stored.
@@ -671,6 +679,7 @@ async fn r_ph_02_no_certified_mobile_is_409_until_one_is_certified() {
 #[tokio::test]
 async fn codes_are_throttled_per_afm_even_under_parallel_requests() {
     let app = spawn_app().await;
+    certify_mobile(&app, MARIA, MARIA_MOBILE).await;
     let token = app.sign_in(MARIA).await;
     let requests = (0..10).map(|_| app.post_as(&token, "/v1/auth/otp").send());
     let statuses: Vec<u16> = futures_util::future::join_all(requests)
@@ -778,6 +787,7 @@ async fn authentication_endpoints_are_rate_limited_per_client_address() {
 #[tokio::test]
 async fn roles_from_the_database_show_in_me() {
     let app = spawn_app().await;
+    grant(&app, "090000045", Role::PlatformAdmin, None).await;
     let admin = app.sign_in("090000045").await;
     let me: Value = app.get_json_as(&admin, "/v1/me").await;
     assert_eq!(

@@ -1,8 +1,11 @@
-//! Arranging bookable slots and many citizens for the booking tests.
+//! Arranging what the booking tests need: a municipality of their own
+//! with its services and role holders, bookable slots, many citizens.
 
 use chrono::{Duration, SubsecRound, Utc};
-use citizen_api::booking::catalogue::{Municipality, Service};
+use citizen_api::auth::roles::Role;
+use citizen_api::booking::catalogue::Service;
 use citizen_api::dev::fixtures;
+use citizen_api::domain::ids::{DepartmentId, MunicipalityId};
 use citizen_api::http::Page;
 use diesel::QueryDsl;
 use diesel::prelude::*;
@@ -11,22 +14,160 @@ use crate::helpers::TestApp;
 
 pub use citizen_api::dev::fixtures::afm;
 
-/// A demo service of Kalamata by English name.
-pub async fn service(app: &TestApp, name_en: &str) -> Service {
-    let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
-    let kalamata = page
-        .items
-        .iter()
-        .find(|m| m.name.en == "Municipality of Kalamata")
-        .unwrap();
-    let services: Page<Service> = app
-        .get_json(&format!("/v1/municipalities/{}/services", kalamata.id))
+/// A municipality of the test's own, with one department and its
+/// services as the API lists them (named "Service 0", "Service 1", …).
+pub struct Town {
+    pub municipality: MunicipalityId,
+    pub department: DepartmentId,
+    pub services: Vec<Service>,
+}
+
+/// A new municipality named `name` ("Municipality of {name}") with
+/// `services` services in one department, none with documents.
+pub async fn town(app: &TestApp, name: &str, services: usize) -> Town {
+    let name = name.to_owned();
+    let catalogue = app
+        .with_db(move |conn| Ok(fixtures::catalogue(conn, &name, services)?))
         .await;
-    services
-        .items
-        .into_iter()
-        .find(|s| s.name.en == name_en)
-        .unwrap()
+    let mut town = Town {
+        municipality: catalogue.municipality,
+        department: catalogue.department,
+        services: Vec::new(),
+    };
+    town.services = town.listed_services(app).await;
+    // In the order the fixture made them, whatever the listing's order.
+    town.services
+        .sort_by_key(|s| catalogue.services.iter().position(|id| *id == s.id));
+    town
+}
+
+impl Town {
+    /// Another department of this municipality, without services.
+    pub async fn department(&self, app: &TestApp, name_en: &'static str) -> DepartmentId {
+        let municipality = self.municipality.clone();
+        app.with_db(move |conn| Ok(fixtures::department(conn, &municipality, name_en)?))
+            .await
+    }
+
+    /// Another department of this municipality with one service, "Service
+    /// {n}"; answers the department.
+    pub async fn serving_department(
+        &self,
+        app: &TestApp,
+        name_en: &'static str,
+        n: usize,
+    ) -> DepartmentId {
+        let municipality = self.municipality.clone();
+        app.with_db(move |conn| {
+            let department = fixtures::department(conn, &municipality, name_en)?;
+            fixtures::service(conn, &department, n)?;
+            Ok(department)
+        })
+        .await
+    }
+
+    async fn listed_services(&self, app: &TestApp) -> Vec<Service> {
+        let page: Page<Service> = app
+            .get_json(&format!(
+                "/v1/municipalities/{}/services?limit=100",
+                self.municipality
+            ))
+            .await;
+        page.items
+    }
+
+    /// The `n`th service as the API shows it now.
+    pub async fn service(&self, app: &TestApp, n: usize) -> Service {
+        let id = &self.services[n].id;
+        let listed = self.listed_services(app).await;
+        listed.into_iter().find(|s| s.id == *id).unwrap()
+    }
+
+    /// Gives the `n`th service documents to bring (R-BK-05); answers it as
+    /// the API now shows it.
+    pub async fn with_required_documents(
+        &self,
+        app: &TestApp,
+        n: usize,
+        names: &'static [(&'static str, &'static str)],
+    ) -> Service {
+        let id = self.services[n].id.clone();
+        app.with_db(move |conn| Ok(fixtures::required_documents(conn, &id, names)?))
+            .await;
+        self.service(app, n).await
+    }
+
+    /// Lets the `n`th service serve legal entities with these documents
+    /// (R-BK-04); answers it as the API now shows it.
+    pub async fn serving_legal_entities(
+        &self,
+        app: &TestApp,
+        n: usize,
+        names: &'static [(&'static str, &'static str)],
+    ) -> Service {
+        let id = self.services[n].id.clone();
+        app.with_db(move |conn| Ok(fixtures::serve_legal_entities(conn, &id, names)?))
+            .await;
+        self.service(app, n).await
+    }
+}
+
+/// `count` services of one new municipality, for tests about bookings.
+pub async fn services(app: &TestApp, count: usize) -> Vec<Service> {
+    town(app, "Testville", count).await.services
+}
+
+/// One service of a new municipality, for tests about bookings.
+pub async fn bookable_service(app: &TestApp) -> Service {
+    services(app, 1).await.remove(0)
+}
+
+/// What a documented service asks every citizen to bring (R-BK-05).
+pub const LEASE_DOCUMENTS: &[(&str, &str)] = &[
+    ("Ταυτότητα", "Identity card"),
+    ("Μισθωτήριο συμβόλαιο", "Lease agreement"),
+];
+
+/// One service of a new municipality that asks for [`LEASE_DOCUMENTS`].
+pub async fn documented_service(app: &TestApp) -> Service {
+    town(app, "Testville", 1)
+        .await
+        .with_required_documents(app, 0, LEASE_DOCUMENTS)
+        .await
+}
+
+/// Grants `role` (within `scope`) to `afm` and signs them in; answers the
+/// session token.
+pub async fn signed_in_with_role(
+    app: &TestApp,
+    afm: &str,
+    role: Role,
+    scope: Option<&str>,
+) -> String {
+    grant(app, afm, role, scope).await;
+    app.sign_in(afm).await
+}
+
+/// Certifies `mobile` as `afm`'s in the development contact registry.
+pub async fn certify_mobile(app: &TestApp, afm: &str, mobile: &str) {
+    let (afm, mobile) = (afm.to_owned(), mobile.to_owned());
+    app.with_db(move |conn| Ok(fixtures::certified_mobile(conn, &afm, &mobile, Utc::now())?))
+        .await;
+}
+
+/// Grants `role` (within `scope`) to `afm`, with its audit row.
+pub async fn grant(app: &TestApp, afm: &str, role: Role, scope: Option<&str>) {
+    let (afm, scope) = (afm.to_owned(), scope.map(str::to_owned));
+    app.with_db(move |conn| {
+        Ok(fixtures::grant(
+            conn,
+            &afm,
+            role,
+            scope.as_deref(),
+            Utc::now(),
+        )?)
+    })
+    .await;
 }
 
 /// Gives the service a booking window and slots starting `hours` from now,
@@ -56,20 +197,6 @@ pub async fn citizens(app: &TestApp, count: u32) -> Vec<String> {
         async move { app.sign_in(&afm).await }
     }))
     .await
-}
-
-/// The id of the demo Municipality of Kalamata.
-pub async fn kalamata_id(app: &TestApp) -> String {
-    let page: serde_json::Value = app.get_json("/v1/municipalities").await;
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"]["en"] == "Municipality of Kalamata")
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// Changes the service's booking window, leaving its slots as they are.

@@ -7,19 +7,12 @@ use citizen_api::booking::catalogue::{Department, Municipality, Service};
 use citizen_api::domain::ids::MunicipalityId;
 use citizen_api::http::Page;
 
-use crate::helpers::{TestApp, assert_problem, named, spawn_app, spawn_app_with};
-
-async fn kalamata(app: &TestApp) -> Municipality {
-    let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
-    page.items
-        .into_iter()
-        .find(|m| m.name.el == "Δήμος Καλαμάτας")
-        .expect("the demo data has Kalamata")
-}
+use crate::booking_support::{LEASE_DOCUMENTS, town};
+use crate::helpers::{TestApp, assert_problem, named, spawn_app, spawn_demo_app};
 
 #[tokio::test]
 async fn r_bk_02_demo_catalogue_lists_municipalities_with_names_in_both_languages() {
-    let app = spawn_app().await;
+    let app = spawn_demo_app().await;
     let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.next_cursor, None);
@@ -36,22 +29,28 @@ async fn r_bk_02_demo_catalogue_lists_municipalities_with_names_in_both_language
 #[tokio::test]
 async fn r_bk_04_r_bk_05_services_carry_their_department_and_documents() {
     let app = spawn_app().await;
-    let kalamata = kalamata(&app).await;
+    let town = town(&app, "Kalamata", 2).await;
+    town.with_required_documents(&app, 0, LEASE_DOCUMENTS).await;
+    let articles = &[
+        ("Καταστατικό", "Articles of association"),
+        ("Πρακτικό εκλογής ΔΣ", "Minutes electing the board"),
+    ];
+    town.serving_legal_entities(&app, 1, articles).await;
+    town.serving_department(&app, "Civil Registry", 2).await;
     let page: Page<Service> = app
-        .get_json(&format!("/v1/municipalities/{}/services", kalamata.id))
+        .get_json(&format!(
+            "/v1/municipalities/{}/services",
+            town.municipality
+        ))
         .await;
-    assert_eq!(page.items.len(), 5);
-    let welfare: Vec<&Service> = page
+    assert_eq!(page.items.len(), 3);
+    let registry: Vec<&Service> = page
         .items
         .iter()
-        .filter(|s| s.department.name.el == "Κοινωνική Πρόνοια")
+        .filter(|s| s.department.name.el == "Δημοτολόγιο")
         .collect();
-    assert_eq!(welfare.len(), 4);
-    assert!(
-        welfare
-            .iter()
-            .all(|s| s.department.name.en == "Social Welfare")
-    );
+    assert_eq!(registry.len(), 2);
+    assert!(registry.iter().all(|s| s.department.name.en == "Registry"));
 
     let associations = page.items.iter().find(|s| s.serves_legal_entities).unwrap();
     assert_eq!(associations.legal_entity_documents.len(), 2);
@@ -59,17 +58,19 @@ async fn r_bk_04_r_bk_05_services_carry_their_department_and_documents() {
     let income = page
         .items
         .iter()
-        .find(|s| s.name.en == "Guaranteed Minimum Income")
+        .find(|s| s.name.en == "Service 0")
         .unwrap();
     assert!(!income.serves_legal_entities);
     assert!(income.legal_entity_documents.is_empty());
     assert_eq!(income.duration_minutes, 20);
-    assert_eq!(income.required_documents[0].en, "Identity card or passport");
+    assert_eq!(income.required_documents[0].en, "Identity card");
 }
 
 #[tokio::test]
 async fn services_of_one_municipality_never_include_another_s() {
     let app = spawn_app().await;
+    town(&app, "Kalamata", 4).await;
+    town(&app, "Sparta", 3).await;
     let page: Page<Municipality> = app.get_json("/v1/municipalities").await;
     let mut seen = HashSet::new();
     for municipality in &page.items {
@@ -91,12 +92,18 @@ async fn services_of_one_municipality_never_include_another_s() {
 #[tokio::test]
 async fn a_municipality_lists_the_departments_that_serve_its_services() {
     let app = spawn_app().await;
-    let kalamata = kalamata(&app).await;
+    let town = town(&app, "Kalamata", 2).await;
+    // Named so that the Greek order differs from the order made in.
+    town.serving_department(&app, "Civil Registry", 2).await;
+    town.serving_department(&app, "Archive", 3).await;
+    // Another municipality's departments are never listed.
+    crate::booking_support::town(&app, "Sparta", 1).await;
+    let kalamata = &town.municipality;
     let departments: Page<Department> = app
-        .get_json(&format!("/v1/municipalities/{}/departments", kalamata.id))
+        .get_json(&format!("/v1/municipalities/{kalamata}/departments"))
         .await;
     let services: Page<Service> = app
-        .get_json(&format!("/v1/municipalities/{}/services", kalamata.id))
+        .get_json(&format!("/v1/municipalities/{kalamata}/services"))
         .await;
     let listed: HashSet<String> = departments.items.iter().map(|d| d.id.to_string()).collect();
     let serving: HashSet<String> = services
@@ -104,6 +111,7 @@ async fn a_municipality_lists_the_departments_that_serve_its_services() {
         .iter()
         .map(|s| s.department.id.to_string())
         .collect();
+    assert_eq!(listed.len(), 3);
     assert_eq!(listed, serving);
     let names: Vec<&str> = departments
         .items
@@ -141,7 +149,7 @@ async fn insert_municipalities(app: &TestApp, count: u32) {
 
 #[tokio::test]
 async fn pages_walk_every_municipality_once() {
-    let app = spawn_app_with(|s| s.demo_data = false).await;
+    let app = spawn_app().await;
     insert_municipalities(&app, 120).await;
 
     let mut seen = HashSet::new();
@@ -167,7 +175,7 @@ async fn pages_walk_every_municipality_once() {
 /// exactly 200, each with a cursor to the rest; 201 is refused.
 #[tokio::test]
 async fn default_and_maximum_page_sizes() {
-    let app = spawn_app_with(|s| s.demo_data = false).await;
+    let app = spawn_app().await;
     let empty: Page<Municipality> = app.get_json("/v1/municipalities").await;
     assert!(empty.items.is_empty() && empty.next_cursor.is_none());
     insert_municipalities(&app, 201).await;
@@ -226,11 +234,10 @@ async fn bad_paging_parameters_are_422_with_each_field_named() {
     let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["limit", "cursor"]);
 
-    let kalamata = kalamata(&app).await;
+    let kalamata = town(&app, "Kalamata", 1).await.municipality;
     let response = app
         .get(&format!(
-            "/v1/municipalities/{}/services?cursor=bm9wZQ",
-            kalamata.id
+            "/v1/municipalities/{kalamata}/services?cursor=bm9wZQ"
         ))
         .await;
     let problem = assert_problem(response, 422, "validation_failed").await;

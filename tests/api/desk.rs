@@ -1,32 +1,41 @@
 //! The serving department's desk (R-BK-06 c-e, R-BK-08, R-BK-10).
 
 use chrono::Duration;
+use citizen_api::auth::roles::Role;
 use citizen_api::db::schema::audit_events;
 use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::booking_support::{booking_body, service, slots};
+use crate::booking_support::{Town, booking_body, grant, signed_in_with_role, slots, town};
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 
 const MARIA: &str = "123456783";
+/// Staff of the department that serves the booked service.
 const WELFARE_STAFF: &str = "012312312";
-const KALAMATA_ADMIN: &str = "094019245";
+const TOWN_ADMIN: &str = "094019245";
 const OTHER_STAFF: &str = "801234560";
 
-/// A confirmed reservation at Social Welfare, `hours` from now: (its JSON, the welfare department id).
+/// A confirmed reservation, `hours` from now, at the department of a new
+/// municipality that [`WELFARE_STAFF`] serves: (its JSON, the department id).
 async fn booked(app: &TestApp, hours: i64) -> (Value, String) {
-    let housing = service(app, "Housing Allowance").await;
+    let (reservation, town) = booked_in_town(app, hours).await;
+    (reservation, town.department.to_string())
+}
+
+/// [`booked`], answering the whole municipality.
+async fn booked_in_town(app: &TestApp, hours: i64) -> (Value, Town) {
+    let town = town(app, "Testville", 1).await;
+    let welfare = town.department.to_string();
+    grant(app, WELFARE_STAFF, Role::Staff, Some(&welfare)).await;
+    let housing = &town.services[0];
     let slot = &slots(app, housing.id.as_str(), &[hours], 1).await[0];
     let citizen = app.sign_in(MARIA).await;
     let response = app
         .post_json_as(&citizen, "/v1/reservations", &booking_body(slot))
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    (
-        response.json().await.unwrap(),
-        housing.department.id.to_string(),
-    )
+    (response.json().await.unwrap(), town)
 }
 
 fn day_of(reservation: &Value) -> String {
@@ -164,15 +173,18 @@ async fn a_no_show_is_marked_only_once_the_time_has_come() {
 #[tokio::test]
 async fn r_bk_08_staff_of_another_department_are_refused_on_every_desk_endpoint() {
     let app = spawn_app().await;
-    let (reservation, welfare) = booked(&app, 30).await;
+    let (reservation, town) = booked_in_town(&app, 30).await;
+    let welfare = town.department.to_string();
     let id = reservation["id"].as_str().unwrap();
-    // Kalamata's admin makes someone staff of the Civil Registry.
-    let registry = service(&app, "Family Status Certificate")
-        .await
-        .department
-        .id
-        .to_string();
-    let admin = app.sign_in(KALAMATA_ADMIN).await;
+    // The municipality's admin makes someone staff of another department.
+    let registry = town.department(&app, "Civil Registry").await.to_string();
+    let admin = signed_in_with_role(
+        &app,
+        TOWN_ADMIN,
+        Role::MunicipalityAdmin,
+        Some(town.municipality.as_str()),
+    )
+    .await;
     let granted = app
         .client
         .put(app.url(&format!("/v1/departments/{registry}/staff/{OTHER_STAFF}")))

@@ -107,6 +107,12 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
+/// Starts the app with the development profile's demo data, for tests
+/// whose subject is that data or the development walk through it.
+pub async fn spawn_demo_app() -> TestApp {
+    spawn_app_with(|settings| settings.demo_data = true).await
+}
+
 /// Starts the app with test settings adjusted by `customize`.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temporary folder");
@@ -119,6 +125,10 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     // Tests arrange their own slots; the demo's weeks of them would only
     // slow every test down.
     settings.demo_slot_days = 0;
+    // Tests arrange their own municipalities, services and role holders
+    // (`citizen_api::dev::fixtures`): a change to the demo data must not
+    // break a test about bookings. Tests of the demo itself opt back in.
+    settings.demo_data = false;
     settings.database.pool_size = 4;
     // The outbox's key ring is the process's, and some tests start a second
     // instance on the first one's database: every app has the same keys.

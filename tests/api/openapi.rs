@@ -1,11 +1,14 @@
 //! The OpenAPI document: committed, served, and complete about errors.
 
+use citizen_api::auth::roles::Role;
 use citizen_api::http::ErrorCode;
 use serde_json::{Value, json};
 
-use crate::booking_support::{booking_body, service, slots};
+use crate::booking_support::{booking_body, signed_in_with_role, slots, town};
 use crate::helpers::{assert_problem, spawn_app};
 
+/// The administrator of the test's municipality.
+const TOWN_ADMIN: &str = "094019245";
 const COMMITTED: &str = include_str!("../../openapi/openapi.json");
 
 #[test]
@@ -199,8 +202,15 @@ async fn the_document_states_the_limits_the_server_checks() {
         "validation_failed",
     )
     .await;
-    let admin = app.sign_in("094019245").await;
-    let department = service(&app, "Housing Allowance").await.department.id;
+    let town = town(&app, "Testville", 1).await;
+    let admin = signed_in_with_role(
+        &app,
+        TOWN_ADMIN,
+        Role::MunicipalityAdmin,
+        Some(town.municipality.as_str()),
+    )
+    .await;
+    let department = &town.department;
     let one_digit = app
         .client
         .put(app.url(&format!("/v1/departments/{department}/staff/0")))
@@ -222,9 +232,15 @@ async fn the_document_states_the_limits_the_server_checks() {
 #[tokio::test]
 async fn requests_the_document_allows_are_accepted() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
-    let service_id = housing.id.to_string();
-    let admin = app.sign_in("094019245").await;
+    let town = town(&app, "Testville", 1).await;
+    let service_id = town.services[0].id.to_string();
+    let admin = signed_in_with_role(
+        &app,
+        TOWN_ADMIN,
+        Role::MunicipalityAdmin,
+        Some(town.municipality.as_str()),
+    )
+    .await;
     let schedule = json!({
         "weekly_hours": [{ "weekday": "monday", "from": "09:00", "to": "11:00" }],
         "seats_per_slot": 3.0,

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use citizen_api::db::has_pending_migrations;
 
-use crate::booking_support::{booking_body, citizens, service, slots};
+use crate::booking_support::{bookable_service, booking_body, citizens, slots};
 use crate::helpers::{TestApp, assert_problem, scrape, spawn_app, spawn_app_with, value_of};
 
 #[tokio::test]
@@ -112,7 +112,7 @@ async fn the_outbox_gauges_show_a_queued_confirmation_pending_until_it_is_delive
     // Nothing delivers the confirmation (tests run no worker of their
     // own), as when SMTP is down.
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[48], 1).await[0];
     let citizen = &citizens(&app, 1).await[0];
     let booked = app

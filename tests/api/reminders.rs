@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::booking_support::{booking_body, citizens, service, slots};
+use crate::booking_support::{bookable_service, booking_body, citizens, documented_service, slots};
 use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 const LEAD: i64 = 72;
@@ -72,7 +72,7 @@ async fn book_as(app: &TestApp, token: &str, slot: &str, email: &str) -> Value {
 #[tokio::test]
 async fn r_bk_05_documents_are_reminded_once_in_reasonable_time_to_appointments_booked_ahead() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = documented_service(&app).await;
     // Five days ahead, and (booked now) two days ahead.
     let ids = slots(&app, housing.id.as_str(), &[120, 121, 48], 2).await;
     let people = citizens(&app, 3).await;
@@ -104,7 +104,7 @@ async fn r_bk_05_documents_are_reminded_once_in_reasonable_time_to_appointments_
     assert_eq!(sent.len(), 2, "the confirmation, then the reminder");
     let (subject, body) = &sent[1];
     assert!(
-        subject.starts_with("Υπενθύμιση ραντεβού: Επίδομα Στέγασης"),
+        subject.starts_with("Υπενθύμιση ραντεβού: Υπηρεσία 0,"),
         "{subject}"
     );
     assert!(body.contains("- Μισθωτήριο συμβόλαιο"), "{body}");
@@ -126,14 +126,9 @@ async fn r_bk_05_documents_are_reminded_once_in_reasonable_time_to_appointments_
 #[tokio::test]
 async fn r_bk_05_a_service_that_asks_for_no_documents_sends_no_reminder() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
+    assert!(housing.required_documents.is_empty());
     let service_id = housing.id.to_string();
-    let forget = service_id.clone();
-    app.with_db(move |conn| {
-        use citizen_api::db::schema::service_documents as d;
-        Ok(diesel::delete(d::table.filter(d::service_id.eq(forget))).execute(conn)?)
-    })
-    .await;
     let slot = &slots(&app, &service_id, &[120], 1).await[0];
     let people = citizens(&app, 1).await;
     book_as(&app, &people[0], slot, "nothing@example.gr").await;
@@ -145,7 +140,7 @@ async fn r_bk_05_a_service_that_asks_for_no_documents_sends_no_reminder() {
 #[tokio::test]
 async fn r_bk_05_passes_running_at_once_remind_each_appointment_once() {
     let app = spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = documented_service(&app).await;
     let ids = slots(&app, housing.id.as_str(), &[120], 12).await;
     let people = citizens(&app, 12).await;
     for (n, token) in people.iter().enumerate() {
@@ -173,7 +168,7 @@ async fn r_bk_05_passes_running_at_once_remind_each_appointment_once() {
 #[tokio::test]
 async fn the_server_runs_the_reminder_pass_itself() {
     let app = spawn_app_with(|s| s.reminders.interval_secs = 1).await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = documented_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[120], 1).await[0];
     let people = citizens(&app, 1).await;
     book_as(&app, &people[0], slot, "server@example.gr").await;

@@ -4,13 +4,19 @@
 
 use std::collections::HashSet;
 
+use citizen_api::auth::roles::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::booking_support::{booking_body, citizens, service, set_window, slots};
+use crate::booking_support::{
+    bookable_service, booking_body, citizens, documented_service, services, set_window,
+    signed_in_with_role, slots, town,
+};
 use crate::helpers::{TestApp, assert_problem, named, spawn_app, spawn_app_with};
 
 const MARIA: &str = "123456783";
+/// The administrator of the test's municipality.
+const TOWN_ADMIN: &str = "094019245";
 
 async fn app() -> TestApp {
     // Many sign-ins come from one address here.
@@ -41,7 +47,7 @@ async fn remaining(app: &TestApp, service_id: &str, slot_id: &str) -> i64 {
 #[tokio::test]
 async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calendar() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = documented_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[48], 2).await[0];
     let token = app.sign_in(MARIA).await;
 
@@ -51,7 +57,7 @@ async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calend
     assert_eq!(reservation["status"], "confirmed");
     assert_eq!(reservation["full_name"], "Μαρία Παπαδοπούλου");
     assert_eq!(reservation["phone"], "+306912345678");
-    assert_eq!(reservation["department"]["name"]["en"], "Social Welfare");
+    assert_eq!(reservation["department"]["name"]["en"], "Registry");
     assert_eq!(
         reservation["required_documents"][1]["en"],
         "Lease agreement"
@@ -110,7 +116,7 @@ async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calend
 #[tokio::test]
 async fn a_full_slot_is_409_slot_full_and_another_citizens_booking_is_404() {
     let app = app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let [first, second]: [String; 2] = citizens(&app, 2).await.try_into().unwrap();
     let created: Value = book(&app, &first, slot).await.json().await.unwrap();
@@ -131,7 +137,7 @@ async fn a_full_slot_is_409_slot_full_and_another_citizens_booking_is_404() {
 #[tokio::test]
 async fn booking_refuses_a_missing_or_ended_session_and_a_foreign_origin_without_taking_a_seat() {
     let app = app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
 
@@ -176,7 +182,7 @@ async fn race(app: &TestApp, slot: &str, tokens: &[String]) -> Vec<u16> {
 /// succeed, the rest are `409`, and the slot ends full.
 async fn hundred_race_for(seats: i32) {
     let app = app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[30], seats).await[0];
     let tokens = citizens(&app, 100).await;
     let statuses = race(&app, slot, &tokens).await;
@@ -199,7 +205,7 @@ async fn a_slot_with_five_seats_takes_exactly_five_of_a_hundred_parallel_booking
 #[tokio::test]
 async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_alike() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[30], 5).await[0];
     let token = app.sign_in(MARIA).await;
     let requests = (0..20).map(|_| {
@@ -247,7 +253,7 @@ async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_al
 #[tokio::test]
 async fn a_refused_booking_is_kept_under_its_key_and_its_writes_are_undone() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let ids = slots(&app, housing.id.as_str(), &[30, 31], 2).await;
     let token = app.sign_in(MARIA).await;
     let held: Value = book(&app, &token, &ids[0]).await.json().await.unwrap();
@@ -302,7 +308,7 @@ async fn a_refused_booking_is_kept_under_its_key_and_its_writes_are_undone() {
 #[tokio::test]
 async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let [housing, income] = <[_; 2]>::try_from(services(&app, 2).await).unwrap();
     let ids = slots(
         &app,
         housing.id.as_str(),
@@ -326,7 +332,6 @@ async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
         assert_problem(response, 409, "already_booked").await;
     }
     // Another service is another matter.
-    let income = service(&app, "Guaranteed Minimum Income").await;
     let other = &slots(&app, income.id.as_str(), &[40], 1).await[0];
     assert_eq!(
         book(&app, &token, other).await.status(),
@@ -337,7 +342,7 @@ async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
 #[tokio::test]
 async fn cancelling_frees_the_seat_once() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let service_id = housing.id.to_string();
     let slot = &slots(&app, &service_id, &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
@@ -379,7 +384,7 @@ async fn cancelling_frees_the_seat_once() {
 #[tokio::test]
 async fn rescheduling_moves_the_seat_atomically_and_races_fairly() {
     let app = app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let service_id = housing.id.to_string();
     let ids = slots(&app, &service_id, &[30, 50], 20).await;
     let tokens = citizens(&app, 20).await;
@@ -467,7 +472,7 @@ async fn reschedule(app: &TestApp, token: &str, id: &str, slot: &str) -> u16 {
 #[tokio::test]
 async fn r_bk_02_moves_in_opposite_directions_at_once_all_succeed_and_keep_the_count() {
     let app = app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let pair = slots(&app, housing.id.as_str(), &[30, 31], 20).await;
     let people = citizens(&app, 20).await;
     let (first, second) = people.split_at(10);
@@ -494,7 +499,7 @@ async fn r_bk_02_moves_in_opposite_directions_at_once_all_succeed_and_keep_the_c
 #[tokio::test]
 async fn r_bk_02_a_reservation_cancelled_and_moved_at_once_frees_one_seat_once() {
     let app = app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let pair = slots(&app, housing.id.as_str(), &[30, 31], 20).await;
     let people = citizens(&app, 10).await;
     let ids = book_each(&app, &people, &pair[0]).await;
@@ -525,11 +530,10 @@ async fn r_bk_02_a_reservation_cancelled_and_moved_at_once_frees_one_seat_once()
 #[tokio::test]
 async fn moving_someone_elses_reservation_is_404_whatever_the_target() {
     let app = app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let [housing, other] = <[_; 2]>::try_from(services(&app, 2).await).unwrap();
     let service_id = housing.id.to_string();
     let own = &slots(&app, &service_id, &[30], 5).await[0];
     let full = &slots(&app, &service_id, &[32], 1).await[0];
-    let other = service(&app, "Guaranteed Minimum Income").await;
     let foreign = &slots(&app, other.id.as_str(), &[34], 5).await[0];
     let people = citizens(&app, 2).await;
     let id = &book_each(&app, &people[..1], own).await[0];
@@ -549,7 +553,7 @@ async fn moving_someone_elses_reservation_is_404_whatever_the_target() {
 #[tokio::test]
 async fn r_bk_11_contact_data_can_be_rectified() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
     let created: Value = book(&app, &token, slot).await.json().await.unwrap();
@@ -642,7 +646,8 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
     let token = app.sign_in(MARIA).await;
     let entity = json!({ "name": "Σύλλογος Φίλων του Δάσους", "afm": "094019245" });
 
-    let housing = service(&app, "Housing Allowance").await;
+    let town = town(&app, "Testville", 2).await;
+    let housing = &town.services[0];
     let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let mut body = booking_body(slot);
     body["legal_entity"] = entity.clone();
@@ -650,7 +655,16 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
     let problem = assert_problem(refused, 422, "validation_failed").await;
     assert_eq!(problem.errors[0].field, "legal_entity");
 
-    let associations = service(&app, "Support for Charitable Associations").await;
+    let associations = town
+        .serving_legal_entities(
+            &app,
+            1,
+            &[
+                ("Καταστατικό", "Articles of association"),
+                ("Πρακτικό εκλογής ΔΣ", "Minutes electing the board"),
+            ],
+        )
+        .await;
     let slot = &slots(&app, associations.id.as_str(), &[30], 1).await[0];
     let mut body = booking_body(slot);
     body["legal_entity"] = entity;
@@ -667,7 +681,7 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
     );
     let email = app.next_message_to("maria@example.gr", 0).await;
     assert!(
-        email.contains("pronoia@kalamata.example") && email.contains("Καταστατικό"),
+        email.contains("registry@example.gr") && email.contains("Καταστατικό"),
         "{email}"
     );
 }
@@ -675,7 +689,7 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
 #[tokio::test]
 async fn past_slots_are_unavailable() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[-1], 1).await[0];
     let token = app.sign_in(MARIA).await;
     assert_problem(book(&app, &token, slot).await, 409, "slot_unavailable").await;
@@ -684,7 +698,7 @@ async fn past_slots_are_unavailable() {
 #[tokio::test]
 async fn r_bk_02_booking_holds_to_the_window_inside_minimum_notice_or_beyond_maximum_advance() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let service_id = housing.id.to_string();
     let [soon, inside, far] =
         <[String; 3]>::try_from(slots(&app, &service_id, &[1, 48, 24 * 40], 1).await).unwrap();
@@ -703,7 +717,7 @@ async fn r_bk_02_booking_holds_to_the_window_inside_minimum_notice_or_beyond_max
 #[tokio::test]
 async fn once_the_appointment_started_it_can_no_longer_be_changed_cancelled_or_moved() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let service_id = housing.id.to_string();
     let pair = slots(&app, &service_id, &[1, 30], 1).await;
     let token = app.sign_in(MARIA).await;
@@ -736,9 +750,8 @@ async fn once_the_appointment_started_it_can_no_longer_be_changed_cancelled_or_m
 #[tokio::test]
 async fn someone_elses_reservation_cannot_be_changed_or_exported_and_a_move_stays_in_its_service() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let [housing, income] = <[_; 2]>::try_from(services(&app, 2).await).unwrap();
     let own = &slots(&app, housing.id.as_str(), &[30], 5).await[0];
-    let income = service(&app, "Guaranteed Minimum Income").await;
     let elsewhere = &slots(&app, income.id.as_str(), &[32], 5).await[0];
     let maria = app.sign_in(MARIA).await;
     let created: Value = book(&app, &maria, own).await.json().await.unwrap();
@@ -817,7 +830,8 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
         s.notify.reservation_link = Some("https://mydimos.example/appointments/{id}".into());
     })
     .await;
-    let housing = service(&app, "Housing Allowance").await;
+    let town = town(&app, "Testville", 1).await;
+    let housing = &town.services[0];
     let pair = slots(&app, housing.id.as_str(), &[30, 54], 1).await;
     let token = app.sign_in(MARIA).await;
     let booked: Value = app
@@ -832,7 +846,7 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
         .unwrap();
     let id = booked["id"].as_str().unwrap();
     let first = app.next_message_to("maria@example.gr", 0).await;
-    assert!(first.contains("Housing Allowance"), "{first}");
+    assert!(first.contains("Service 0"), "{first}");
     assert!(
         first.contains(&format!("https://mydimos.example/appointments/{id}")),
         "{first}"
@@ -855,7 +869,7 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
             .format("%d/%m/%Y %H:%M")
             .to_string();
     let second = app.next_message_to("maria@example.gr", 1).await;
-    assert!(second.contains("Housing Allowance"), "{second}");
+    assert!(second.contains("Service 0"), "{second}");
     assert!(second.contains(&new_time), "{new_time} in {second}");
     let calendars = calendars_sent_to(&app, "maria@example.gr").await;
     assert_eq!(calendars.len(), 2);
@@ -868,7 +882,13 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
     assert!(downloaded.contains("SEQUENCE:1\r\n"), "{downloaded}");
 
     // The municipality withdraws the new slot: told in English too.
-    let admin = app.sign_in("094019245").await;
+    let admin = signed_in_with_role(
+        &app,
+        TOWN_ADMIN,
+        Role::MunicipalityAdmin,
+        Some(town.municipality.as_str()),
+    )
+    .await;
     let withdrawn = app
         .client
         .delete(app.url(&format!("/v1/slots/{}", pair[1])))
@@ -882,7 +902,7 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
         notice.contains("your appointment was cancelled"),
         "{notice}"
     );
-    assert!(notice.contains("Housing Allowance"), "{notice}");
+    assert!(notice.contains("Service 0"), "{notice}");
     // Its calendar file takes the appointment out of the calendar.
     let calendars = calendars_sent_to(&app, "maria@example.gr").await;
     assert_eq!(calendars.len(), 3);
@@ -895,7 +915,7 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
 #[tokio::test]
 async fn r_bk_06_a_cancellation_is_confirmed_with_a_calendar_file_that_removes_the_appointment() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
     let booked: Value = book(&app, &token, slot).await.json().await.unwrap();

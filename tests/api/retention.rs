@@ -3,17 +3,20 @@
 //! purges, and `citizen-api retention run`.
 
 use chrono::{DateTime, Duration, Months, TimeZone, Utc};
+use citizen_api::auth::roles::Role;
 use citizen_api::db::schema::{idempotency_records, outbox_messages, reservations, sessions};
 use citizen_api::retention::{self, Report};
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::booking_support::{booking_body, citizens, kalamata_id, service, slots};
+use crate::booking_support::{
+    bookable_service, booking_body, citizens, grant, signed_in_with_role, slots, town,
+};
 use crate::helpers::{TestApp, spawn_app};
 
 const WELFARE_STAFF: &str = "012312312";
-const KALAMATA_ADMIN: &str = "094019245";
+const TOWN_ADMIN: &str = "094019245";
 
 /// Books each slot for a citizen of its own; answers the reservations.
 async fn book_all(app: &TestApp, slots: &[String]) -> Vec<Value> {
@@ -58,7 +61,8 @@ async fn anonymized_count(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_still_counted() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let town = town(&app, "Testville", 1).await;
+    let housing = &town.services[0];
     let ids = slots(&app, housing.id.as_str(), &[2, 72], 1).await;
     let booked = book_all(&app, &ids).await;
     let (first, second) = (starts_at(&booked[0]), starts_at(&booked[1]));
@@ -76,9 +80,10 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
     );
 
     // Staff still see the visit, without the person.
+    let welfare = housing.department.id.as_str();
+    grant(&app, WELFARE_STAFF, Role::Staff, Some(welfare)).await;
     let staff = app.sign_in(WELFARE_STAFF).await;
     let day = &booked[0]["slot"]["starts_at"].as_str().unwrap()[..10];
-    let welfare = housing.department.id;
     let page: Value = app
         .get_json_as(
             &staff,
@@ -119,8 +124,9 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
     assert_eq!(afm_left, None);
 
     // The statistics count it as before.
-    let admin = app.sign_in(KALAMATA_ADMIN).await;
-    let kalamata = kalamata_id(&app).await;
+    let kalamata = town.municipality.as_str();
+    let admin =
+        signed_in_with_role(&app, TOWN_ADMIN, Role::MunicipalityAdmin, Some(kalamata)).await;
     let stats: Value = app
         .get_json_as(
             &admin,
@@ -146,7 +152,7 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
 #[tokio::test]
 async fn r_bk_07_month_end_starts_are_anonymized_at_six_months_to_the_second() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let cases = [
         ((2027, 8, 31, 8), (2028, 2, 29, 8)),
         ((2028, 2, 29, 8), (2028, 8, 29, 8)),
@@ -202,7 +208,7 @@ async fn r_bk_07_month_end_starts_are_anonymized_at_six_months_to_the_second() {
 #[tokio::test]
 async fn r_bk_07_overlapping_passes_anonymize_each_reservation_once() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let hours: Vec<i64> = (1..=12).collect();
     let ids = slots(&app, housing.id.as_str(), &hours, 1).await;
     let booked = book_all(&app, &ids).await;
@@ -223,7 +229,7 @@ async fn r_bk_07_overlapping_passes_anonymize_each_reservation_once() {
 #[tokio::test]
 async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purged() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let housing = bookable_service(&app).await;
     let ids = slots(&app, housing.id.as_str(), &[2], 1).await;
     book_all(&app, &ids).await;
     let citizen = app.sign_in(&crate::booking_support::afm(77)).await;
@@ -332,7 +338,8 @@ async fn kept(app: &TestApp) -> (Vec<(String, bool, bool)>, i64, i64) {
 #[tokio::test]
 async fn the_retention_command_runs_a_pass_and_refuses_a_bad_instant() {
     let app = spawn_app().await;
-    let housing = service(&app, "Housing Allowance").await;
+    let town = town(&app, "Testville", 1).await;
+    let housing = &town.services[0];
     let ids = slots(&app, housing.id.as_str(), &[2, 72], 1).await;
     let booked = book_all(&app, &ids).await;
     let (first, second) = (

@@ -2,16 +2,35 @@
 //! municipality admins name the staff of their own departments only, and
 //! the first platform admin comes from the CLI.
 
+use citizen_api::auth::roles::Role;
 use citizen_api::booking::catalogue::{Municipality, Service};
 use citizen_api::http::Page;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::booking_support::{grant, town};
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 
 const PLATFORM_ADMIN: &str = "090000045";
 const KALAMATA_ADMIN: &str = "094019245";
+/// Staff of Kalamata's department from the start.
+const KALAMATA_STAFF: &str = "012312312";
 const MARIA: &str = "123456783";
+
+/// The app with two municipalities of its own, Kalamata and Sparta (one
+/// department and service each), a platform admin, Kalamata's admin and
+/// one of its staff.
+async fn app() -> TestApp {
+    let app = spawn_app().await;
+    let kalamata = town(&app, "Kalamata", 1).await;
+    town(&app, "Sparta", 1).await;
+    grant(&app, PLATFORM_ADMIN, Role::PlatformAdmin, None).await;
+    let municipality = Some(kalamata.municipality.as_str());
+    grant(&app, KALAMATA_ADMIN, Role::MunicipalityAdmin, municipality).await;
+    let department = Some(kalamata.department.as_str());
+    grant(&app, KALAMATA_STAFF, Role::Staff, department).await;
+    app
+}
 
 /// (municipality id, one of its department ids) by Greek name.
 async fn municipality(app: &TestApp, name: &str) -> (String, String) {
@@ -43,8 +62,8 @@ async fn roles_of(app: &TestApp, token: &str) -> Value {
 
 #[tokio::test]
 async fn r_bk_09_platform_admins_name_and_remove_municipality_admins() {
-    let app = spawn_app().await;
-    let (sparta, _) = municipality(&app, "Δήμος Σπάρτης").await;
+    let app = app().await;
+    let (sparta, _) = municipality(&app, "Δήμος Sparta").await;
     let admin = app.sign_in(PLATFORM_ADMIN).await;
     let path = format!("/v1/municipalities/{sparta}/admins/{MARIA}");
     for _ in 0..2 {
@@ -79,8 +98,8 @@ async fn r_bk_09_platform_admins_name_and_remove_municipality_admins() {
 
 #[tokio::test]
 async fn only_platform_admins_name_municipality_admins() {
-    let app = spawn_app().await;
-    let (kalamata, _) = municipality(&app, "Δήμος Καλαμάτας").await;
+    let app = app().await;
+    let (kalamata, _) = municipality(&app, "Δήμος Kalamata").await;
     let path = format!("/v1/municipalities/{kalamata}/admins/{MARIA}");
     assert_problem(
         app.client.put(app.url(&path)).send().await.unwrap(),
@@ -103,9 +122,9 @@ async fn only_platform_admins_name_municipality_admins() {
 
 #[tokio::test]
 async fn r_bk_08_r_bk_09_municipality_admins_name_staff_of_their_own_departments_only() {
-    let app = spawn_app().await;
-    let (_, kalamata_department) = municipality(&app, "Δήμος Καλαμάτας").await;
-    let (_, sparta_department) = municipality(&app, "Δήμος Σπάρτης").await;
+    let app = app().await;
+    let (_, kalamata_department) = municipality(&app, "Δήμος Kalamata").await;
+    let (_, sparta_department) = municipality(&app, "Δήμος Sparta").await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
 
     let own = format!("/v1/departments/{kalamata_department}/staff/{MARIA}");
@@ -146,9 +165,9 @@ async fn r_bk_08_r_bk_09_municipality_admins_name_staff_of_their_own_departments
 
 #[tokio::test]
 async fn bad_ids_and_afms_are_named_and_unknown_places_are_404() {
-    let app = spawn_app().await;
+    let app = app().await;
     let admin = app.sign_in(PLATFORM_ADMIN).await;
-    let (kalamata, _) = municipality(&app, "Δήμος Καλαμάτας").await;
+    let (kalamata, _) = municipality(&app, "Δήμος Kalamata").await;
     let cases = [
         (
             format!("/v1/municipalities/{kalamata}/admins/123456789"),
@@ -194,7 +213,7 @@ async fn bad_ids_and_afms_are_named_and_unknown_places_are_404() {
 
 #[tokio::test]
 async fn the_cli_bootstraps_a_platform_admin() {
-    let app = spawn_app().await;
+    let app = app().await;
     let run = |action: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
             .args(["admin", action, MARIA])
@@ -216,7 +235,7 @@ async fn the_cli_bootstraps_a_platform_admin() {
         json!([{ "role": "platform_admin", "scope_id": null }])
     );
 
-    let kalamata = municipality(&app, "Δήμος Καλαμάτας").await.0;
+    let kalamata = municipality(&app, "Δήμος Kalamata").await.0;
     let admins = format!("/v1/municipalities/{kalamata}/admins");
     let listed = app.get_as(&maria, &admins).send().await.unwrap();
     assert_eq!(listed.status(), StatusCode::OK);
@@ -265,15 +284,15 @@ async fn audited(app: &TestApp, actor: &str, action: &'static str, afm: &str) ->
 /// time, and nobody else does; every AFM listed is in the audit trail.
 #[tokio::test]
 async fn r_bk_09_r_bk_10_administrators_list_whom_they_named_and_every_listing_is_audited() {
-    let app = spawn_app().await;
-    let (kalamata, department) = municipality(&app, "Δήμος Καλαμάτας").await;
-    let (_, sparta_department) = municipality(&app, "Δήμος Σπάρτης").await;
+    let app = app().await;
+    let (kalamata, department) = municipality(&app, "Δήμος Kalamata").await;
+    let (_, sparta_department) = municipality(&app, "Δήμος Sparta").await;
     let admin = app.sign_in(KALAMATA_ADMIN).await;
     let path = format!("/v1/departments/{department}/staff/{MARIA}");
     let put = app.client.put(app.url(&path)).bearer_auth(&admin).send();
     assert_eq!(put.await.unwrap().status(), StatusCode::NO_CONTENT);
 
-    // One at a time, to walk the pages (the demo data has staff too).
+    // One at a time, to walk the pages (the department has staff already).
     let staff = format!("/v1/departments/{department}/staff");
     let (mut listed, mut cursor) = (Vec::new(), None::<String>);
     loop {
@@ -361,9 +380,9 @@ fn row(actor: &str, role: &str, action: &str, scope: &str) -> (String, String, S
 /// the person; a repeated grant changes nothing and writes none.
 #[tokio::test]
 async fn r_bk_10_role_grants_and_revokes_over_http_are_audited() {
-    let app = spawn_app().await;
-    let (sparta, _) = municipality(&app, "Δήμος Σπάρτης").await;
-    let (_, department) = municipality(&app, "Δήμος Καλαμάτας").await;
+    let app = app().await;
+    let (sparta, _) = municipality(&app, "Δήμος Sparta").await;
+    let (_, department) = municipality(&app, "Δήμος Kalamata").await;
     let platform = app.sign_in(PLATFORM_ADMIN).await;
     let kalamata_admin = app.sign_in(KALAMATA_ADMIN).await;
     let admin_path = format!("/v1/municipalities/{sparta}/admins/{MARIA}");
@@ -421,7 +440,7 @@ async fn r_bk_10_role_grants_and_revokes_over_http_are_audited() {
 /// system's user as the actor.
 #[tokio::test]
 async fn r_bk_10_platform_admin_grants_and_revokes_from_the_cli_are_audited() {
-    let app = spawn_app().await;
+    let app = app().await;
     for action in ["grant", "revoke"] {
         let ran = std::process::Command::new(env!("CARGO_BIN_EXE_citizen-api"))
             .args(["admin", action, MARIA])
