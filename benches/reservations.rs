@@ -29,6 +29,8 @@ use hyper_util::rt::TokioIo;
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Seats per slot: the most a schedule allows.
 const CAPACITY: i32 = 100;
+/// Not a secret: 32 bytes that say what they are.
+const BENCH_ENCRYPTION_KEYS: &str = "bench:YmVuY2gta2V5LW9mLWV4YWN0bHktMzItYnl0ZXMhISE=";
 const RESERVATIONS_TARGET: f64 = 0.75;
 const SLOTS_TARGET: f64 = 0.5;
 
@@ -124,6 +126,9 @@ async fn start(
         ..Settings::default()
     };
     settings.database.url = Some(url.to_owned());
+    // Both instances seal outbox texts under one key: the key ring is the
+    // process's, and a second instance with a key of its own would not start.
+    settings.secrets.encryption_keys = Some(BENCH_ENCRYPTION_KEYS.into());
     settings.database.pool_size = u32::try_from(pool_size)?;
     settings.http.workers = 2;
     settings.notify.poll_interval_ms = settings.notify.poll_interval_ms.max(wake_secs * 1000);
