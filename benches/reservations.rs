@@ -492,10 +492,40 @@ fn value(s: &str) -> (Option<String>, &str) {
             ),
         };
         (Some(text), rest)
+    } else if let Some((_, rest)) = s.split_once('(').filter(|(name, _)| is_identifier(name)) {
+        // A typed id, `ReservationId("…")`: its text is the value.
+        let (value, rest) = value(rest);
+        (value, rest.trim_start().strip_prefix(')').unwrap_or(rest))
     } else {
         let end = s.find([',', ']', ')']).unwrap_or(s.len());
-        (Some(s[..end].trim().to_owned()), &s[end..])
+        let item = s[..end].trim();
+        // An enum the database holds as text (`ReservationStatus`): the
+        // variant, `CheckedIn`, is stored as `checked_in`.
+        let item = if is_identifier(item) && item.starts_with(char::is_uppercase) {
+            snake_case(item)
+        } else {
+            item.to_owned()
+        };
+        (Some(item), &s[end..])
     }
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !matches!(s, "true" | "false")
+}
+
+fn snake_case(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }
 
 /// The items of a `Debug`-printed list after its `[`, and what follows it.
@@ -508,7 +538,13 @@ fn list(mut s: &str) -> (Vec<Option<String>>, &str) {
         }
         let (item, rest) = value(s);
         items.push(item);
-        s = rest;
+        // Whatever the printing, the reading moves on: an unread character
+        // is dropped rather than read forever.
+        s = if rest.len() < s.len() {
+            rest
+        } else {
+            &s[s.len().min(1)..]
+        };
     }
 }
 
