@@ -120,7 +120,7 @@ error_codes! {
         detail("Ο κωδικός δεν είναι σωστός.", "The code is not correct.");
     OtpExpired = "otp_expired", BAD_REQUEST,
         title("Ο κωδικός έληξε", "Code expired"),
-        detail("Ο κωδικός ισχύει 5 λεπτά. Ζητήστε νέο.", "Codes are valid for 5 minutes. Request a new one.");
+        detail("Ο κωδικός έληξε. Ζητήστε νέο.", "The code has expired. Request a new one.");
     OtpUsed = "otp_used", BAD_REQUEST,
         title("Ο κωδικός χρησιμοποιήθηκε", "Code already used"),
         detail("Ο κωδικός έχει ήδη χρησιμοποιηθεί. Ζητήστε νέο.", "The code was already used. Request a new one.");

@@ -123,7 +123,7 @@ problem_responses! {
     MoveConflict(SlotFull) => "`slot_full`: no seat left in the new slot; `slot_unavailable`: it is past, outside the booking window or withdrawn; `invalid_transition`: the reservation is no longer upcoming, is already in that slot, or another request cancelled or moved it meanwhile.";
     StateConflict(InvalidTransition) => "`invalid_transition`: the reservation is not in a state that allows this (e.g. already cancelled, or started).";
     AlreadyExists(AlreadyExists) => "`already_exists`: something with this name already exists here.";
-    OtpRejected(OtpInvalid) => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after 5 minutes), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";
+    OtpRejected(OtpInvalid) => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after its lifetime, `auth.otp.lifetime_secs`, five minutes by default), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";
     InternalError(InternalError) => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
     ServiceUnavailable(ServiceUnavailable) => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";
 }
