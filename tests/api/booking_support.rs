@@ -12,6 +12,13 @@ use diesel::prelude::*;
 
 use crate::helpers::TestApp;
 
+/// A fixture that gives a service documents of one kind.
+type Documents = fn(
+    &mut citizen_api::db::DbConn,
+    &citizen_api::domain::ids::ServiceId,
+    &[(&str, &str)],
+) -> diesel::QueryResult<()>;
+
 pub use citizen_api::dev::fixtures::afm;
 
 /// A municipality of the test's own, with one department and its
@@ -91,10 +98,8 @@ impl Town {
         n: usize,
         names: &'static [(&'static str, &'static str)],
     ) -> Service {
-        let id = self.services[n].id.clone();
-        app.with_db(move |conn| Ok(fixtures::required_documents(conn, &id, names)?))
-            .await;
-        self.service(app, n).await
+        self.documented(app, n, names, fixtures::required_documents)
+            .await
     }
 
     /// Lets the `n`th service serve legal entities with these documents
@@ -105,8 +110,20 @@ impl Town {
         n: usize,
         names: &'static [(&'static str, &'static str)],
     ) -> Service {
+        self.documented(app, n, names, fixtures::serve_legal_entities)
+            .await
+    }
+
+    /// Runs a documents fixture on the `n`th service and reads it back.
+    async fn documented(
+        &self,
+        app: &TestApp,
+        n: usize,
+        names: &'static [(&'static str, &'static str)],
+        arrange: Documents,
+    ) -> Service {
         let id = self.services[n].id.clone();
-        app.with_db(move |conn| Ok(fixtures::serve_legal_entities(conn, &id, names)?))
+        app.with_db(move |conn| Ok(arrange(conn, &id, names)?))
             .await;
         self.service(app, n).await
     }

@@ -247,27 +247,20 @@ async fn requests_the_document_allows_are_accepted() {
         "min_notice_minutes": 0.0,
         "max_advance_days": 60.0,
     });
-    let saved = app
-        .client
-        .put(app.url(&format!("/v1/services/{service_id}/schedule")))
-        .bearer_auth(&admin)
-        .json(&schedule)
-        .send()
-        .await
-        .unwrap();
+    let put_schedule = |body: &Value| {
+        app.client
+            .put(app.url(&format!("/v1/services/{service_id}/schedule")))
+            .bearer_auth(&admin)
+            .json(body)
+            .send()
+    };
+    let saved = put_schedule(&schedule).await.unwrap();
     assert_eq!(saved.status(), 200, "{}", saved.text().await.unwrap());
     let saved: Value = saved.json().await.unwrap();
     assert_eq!(saved["seats_per_slot"], 3);
     let mut fractional = schedule.clone();
     fractional["seats_per_slot"] = json!(2.5);
-    let fractional = app
-        .client
-        .put(app.url(&format!("/v1/services/{service_id}/schedule")))
-        .bearer_auth(&admin)
-        .json(&fractional)
-        .send()
-        .await
-        .unwrap();
+    let fractional = put_schedule(&fractional).await.unwrap();
     assert_problem(fractional, 422, "validation_failed").await;
 
     let slot = &slots(&app, &service_id, &[30], 1).await[0];
