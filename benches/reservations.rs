@@ -17,6 +17,7 @@ use chrono::{Duration as Span, NaiveDateTime, SubsecRound, Utc};
 use citizen_api::clock::SystemClock;
 use citizen_api::db::{Db, DbConn};
 use citizen_api::dev::fixtures;
+use citizen_api::domain::ids::{ServiceId, SlotId};
 use citizen_api::{Application, Settings};
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::prelude::*;
@@ -196,7 +197,7 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
         let (script, vars) = recorded_booking(&bench, (recording, &recorder), token, slot).await?;
         // Service-major, so a citizen's next booking comes after its session
         // went quiet, as a real one does.
-        let items: Vec<(String, String)> = slots
+        let items: Vec<(String, SlotId)> = slots
             .iter()
             .flat_map(|slots| {
                 tokens[..tokens.len() - 1]
@@ -244,7 +245,7 @@ async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
 async fn arrange(
     db: &Db,
     config: &Config,
-) -> anyhow::Result<(Vec<String>, Vec<Vec<String>>, Vec<String>)> {
+) -> anyhow::Result<(Vec<ServiceId>, Vec<Vec<SlotId>>, Vec<String>)> {
     let (services, per_service, citizens) =
         (config.services, config.slots_per_service, config.citizens);
     with_db(db, move |conn| {
@@ -252,7 +253,7 @@ async fn arrange(
         let now = Utc::now().trunc_subsecs(0);
         let starts: Vec<_> = (1..=per_service).map(|h| now + Span::hours(h)).collect();
         let slots = (catalogue.services.iter())
-            .map(|service| fixtures::slots(conn, service.as_str(), &starts, CAPACITY))
+            .map(|service| fixtures::slots(conn, service, &starts, CAPACITY))
             .collect::<QueryResult<Vec<_>>>()?;
         let tokens = (0..=u32::try_from(citizens)?)
             .map(|n| fixtures::citizen_session(conn, &fixtures::afm(1000 + n), now))
@@ -266,8 +267,7 @@ async fn arrange(
                SELECT row_number() OVER (ORDER BY id)::int AS n, token_hash AS v FROM sessions; \
              ALTER TABLE bench_session_pick ADD PRIMARY KEY (n);",
         )?;
-        let services = catalogue.services.iter().map(|s| s.to_string()).collect();
-        Ok((services, slots, tokens))
+        Ok((catalogue.services, slots, tokens))
     })
     .await
 }
@@ -341,7 +341,7 @@ async fn recorded_booking(
     bench: &Bench<'_>,
     (recording, recorder): (SocketAddr, &Recorder),
     token: &str,
-    slot: &str,
+    slot: &SlotId,
 ) -> anyhow::Result<(Script, Vars)> {
     // A second since the sign-in, so that the session is touched, as the
     // citizens' sessions are while they book.
@@ -372,7 +372,7 @@ async fn recorded_booking(
     let varying = [
         pick(citizen_api::auth::sha256_hex(token), "session"),
         same(session, ":session_id"),
-        pick(slot, "slot"),
+        pick(slot.as_str(), "slot"),
         same(service, ":slot_service_id"),
         same(format!("{starts:?}"), ":slot_starts_at"),
         same(format!("{ends:?}"), ":slot_ends_at"),
@@ -683,7 +683,7 @@ async fn machine(db: &Db) -> String {
     format!("machine: {model}, {cores} cores; {server}")
 }
 
-fn booking_request(token: &str, slot: &str) -> Request<Full<Bytes>> {
+fn booking_request(token: &str, slot: &SlotId) -> Request<Full<Bytes>> {
     let body = serde_json::json!({
         "slot_id": slot,
         "full_name": "Μαρία Παπαδοπούλου",

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use chrono::{DateTime, Utc};
-use citizen_api::auth::roles::{self, Change, Role};
+use citizen_api::auth::roles::{self, Change, ScopedRole};
 use citizen_api::clock::{Clock, SystemClock};
 use citizen_api::config::{Profile, Settings};
 use citizen_api::db::write_transaction;
@@ -178,7 +178,7 @@ async fn admin(mut settings: Settings, action: AdminAction) -> anyhow::Result<()
     let changed = actix_web::web::block(move || {
         db.run_blocking(|conn| {
             Ok(write_transaction(conn, |tx| {
-                let target = (&afm, Role::PlatformAdmin, None);
+                let target = (&afm, &ScopedRole::PlatformAdmin);
                 roles::change(tx, change, target, (&actor, "cli"), now)
             })?)
         })

@@ -18,6 +18,7 @@ use actix_web::{FromRequest, HttpRequest};
 use super::roles::{self, Role, RoleGrant};
 use super::session::{CurrentSession, SessionToken};
 use crate::db::DbConn;
+use crate::domain::ids::{DepartmentId, MunicipalityId};
 use crate::http::{ApiError, ErrorCode};
 
 /// What a handler requires of its caller, checked on the request's own
@@ -102,32 +103,33 @@ impl Principal for PlatformAdmin {
     }
 }
 
-/// Principals that hold a role for some scopes only.
+/// Principals that hold a role for some scopes only, of type `$scope`.
 macro_rules! scoped_principal {
-    ($(#[$doc:meta])* $name:ident, $role:expr) => {
+    ($(#[$doc:meta])* $name:ident, $role:expr, $scope:ty) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name {
             pub session: CurrentSession,
-            scopes: Vec<String>,
+            scopes: Vec<$scope>,
         }
 
         impl $name {
-            /// Refuses unless the role is held for `scope_id`.
-            pub fn require(&self, scope_id: impl AsRef<str>) -> Result<(), ApiError> {
-                let scope_id = scope_id.as_ref();
-                if self.scopes.iter().any(|s| s == scope_id) { Ok(()) } else { Err(forbidden()) }
+            /// Refuses unless the role is held for `scope`.
+            pub fn require(&self, scope: &$scope) -> Result<(), ApiError> {
+                if self.scopes.contains(scope) { Ok(()) } else { Err(forbidden()) }
             }
         }
 
         impl Principal for $name {
             fn authorize(conn: &mut DbConn, session: CurrentSession) -> Result<Self, ApiError> {
                 let caller = WithRoles::authorize(conn, session)?;
-                let scopes: Vec<String> = caller
+                // A stored scope that is not an id of the kind could
+                // never be required, so it is left out.
+                let scopes: Vec<$scope> = caller
                     .roles
                     .into_iter()
                     .filter(|grant| grant.role == $role)
-                    .filter_map(|grant| grant.scope_id)
+                    .filter_map(|grant| grant.scope_id?.parse().ok())
                     .collect();
                 if scopes.is_empty() {
                     Err(forbidden())
@@ -142,10 +144,12 @@ macro_rules! scoped_principal {
 scoped_principal!(
     /// A municipality's ICT administrator (R-BK-09), for the municipalities in its grants.
     MunicipalityAdmin,
-    Role::MunicipalityAdmin
+    Role::MunicipalityAdmin,
+    MunicipalityId
 );
 scoped_principal!(
     /// An employee of one or more departments (R-BK-08), for those departments.
     Staff,
-    Role::Staff
+    Role::Staff,
+    DepartmentId
 );

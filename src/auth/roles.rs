@@ -10,6 +10,7 @@ use crate::audit::{self, Actor};
 use crate::db::DbConn;
 use crate::db::schema::role_grants;
 use crate::domain::Afm;
+use crate::domain::ids::{DepartmentId, MunicipalityId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -51,7 +52,39 @@ impl Role {
     }
 }
 
+/// A role together with what it is held for, as it is granted, taken back
+/// and listed: the scope's type follows from the role, so a department
+/// cannot be given where a municipality is meant. Studios have no table
+/// yet, so their roles cannot be granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopedRole {
+    PlatformAdmin,
+    MunicipalityAdmin(MunicipalityId),
+    Staff(DepartmentId),
+}
+
+impl ScopedRole {
+    pub fn role(&self) -> Role {
+        match self {
+            ScopedRole::PlatformAdmin => Role::PlatformAdmin,
+            ScopedRole::MunicipalityAdmin(_) => Role::MunicipalityAdmin,
+            ScopedRole::Staff(_) => Role::Staff,
+        }
+    }
+
+    /// The scope as stored and audited: empty for a role without one.
+    pub fn scope_id(&self) -> &str {
+        match self {
+            ScopedRole::PlatformAdmin => "",
+            ScopedRole::MunicipalityAdmin(municipality) => municipality.as_str(),
+            ScopedRole::Staff(department) => department.as_str(),
+        }
+    }
+}
+
 /// One role an AFM holds; `scope_id` names what it is for, if local.
+// The scope stays text here: it may be a municipality, a department or a
+// studio, and this is how `/v1/me` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RoleGrant {
     pub role: Role,
@@ -96,18 +129,17 @@ pub struct Holder {
     pub granted_at: NaiveDateTime,
 }
 
-/// Who holds `role` within `scope_id`, by AFM, from after `after`; one more
-/// than `limit`, for the next page's cursor.
+/// Who holds `held`, by AFM, from after `after`; one more than `limit`,
+/// for the next page's cursor.
 pub fn holders(
     conn: &mut DbConn,
-    role: Role,
-    scope_id: &str,
+    held: &ScopedRole,
     after: Option<&str>,
     limit: u32,
 ) -> QueryResult<Vec<Holder>> {
     let mut query = role_grants::table
-        .filter(role_grants::role.eq(role.as_str()))
-        .filter(role_grants::scope_id.eq(scope_id))
+        .filter(role_grants::role.eq(held.role().as_str()))
+        .filter(role_grants::scope_id.eq(held.scope_id()))
         .order(role_grants::afm)
         .limit(i64::from(limit) + 1)
         .select((
@@ -127,16 +159,15 @@ pub fn holders(
 pub fn grant(
     conn: &mut DbConn,
     afm: &Afm,
-    role: Role,
-    scope_id: Option<&str>,
+    held: &ScopedRole,
     granted_by: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let row = NewGrant {
         id: uuid::Uuid::now_v7().to_string(),
         afm: afm.as_str(),
-        role: role.as_str(),
-        scope_id: scope_id.unwrap_or_default(),
+        role: held.role().as_str(),
+        scope_id: held.scope_id(),
         granted_by,
         created_at: now,
     };
@@ -160,47 +191,42 @@ pub enum Change {
     Revoke,
 }
 
-/// Grants or takes back `role` within `scope_id` for `afm`, and records
-/// it in the audit trail (R-BK-10), on the caller's transaction: `by`
-/// did it, as `<role>.grant` or `<role>.revoke` on the person, in the
-/// role's scope (empty for platform administrators). A change that
-/// changes nothing (a role granted again, one taken back that was not
-/// held) leaves no row. Answers whether it changed anything.
+/// Grants or takes back `held` for `afm`, and records it in the audit
+/// trail (R-BK-10), on the caller's transaction: `by` did it, as
+/// `<role>.grant` or `<role>.revoke` on the person, in the role's scope
+/// (empty for platform administrators). A change that changes nothing (a
+/// role granted again, one taken back that was not held) leaves no row.
+/// Answers whether it changed anything.
 pub fn change(
     conn: &mut DbConn,
     change: Change,
-    (afm, role, scope_id): (&Afm, Role, Option<&str>),
+    (afm, held): (&Afm, &ScopedRole),
     by: (&str, &'static str),
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let (changed, verb) = match change {
-        Change::Grant => (grant(conn, afm, role, scope_id, by.0, now)?, "grant"),
-        Change::Revoke => (revoke(conn, afm, role, scope_id)?, "revoke"),
+        Change::Grant => (grant(conn, afm, held, by.0, now)?, "grant"),
+        Change::Revoke => (revoke(conn, afm, held)?, "revoke"),
     };
     if changed {
         let actor = Actor {
             afm: by.0,
             role: by.1,
-            scope_id: scope_id.unwrap_or_default(),
+            scope_id: held.scope_id(),
         };
-        let action = format!("{}.{verb}", role.as_str());
+        let action = format!("{}.{verb}", held.role().as_str());
         audit::record(conn, &actor, &action, ("person", afm.as_str()), now)?;
     }
     Ok(changed)
 }
 
 /// Takes a role back; answers whether it was held.
-pub fn revoke(
-    conn: &mut DbConn,
-    afm: &Afm,
-    role: Role,
-    scope_id: Option<&str>,
-) -> QueryResult<bool> {
+pub fn revoke(conn: &mut DbConn, afm: &Afm, held: &ScopedRole) -> QueryResult<bool> {
     let deleted = diesel::delete(
         role_grants::table
             .filter(role_grants::afm.eq(afm.as_str()))
-            .filter(role_grants::role.eq(role.as_str()))
-            .filter(role_grants::scope_id.eq(scope_id.unwrap_or_default())),
+            .filter(role_grants::role.eq(held.role().as_str()))
+            .filter(role_grants::scope_id.eq(held.scope_id())),
     )
     .execute(conn)?;
     Ok(deleted == 1)

@@ -29,7 +29,7 @@ pub struct ListingWindow {
     pub window: Option<BookingWindow>,
 }
 
-pub struct ListingWindows(Cache<String, ListingWindow>);
+pub struct ListingWindows(Cache<ServiceId, ListingWindow>);
 
 impl ListingWindows {
     pub fn new() -> ListingWindows {
@@ -49,8 +49,7 @@ impl ListingWindows {
         conn: &mut DbConn,
         service_id: &ServiceId,
     ) -> Result<ListingWindow, ApiError> {
-        let key = service_id.to_string();
-        if let Some(found) = self.0.get(&key) {
+        if let Some(found) = self.0.get(service_id) {
             return Ok(found);
         }
         let context = service_context(conn, service_id)?;
@@ -58,13 +57,13 @@ impl ListingWindows {
             zone: super::reservations::zone_of(&context),
             window: context.booking_window(),
         };
-        self.0.insert(key, found);
+        self.0.insert(service_id.clone(), found);
         Ok(found)
     }
 
     /// After a schedule changed here, so this instance lists by it at once.
-    pub fn forget(&self, service_id: &str) {
-        self.0.invalidate(&service_id.to_owned());
+    pub fn forget(&self, service_id: &ServiceId) {
+        self.0.invalidate(service_id);
     }
 }
 

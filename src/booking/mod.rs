@@ -24,9 +24,10 @@ mod tests {
     use serde::Serialize;
     use serde::de::DeserializeOwned;
 
-    use super::catalogue::{Municipality, Service, store::NameKey};
+    use super::catalogue::{Department, Municipality, Service, store::NameKey};
     use super::reservations::Reservation;
     use super::slots::Slot;
+    use crate::domain::ids::{DepartmentId, MunicipalityId, ReservationId, ServiceId, SlotId};
     use crate::http::PageExample;
 
     /// A page's documented item reads as `T` and writes back unchanged, and
@@ -40,9 +41,10 @@ mod tests {
 
     #[test]
     fn page_examples_are_what_the_api_writes() {
-        documented_as_written::<Municipality, NameKey>();
-        documented_as_written::<Service, NameKey>();
-        documented_as_written::<Slot, (NaiveDateTime, String)>();
-        documented_as_written::<Reservation, (NaiveDateTime, String)>();
+        documented_as_written::<Municipality, NameKey<MunicipalityId>>();
+        documented_as_written::<Department, NameKey<DepartmentId>>();
+        documented_as_written::<Service, NameKey<ServiceId>>();
+        documented_as_written::<Slot, (NaiveDateTime, SlotId)>();
+        documented_as_written::<Reservation, (NaiveDateTime, ReservationId)>();
     }
 }

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::catalogue::store;
 use crate::audit::{self, Actor};
-use crate::auth::roles::{self, Change, Role};
+use crate::auth::roles::{self, Change, Role, ScopedRole};
 use crate::auth::{Caller, MunicipalityAdmin, PlatformAdmin, Principal};
 use crate::clock::SharedClock;
 use crate::db::{Db, DbConn};
@@ -58,18 +58,37 @@ impl PageExample for RoleHolder {
     }
 }
 
-/// Who holds `role` within `scope`, a page of them by AFM, in one
+/// Where the roles this module grants are held: a municipality has
+/// administrators, a department staff.
+trait Scope: Clone + Send + 'static {
+    /// The role held within this scope.
+    fn held(self) -> ScopedRole;
+}
+
+impl Scope for MunicipalityId {
+    fn held(self) -> ScopedRole {
+        ScopedRole::MunicipalityAdmin(self)
+    }
+}
+
+impl Scope for DepartmentId {
+    fn held(self) -> ScopedRole {
+        ScopedRole::Staff(self)
+    }
+}
+
+/// Who holds the role within `scope`, a page of them by AFM, in one
 /// transaction that first runs `authorize` (which answers who acts, in
 /// which role and scope, or refuses) and then records each one listed in
 /// the audit trail as `action`.
-async fn holders_page<P: Principal + 'static>(
+async fn holders_page<P: Principal + 'static, S: Scope>(
     db: &Db,
     caller: Caller<P>,
-    (role, scope): (Role, Result<String, ApiError>),
+    scope: Result<S, ApiError>,
     request: Result<PageRequest<String>, ApiError>,
     action: &'static str,
     now: NaiveDateTime,
-    authorize: fn(&mut DbConn, P, &str) -> Result<Acting, ApiError>,
+    authorize: fn(&mut DbConn, P, &S) -> Result<Acting, ApiError>,
 ) -> Result<web::Json<Page<RoleHolder>>, ApiError> {
     let (holders, limit) = db
         .run(move |conn| {
@@ -78,8 +97,8 @@ async fn holders_page<P: Principal + 'static>(
             crate::db::write_transaction(conn, |tx| {
                 let acting = authorize(tx, principal, &scope)?;
                 let request = request?;
-                let holders =
-                    roles::holders(tx, role, &scope, request.after.as_deref(), request.limit)?;
+                let held = scope.held();
+                let holders = roles::holders(tx, &held, request.after.as_deref(), request.limit)?;
                 let listed = holders
                     .iter()
                     .take(request.limit as usize)
@@ -87,7 +106,7 @@ async fn holders_page<P: Principal + 'static>(
                 let actor = Actor {
                     afm: acting.afm.as_str(),
                     role: acting.role.as_str(),
-                    scope_id: &acting.scope,
+                    scope_id: acting.scope.as_str(),
                 };
                 audit::record_many(tx, &actor, action, listed, now)?;
                 Ok::<_, ApiError>((holders, request.limit))
@@ -119,38 +138,38 @@ fn parse_afm(raw: &str) -> Result<Afm, ApiError> {
     })
 }
 
-/// Who acts on roles, in which role and scope, for the audit trail.
+/// Who acts on roles, in which role and municipality, for the audit trail.
 struct Acting {
     afm: Afm,
     role: Role,
-    scope: String,
+    scope: MunicipalityId,
 }
 
-/// A role for an AFM, scoped to a municipality or department.
+/// An AFM and the municipality or department whose role it gets or loses.
 #[derive(Clone)]
-struct Target {
+struct Target<S> {
     afm: Afm,
-    role: Role,
-    scope: String,
+    scope: S,
 }
 
-/// Applies a grant change in one transaction with its audit row, once
-/// `authorize` has answered who acts on the target's scope (`404` for an
-/// unknown scope, `403` for one the caller does not administer).
-async fn change<P: Principal + 'static>(
+/// Applies a grant change of the role within the target's scope, in one
+/// transaction with its audit row, once `authorize` has answered who acts
+/// on that scope (`404` for an unknown scope, `403` for one the caller does
+/// not administer).
+async fn change<P: Principal + 'static, S: Scope>(
     db: &Db,
     caller: Caller<P>,
     change: Change,
-    target: Result<Target, ApiError>,
+    target: Result<Target<S>, ApiError>,
     now: NaiveDateTime,
-    authorize: fn(&mut DbConn, P, &str) -> Result<Acting, ApiError>,
+    authorize: fn(&mut DbConn, P, &S) -> Result<Acting, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     db.run(move |conn| {
         let principal = caller.resolve(conn)?;
-        let Target { afm, role, scope } = target?;
+        let Target { afm, scope } = target?;
         crate::db::write_transaction(conn, |tx| {
             let acting = authorize(tx, principal, &scope)?;
-            let target = (&afm, role, Some(scope.as_str()));
+            let target = (&afm, &scope.held());
             let by = (acting.afm.as_str(), acting.role.as_str());
             roles::change(tx, change, target, by, now).map_err(ApiError::from)
         })
@@ -163,7 +182,7 @@ async fn change<P: Principal + 'static>(
 fn platform_admin_in(
     conn: &mut DbConn,
     PlatformAdmin(admin): PlatformAdmin,
-    municipality: &str,
+    municipality: &MunicipalityId,
 ) -> Result<Acting, ApiError> {
     if !store::municipality_exists(conn, municipality)? {
         return Err(ApiError::not_found());
@@ -171,7 +190,7 @@ fn platform_admin_in(
     Ok(Acting {
         afm: admin.afm,
         role: Role::PlatformAdmin,
-        scope: municipality.to_owned(),
+        scope: municipality.clone(),
     })
 }
 
@@ -179,7 +198,7 @@ fn platform_admin_in(
 fn municipality_admin_of(
     conn: &mut DbConn,
     admin: MunicipalityAdmin,
-    department: &str,
+    department: &DepartmentId,
 ) -> Result<Acting, ApiError> {
     let municipality =
         store::department_municipality(conn, department)?.ok_or_else(ApiError::not_found)?;
@@ -217,7 +236,7 @@ async fn list_municipality_admins(
     holders_page(
         &db,
         caller,
-        (Role::MunicipalityAdmin, municipality.map(|m| m.to_string())),
+        municipality,
         page.parse::<String>(),
         "municipality_admin.list",
         clock.now().naive_utc(),
@@ -287,8 +306,7 @@ async fn municipality_admin(
         |municipality| {
             Ok(Target {
                 afm: parse_afm(&afm)?,
-                role: Role::MunicipalityAdmin,
-                scope: municipality.to_string(),
+                scope: municipality,
             })
         },
     );
@@ -322,7 +340,7 @@ async fn list_staff(
     holders_page(
         &db,
         caller,
-        (Role::Staff, department.map(|d| d.to_string())),
+        department,
         page.parse::<String>(),
         "staff.list",
         clock.now().naive_utc(),
@@ -390,8 +408,7 @@ async fn staff(
         parse_path_id::<DepartmentId>(&department, "department_id").and_then(|department| {
             Ok(Target {
                 afm: parse_afm(&afm)?,
-                role: Role::Staff,
-                scope: department.to_string(),
+                scope: department,
             })
         });
     let now = clock.now().naive_utc();

@@ -12,7 +12,7 @@ use super::listing_windows::{ListingWindow, ListingWindows};
 use crate::auth::AuthContext;
 use crate::db::schema::slots;
 use crate::db::{Db, DbConn, on_backend};
-use crate::domain::ids::ServiceId;
+use crate::domain::ids::{ServiceId, SlotId};
 use crate::http::{ApiError, Page, PageExample, PageParams, Text, Validation, parse_path_id};
 use crate::openapi::problems::{NotFound, ValidationFailed};
 
@@ -22,8 +22,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Slot {
-    #[schema(example = "0193a1b2-0000-7000-8000-000000000001")]
-    pub id: String,
+    // Shown as it was before ids were typed, so the document stays as it is.
+    #[schema(value_type = String, example = "0193a1b2-0000-7000-8000-000000000001")]
+    pub id: SlotId,
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
     #[schema(example = "2026-12-01T09:00:00+02:00")]
     pub starts_at: DateTime<FixedOffset>,
@@ -74,7 +75,7 @@ pub struct SlotQuery {
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = slots)]
 struct ListedRow {
-    id: String,
+    id: SlotId,
     starts_at: NaiveDateTime,
     ends_at: NaiveDateTime,
     capacity: i32,
@@ -83,11 +84,11 @@ struct ListedRow {
 
 fn slots_between(
     conn: &mut DbConn,
-    service: &str,
+    service: &ServiceId,
     from: NaiveDateTime,
     to: NaiveDateTime,
     include_full: bool,
-    after: Option<&(NaiveDateTime, String)>,
+    after: Option<&(NaiveDateTime, SlotId)>,
     limit: u32,
 ) -> QueryResult<Vec<ListedRow>> {
     on_backend!(conn, |c| {
@@ -149,14 +150,13 @@ async fn list_slots(
             false
         }
     };
-    let request = page.parse::<(NaiveDateTime, String)>();
+    let request = page.parse::<(NaiveDateTime, SlotId)>();
     v.finish()?;
     let request = request?;
     let now = auth.clock.now();
     let rows = db
         .run(move |conn| -> Result<_, ApiError> {
             let ListingWindow { zone, window } = windows.get(conn, &service)?;
-            let id = service.to_string();
             let today = now.with_timezone(&zone).date_naive();
             let from = from.unwrap_or(today);
             let to = to.unwrap_or(from + Duration::days(14));
@@ -184,7 +184,7 @@ async fn list_slots(
                 .min(day_start(to + Duration::days(1)));
             let rows = slots_between(
                 conn,
-                &id,
+                &service,
                 earliest,
                 latest,
                 include_full,

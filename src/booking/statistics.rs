@@ -18,7 +18,7 @@ use crate::booking::catalogue::store::municipality_time_zone;
 use crate::clock::SharedClock;
 use crate::db::schema::{departments, reservations, service_categories};
 use crate::db::{Db, DbConn};
-use crate::domain::ids::MunicipalityId;
+use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
 use crate::http::{ApiError, Text, Validation, parse_path_id};
 use crate::openapi::problems::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
 
@@ -97,10 +97,10 @@ pub struct StatisticsQuery {
 /// One reservation as the statistics count it: no personal data.
 #[derive(Queryable)]
 struct Row {
-    service_id: String,
+    service_id: ServiceId,
     service_el: String,
     service_en: String,
-    department_id: String,
+    department_id: DepartmentId,
     department_el: String,
     department_en: String,
     starts_at: NaiveDateTime,
@@ -109,7 +109,7 @@ struct Row {
 
 fn rows(
     conn: &mut DbConn,
-    municipality: &str,
+    municipality: &MunicipalityId,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> QueryResult<Vec<Row>> {
@@ -165,7 +165,7 @@ async fn statistics(
     let (from, to, zone, rows) = db
         .run(move |conn| -> Result<_, ApiError> {
             let admin = caller.resolve(conn)?;
-            let id = municipality?.to_string();
+            let id = municipality?;
             admin.require(&id)?;
             checked?;
             let zone = municipality_time_zone(conn, &id)?.ok_or_else(ApiError::not_found)?;
@@ -192,25 +192,26 @@ async fn statistics(
         .await?;
 
     let mut counts = StatusCounts::default();
-    let mut by_service: BTreeMap<String, NamedCounts> = BTreeMap::new();
-    let mut by_department: BTreeMap<String, NamedCounts> = BTreeMap::new();
+    let mut by_service: BTreeMap<ServiceId, NamedCounts> = BTreeMap::new();
+    let mut by_department: BTreeMap<DepartmentId, NamedCounts> = BTreeMap::new();
     let mut by_day: BTreeMap<NaiveDate, StatusCounts> = BTreeMap::new();
     for row in rows {
         let status = row.status;
         counts.add(status);
-        let named = |id: String, el: String, en: String| NamedCounts {
-            id,
+        // The response names a service or a department alike by its text.
+        let named = |id: &dyn std::fmt::Display, el: String, en: String| NamedCounts {
+            id: id.to_string(),
             name: Text::new(el, en),
             counts: StatusCounts::default(),
         };
         by_service
-            .entry(row.service_id.clone())
-            .or_insert_with(|| named(row.service_id, row.service_el, row.service_en))
+            .entry(row.service_id)
+            .or_insert_with_key(|id| named(id, row.service_el, row.service_en))
             .counts
             .add(status);
         by_department
-            .entry(row.department_id.clone())
-            .or_insert_with(|| named(row.department_id, row.department_el, row.department_en))
+            .entry(row.department_id)
+            .or_insert_with_key(|id| named(id, row.department_el, row.department_en))
             .counts
             .add(status);
         let day = row.starts_at.and_utc().with_timezone(&zone).date_naive();

@@ -58,13 +58,14 @@ macro_rules! sql_text {
 pub(crate) use sql_text;
 
 use crate::domain::ids::{
-    DepartmentId, MessageId, MunicipalityId, ReservationId, ServiceId, SlotId,
+    DepartmentId, DocumentId, MessageId, MunicipalityId, ReservationId, ServiceId, SlotId,
 };
 
 sql_text!(
     MunicipalityId,
     DepartmentId,
     ServiceId,
+    DocumentId,
     SlotId,
     ReservationId,
     MessageId

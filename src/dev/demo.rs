@@ -6,12 +6,11 @@
 use chrono::{DateTime, NaiveDateTime, NaiveTime, Utc, Weekday};
 
 use crate::auth::contact_registry;
-use crate::auth::roles::{self, Role};
+use crate::auth::roles::{self, ScopedRole};
 use crate::domain::{Afm, Phone};
 
 use crate::booking::catalogue::store::{
-    self, DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
-    ServiceRow,
+    self, DepartmentRow, DocumentPurpose, DocumentRow, MunicipalityRow, ServiceRow,
 };
 use crate::booking::reservations::store::service_context;
 use crate::booking::schedule::store::ScheduleRow;
@@ -241,7 +240,7 @@ pub fn seed(conn: &mut DbConn, now: DateTime<Utc>) -> anyhow::Result<bool> {
         let now = now.naive_utc();
         let mut first_department = None;
         for municipality in MUNICIPALITIES {
-            let municipality_id = MunicipalityId::generate().to_string();
+            let municipality_id = MunicipalityId::generate();
             store::insert_municipality(
                 tx,
                 &MunicipalityRow {
@@ -254,7 +253,7 @@ pub fn seed(conn: &mut DbConn, now: DateTime<Utc>) -> anyhow::Result<bool> {
                 },
             )?;
             for department in municipality.departments {
-                let department_id = DepartmentId::generate().to_string();
+                let department_id = DepartmentId::generate();
                 store::insert_department(
                     tx,
                     &DepartmentRow {
@@ -328,8 +327,8 @@ pub fn top_up_slots(conn: &mut DbConn, days: u32, now: DateTime<Utc>) -> anyhow:
 /// Certified mobiles and roles of the demo people.
 fn seed_people(
     conn: &mut DbConn,
-    kalamata: &str,
-    welfare: &str,
+    kalamata: &MunicipalityId,
+    welfare: &DepartmentId,
     now: NaiveDateTime,
 ) -> anyhow::Result<()> {
     let afm = |value: &str| Afm::parse(value).expect("demo AFMs are valid");
@@ -340,44 +339,41 @@ fn seed_people(
         }
     }
     let grants = [
-        ("090000045", Role::PlatformAdmin, None),
-        ("094019245", Role::MunicipalityAdmin, Some(kalamata)),
-        ("012312312", Role::Staff, Some(welfare)),
+        ("090000045", ScopedRole::PlatformAdmin),
+        ("094019245", ScopedRole::MunicipalityAdmin(kalamata.clone())),
+        ("012312312", ScopedRole::Staff(welfare.clone())),
     ];
-    for (person, role, scope) in grants {
-        roles::grant(conn, &afm(person), role, scope, "demo", now)?;
+    for (person, held) in grants {
+        roles::grant(conn, &afm(person), &held, "demo", now)?;
     }
     Ok(())
 }
 
 fn insert_demo_service(
     conn: &mut DbConn,
-    department_id: &str,
+    department_id: &DepartmentId,
     service: &DemoService,
     now: NaiveDateTime,
 ) -> diesel::QueryResult<()> {
-    let service_id = ServiceId::generate().to_string();
-    let documents = |purpose: &'static str, list: &'static [(&str, &str)]| {
-        let service_id = service_id.clone();
-        list.iter()
-            .enumerate()
-            .map(move |(position, (el, en))| DocumentRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                service_id: service_id.clone(),
-                purpose: purpose.into(),
-                position: position as i32,
-                name_el: (*el).into(),
-                name_en: (*en).into(),
-            })
+    let service_id = ServiceId::generate();
+    let documents = |purpose, list: &'static [(&str, &str)]| {
+        let service_id = &service_id;
+        list.iter().enumerate().map(move |(position, (el, en))| {
+            DocumentRow::new(service_id, purpose, position, ((*el).into(), (*en).into()))
+        })
     };
-    let all: Vec<DocumentRow> = documents(PURPOSE_LEGAL_ENTITY, service.legal_entity_documents)
-        .chain(documents(PURPOSE_BEFORE_VISIT, service.required_documents))
-        .collect();
+    let all: Vec<DocumentRow> =
+        documents(DocumentPurpose::LegalEntity, service.legal_entity_documents)
+            .chain(documents(
+                DocumentPurpose::BeforeVisit,
+                service.required_documents,
+            ))
+            .collect();
     store::insert_service(
         conn,
         &ServiceRow {
             id: service_id.clone(),
-            department_id: department_id.into(),
+            department_id: department_id.clone(),
             name_el: service.name.0.into(),
             name_en: service.name.1.into(),
             description_el: service.description.0.into(),

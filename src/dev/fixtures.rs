@@ -7,16 +7,16 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use crate::auth::contact_registry::store_mobile;
-use crate::auth::roles::{self, Change, Role};
+use crate::auth::roles::{self, Change, ScopedRole};
 use crate::auth::{SessionRow, insert_session, random_token, sha256_hex};
 use crate::booking::catalogue::store::{
-    DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
-    ServiceRow, insert_department, insert_municipality, insert_service,
+    DepartmentRow, DocumentPurpose, DocumentRow, MunicipalityRow, ServiceRow, insert_department,
+    insert_municipality, insert_service,
 };
 use crate::booking::schedule::store::{ScheduleRow, insert_slots, save_schedule};
 use crate::db::DbConn;
 use crate::db::schema::{service_categories, service_documents, slots};
-use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
+use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId, SlotId};
 use crate::domain::{Afm, Phone};
 
 /// A municipality with one department and its services.
@@ -39,7 +39,7 @@ pub fn catalogue(conn: &mut DbConn, name: &str, services: usize) -> QueryResult<
     insert_municipality(
         conn,
         &MunicipalityRow {
-            id: catalogue.municipality.to_string(),
+            id: catalogue.municipality.clone(),
             name_el: format!("Δήμος {name}"),
             name_en: format!("Municipality of {name}"),
             contact_email: "info@example.gr".into(),
@@ -50,8 +50,8 @@ pub fn catalogue(conn: &mut DbConn, name: &str, services: usize) -> QueryResult<
     insert_department(
         conn,
         &DepartmentRow {
-            id: catalogue.department.to_string(),
-            municipality_id: catalogue.municipality.to_string(),
+            id: catalogue.department.clone(),
+            municipality_id: catalogue.municipality.clone(),
             name_el: "Δημοτολόγιο".into(),
             name_en: "Registry".into(),
             email: "registry@example.gr".into(),
@@ -79,13 +79,15 @@ fn insert_plain_service(
     n: usize,
 ) -> QueryResult<()> {
     let row = ServiceRow {
-        id: service.to_string(),
-        department_id: department.to_string(),
+        id: service.clone(),
+        department_id: department.clone(),
         name_el: format!("Υπηρεσία {n}"),
         name_en: format!("Service {n}"),
+        description_el: String::new(),
+        description_en: String::new(),
         duration_minutes: 20,
+        serves_legal_entities: false,
         created_at: Utc::now().naive_utc(),
-        ..ServiceRow::default()
     };
     insert_service(conn, &row, &[])
 }
@@ -101,8 +103,8 @@ pub fn department(
     insert_department(
         conn,
         &DepartmentRow {
-            id: id.to_string(),
-            municipality_id: municipality.to_string(),
+            id: id.clone(),
+            municipality_id: municipality.clone(),
             name_el: format!("Τμήμα {name_en}"),
             name_en: name_en.into(),
             email: "department@example.gr".into(),
@@ -117,15 +119,15 @@ pub fn department(
 /// slots' ids in that order.
 pub fn slots(
     conn: &mut DbConn,
-    service: &str,
+    service: &ServiceId,
     starts: &[DateTime<Utc>],
     capacity: i32,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<SlotId>> {
     let now = Utc::now().naive_utc();
     save_schedule(
         conn,
         &ScheduleRow {
-            service_id: service.to_owned(),
+            service_id: service.clone(),
             weekly_hours: "[]".into(),
             seats_per_slot: capacity,
             min_notice_minutes: 0,
@@ -140,7 +142,7 @@ pub fn slots(
         .map(|start| (*start, *start + Duration::minutes(20)))
         .collect();
     insert_slots(conn, service, &times, capacity, now)?;
-    let by_start: std::collections::HashMap<NaiveDateTime, String> = slots::table
+    let by_start: std::collections::HashMap<NaiveDateTime, SlotId> = slots::table
         .filter(slots::service_id.eq(service))
         .select((slots::starts_at, slots::id))
         .load(conn)?
@@ -192,7 +194,7 @@ pub fn required_documents(
     service: &ServiceId,
     names: &[(&str, &str)],
 ) -> QueryResult<()> {
-    add_documents(conn, service, PURPOSE_BEFORE_VISIT, names)
+    add_documents(conn, service, DocumentPurpose::BeforeVisit, names)
 }
 
 /// Lets `service` be booked for legal entities, whose representatives
@@ -202,47 +204,40 @@ pub fn serve_legal_entities(
     service: &ServiceId,
     names: &[(&str, &str)],
 ) -> QueryResult<()> {
-    diesel::update(service_categories::table.find(service.as_str()))
+    diesel::update(service_categories::table.find(service))
         .set(service_categories::serves_legal_entities.eq(true))
         .execute(conn)?;
-    add_documents(conn, service, PURPOSE_LEGAL_ENTITY, names)
+    add_documents(conn, service, DocumentPurpose::LegalEntity, names)
 }
 
 fn add_documents(
     conn: &mut DbConn,
     service: &ServiceId,
-    purpose: &str,
+    purpose: DocumentPurpose,
     names: &[(&str, &str)],
 ) -> QueryResult<()> {
     for (position, (el, en)) in names.iter().enumerate() {
+        let names = ((*el).into(), (*en).into());
         diesel::insert_into(service_documents::table)
-            .values(DocumentRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                service_id: service.to_string(),
-                purpose: purpose.into(),
-                position: position as i32,
-                name_el: (*el).into(),
-                name_en: (*en).into(),
-            })
+            .values(DocumentRow::new(service, purpose, position, names))
             .execute(conn)?;
     }
     Ok(())
 }
 
-/// Grants `role` (within `scope`, for local roles) to `afm`, with its row
-/// in the audit trail as the command line's grant leaves it.
+/// Grants `held` to `afm`, with its row in the audit trail as the command
+/// line's grant leaves it.
 pub fn grant(
     conn: &mut DbConn,
     afm: &str,
-    role: Role,
-    scope: Option<&str>,
+    held: &ScopedRole,
     now: DateTime<Utc>,
 ) -> QueryResult<()> {
     let afm = Afm::parse(afm).expect("fixture AFMs are valid");
     roles::change(
         conn,
         Change::Grant,
-        (&afm, role, scope),
+        (&afm, held),
         ("fixtures", "cli"),
         now.naive_utc(),
     )?;

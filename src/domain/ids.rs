@@ -6,6 +6,8 @@
 //! An id holds its canonical text (lowercase, hyphenated), so that queries
 //! can bind it without formatting it again; only [`FromStr`] and
 //! `generate` make one outside the database, and both give that form.
+//! Deserializing goes through `FromStr` too, so an id read back from a
+//! page cursor (which a client could have edited) is a UUID as well.
 
 macro_rules! typed_id {
     ($(#[$doc:meta])* $name:ident, $example:literal) => {
@@ -15,7 +17,8 @@ macro_rules! typed_id {
             serde::Serialize, serde::Deserialize, utoipa::ToSchema,
             diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
         )]
-        #[serde(transparent)]
+        // A newtype serializes as its text; reading one parses it.
+        #[serde(try_from = "String")]
         #[schema(value_type = String, format = Uuid, example = $example)]
         #[diesel(sql_type = diesel::sql_types::Text)]
         pub struct $name(String);
@@ -50,6 +53,14 @@ macro_rules! typed_id {
                 uuid::Uuid::try_parse(s).map(|id| Self(id.hyphenated().to_string()))
             }
         }
+
+        impl TryFrom<String> for $name {
+            type Error = uuid::Error;
+
+            fn try_from(text: String) -> Result<Self, Self::Error> {
+                text.parse()
+            }
+        }
     };
 }
 
@@ -64,6 +75,10 @@ typed_id!(
 typed_id!(
     /// A thematic service category that citizens book.
     ServiceId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a03"
+);
+typed_id!(
+    /// A document a service asks citizens for.
+    DocumentId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a07"
 );
 typed_id!(
     /// A bookable time of a service, with a number of seats.
@@ -92,5 +107,14 @@ mod tests {
         // Any spelling of a UUID becomes the one the database holds.
         let upper = first.to_string().to_uppercase();
         assert_eq!(upper.parse::<MunicipalityId>().unwrap(), first);
+    }
+
+    #[test]
+    fn ids_read_from_json_are_uuids_and_written_as_text() {
+        let id = ServiceId::generate();
+        let json = serde_json::to_string(&id).unwrap();
+        assert_eq!(json, format!("\"{id}\""));
+        assert_eq!(serde_json::from_str::<ServiceId>(&json).unwrap(), id);
+        assert!(serde_json::from_str::<ServiceId>("\"not-a-uuid\"").is_err());
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::booking_support::{Town, grant, town};
 use crate::helpers::{TestApp, assert_problem, named, spawn_app_with};
-use citizen_api::auth::roles::Role;
+use citizen_api::auth::roles::ScopedRole;
 use citizen_api::booking::schedule::holiday_on;
 
 const PLATFORM_ADMIN: &str = "090000045";
@@ -23,9 +23,9 @@ async fn app() -> (TestApp, Town) {
     let app = spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await;
     let kalamata = town(&app, "Kalamata", 2).await;
     town(&app, "Sparta", 1).await;
-    grant(&app, PLATFORM_ADMIN, Role::PlatformAdmin, None).await;
-    let scope = Some(kalamata.municipality.as_str());
-    grant(&app, KALAMATA_ADMIN, Role::MunicipalityAdmin, scope).await;
+    grant(&app, PLATFORM_ADMIN, ScopedRole::PlatformAdmin).await;
+    let scope = ScopedRole::MunicipalityAdmin(kalamata.municipality.clone());
+    grant(&app, KALAMATA_ADMIN, scope).await;
     (app, kalamata)
 }
 
@@ -556,7 +556,7 @@ async fn only_the_municipalitys_administrators_manage_it() {
     let service = new_service(&app, &kalamata, &admin).await;
     let housing = kalamata.service(&app, 0).await;
     let kalamata = kalamata.municipality;
-    let slot = crate::booking_support::slots(&app, housing.id.as_str(), &[30], 1).await[0].clone();
+    let slot = crate::booking_support::slots(&app, &housing.id, &[30], 1).await[0].clone();
     let citizen = app.sign_in(MARIA).await;
     // A platform admin names Maria administrator of Sparta: still not Kalamata's.
     let page: Value = app.get_json("/v1/municipalities").await;

@@ -3,7 +3,7 @@
 //! CSRF and abuse limits.
 
 use chrono::Duration;
-use citizen_api::auth::roles::Role;
+use citizen_api::auth::roles::ScopedRole;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -787,7 +787,7 @@ async fn authentication_endpoints_are_rate_limited_per_client_address() {
 #[tokio::test]
 async fn roles_from_the_database_show_in_me() {
     let app = spawn_app().await;
-    grant(&app, "090000045", Role::PlatformAdmin, None).await;
+    grant(&app, "090000045", ScopedRole::PlatformAdmin).await;
     let admin = app.sign_in("090000045").await;
     let me: Value = app.get_json_as(&admin, "/v1/me").await;
     assert_eq!(

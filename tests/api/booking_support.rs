@@ -2,10 +2,10 @@
 //! with its services and role holders, bookable slots, many citizens.
 
 use chrono::{Duration, SubsecRound, Utc};
-use citizen_api::auth::roles::Role;
+use citizen_api::auth::roles::ScopedRole;
 use citizen_api::booking::catalogue::Service;
 use citizen_api::dev::fixtures;
-use citizen_api::domain::ids::{DepartmentId, MunicipalityId};
+use citizen_api::domain::ids::{DepartmentId, MunicipalityId, ServiceId, SlotId};
 use citizen_api::http::Page;
 use diesel::QueryDsl;
 use diesel::prelude::*;
@@ -13,11 +13,8 @@ use diesel::prelude::*;
 use crate::helpers::TestApp;
 
 /// A fixture that gives a service documents of one kind.
-type Documents = fn(
-    &mut citizen_api::db::DbConn,
-    &citizen_api::domain::ids::ServiceId,
-    &[(&str, &str)],
-) -> diesel::QueryResult<()>;
+type Documents =
+    fn(&mut citizen_api::db::DbConn, &ServiceId, &[(&str, &str)]) -> diesel::QueryResult<()>;
 
 pub use citizen_api::dev::fixtures::afm;
 
@@ -153,15 +150,9 @@ pub async fn documented_service(app: &TestApp) -> Service {
         .await
 }
 
-/// Grants `role` (within `scope`) to `afm` and signs them in; answers the
-/// session token.
-pub async fn signed_in_with_role(
-    app: &TestApp,
-    afm: &str,
-    role: Role,
-    scope: Option<&str>,
-) -> String {
-    grant(app, afm, role, scope).await;
+/// Grants `held` to `afm` and signs them in; answers the session token.
+pub async fn signed_in_with_role(app: &TestApp, afm: &str, held: ScopedRole) -> String {
+    grant(app, afm, held).await;
     app.sign_in(afm).await
 }
 
@@ -172,34 +163,32 @@ pub async fn certify_mobile(app: &TestApp, afm: &str, mobile: &str) {
         .await;
 }
 
-/// Grants `role` (within `scope`) to `afm`, with its audit row.
-pub async fn grant(app: &TestApp, afm: &str, role: Role, scope: Option<&str>) {
-    let (afm, scope) = (afm.to_owned(), scope.map(str::to_owned));
-    app.with_db(move |conn| {
-        Ok(fixtures::grant(
-            conn,
-            &afm,
-            role,
-            scope.as_deref(),
-            Utc::now(),
-        )?)
-    })
-    .await;
+/// Grants `held` to `afm`, with its audit row.
+pub async fn grant(app: &TestApp, afm: &str, held: ScopedRole) {
+    let afm = afm.to_owned();
+    app.with_db(move |conn| Ok(fixtures::grant(conn, &afm, &held, Utc::now())?))
+        .await;
 }
 
 /// Gives the service a booking window and slots starting `hours` from now,
 /// each with `capacity` seats; answers the slot ids in that order.
-pub async fn slots(app: &TestApp, service_id: &str, hours: &[i64], capacity: i32) -> Vec<String> {
-    let service_id = service_id.to_owned();
+pub async fn slots(
+    app: &TestApp,
+    service_id: &ServiceId,
+    hours: &[i64],
+    capacity: i32,
+) -> Vec<SlotId> {
+    let service_id = service_id.clone();
     let now = Utc::now().trunc_subsecs(0);
     let starts: Vec<_> = hours.iter().map(|h| now + Duration::hours(*h)).collect();
     app.with_db(move |conn| Ok(fixtures::slots(conn, &service_id, &starts, capacity)?))
         .await
 }
 
-pub fn booking_body(slot_id: &str) -> serde_json::Value {
+/// A booking of `slot_id`, which may also be text that is no slot's id.
+pub fn booking_body(slot_id: impl AsRef<str>) -> serde_json::Value {
     serde_json::json!({
-        "slot_id": slot_id,
+        "slot_id": slot_id.as_ref(),
         "full_name": "Μαρία Παπαδοπούλου",
         "email": "maria@example.gr",
         "phone": "6912345678",
@@ -219,12 +208,12 @@ pub async fn citizens(app: &TestApp, count: u32) -> Vec<String> {
 /// Changes the service's booking window, leaving its slots as they are.
 pub async fn set_window(
     app: &TestApp,
-    service_id: &str,
+    service_id: &ServiceId,
     min_notice_minutes: i32,
     max_advance_days: i32,
 ) {
     use citizen_api::db::schema::service_schedules::dsl as s;
-    let service_id = service_id.to_owned();
+    let service_id = service_id.clone();
     app.with_db(move |conn| {
         Ok(diesel::update(s::service_schedules.find(service_id))
             .set((

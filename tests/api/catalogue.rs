@@ -4,8 +4,8 @@ use std::collections::HashSet;
 
 use citizen_api::booking::catalogue::store::{self, MunicipalityRow};
 use citizen_api::booking::catalogue::{Department, Municipality, Service};
-use citizen_api::domain::ids::MunicipalityId;
-use citizen_api::http::Page;
+use citizen_api::domain::ids::{DepartmentId, MunicipalityId};
+use citizen_api::http::{Cursor, Page};
 
 use crate::booking_support::{LEASE_DOCUMENTS, town};
 use crate::helpers::{TestApp, assert_problem, named, spawn_app, spawn_demo_app};
@@ -105,12 +105,8 @@ async fn a_municipality_lists_the_departments_that_serve_its_services() {
     let services: Page<Service> = app
         .get_json(&format!("/v1/municipalities/{kalamata}/services"))
         .await;
-    let listed: HashSet<String> = departments.items.iter().map(|d| d.id.to_string()).collect();
-    let serving: HashSet<String> = services
-        .items
-        .iter()
-        .map(|s| s.department.id.to_string())
-        .collect();
+    let listed: HashSet<&DepartmentId> = departments.items.iter().map(|d| &d.id).collect();
+    let serving: HashSet<&DepartmentId> = services.items.iter().map(|s| &s.department.id).collect();
     assert_eq!(listed.len(), 3);
     assert_eq!(listed, serving);
     let names: Vec<&str> = departments
@@ -133,7 +129,7 @@ async fn insert_municipalities(app: &TestApp, count: u32) {
             store::insert_municipality(
                 conn,
                 &MunicipalityRow {
-                    id: MunicipalityId::generate().to_string(),
+                    id: MunicipalityId::generate(),
                     name_el: format!("Δήμος {:03}", (n * 37) % count),
                     name_en: format!("Municipality {n}"),
                     contact_email: format!("m{n}@example.gr"),
@@ -238,6 +234,16 @@ async fn bad_paging_parameters_are_422_with_each_field_named() {
     let response = app
         .get(&format!(
             "/v1/municipalities/{kalamata}/services?cursor=bm9wZQ"
+        ))
+        .await;
+    let problem = assert_problem(response, 422, "validation_failed").await;
+    assert_eq!(problem.errors[0].code, "invalid_cursor");
+
+    // A cursor whose id is not an id (edited by hand) is refused too.
+    let edited = Cursor::encode(&("Υπηρεσία 0", "not-a-uuid"));
+    let response = app
+        .get(&format!(
+            "/v1/municipalities/{kalamata}/services?cursor={edited}"
         ))
         .await;
     let problem = assert_problem(response, 422, "validation_failed").await;

@@ -1,8 +1,9 @@
 //! The serving department's desk (R-BK-06 c-e, R-BK-08, R-BK-10).
 
 use chrono::Duration;
-use citizen_api::auth::roles::Role;
+use citizen_api::auth::roles::ScopedRole;
 use citizen_api::db::schema::audit_events;
+use citizen_api::domain::ids::DepartmentId;
 use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -18,18 +19,22 @@ const OTHER_STAFF: &str = "801234560";
 
 /// A confirmed reservation, `hours` from now, at the department of a new
 /// municipality that [`WELFARE_STAFF`] serves: (its JSON, the department id).
-async fn booked(app: &TestApp, hours: i64) -> (Value, String) {
+async fn booked(app: &TestApp, hours: i64) -> (Value, DepartmentId) {
     let (reservation, town) = booked_in_town(app, hours).await;
-    (reservation, town.department.to_string())
+    (reservation, town.department)
 }
 
 /// [`booked`], answering the whole municipality.
 async fn booked_in_town(app: &TestApp, hours: i64) -> (Value, Town) {
     let town = town(app, "Testville", 1).await;
-    let welfare = town.department.to_string();
-    grant(app, WELFARE_STAFF, Role::Staff, Some(&welfare)).await;
+    grant(
+        app,
+        WELFARE_STAFF,
+        ScopedRole::Staff(town.department.clone()),
+    )
+    .await;
     let housing = &town.services[0];
-    let slot = &slots(app, housing.id.as_str(), &[hours], 1).await[0];
+    let slot = &slots(app, &housing.id, &[hours], 1).await[0];
     let citizen = app.sign_in(MARIA).await;
     let response = app
         .post_json_as(&citizen, "/v1/reservations", &booking_body(slot))
@@ -174,15 +179,14 @@ async fn a_no_show_is_marked_only_once_the_time_has_come() {
 async fn r_bk_08_staff_of_another_department_are_refused_on_every_desk_endpoint() {
     let app = spawn_app().await;
     let (reservation, town) = booked_in_town(&app, 30).await;
-    let welfare = town.department.to_string();
+    let welfare = &town.department;
     let id = reservation["id"].as_str().unwrap();
     // The municipality's admin makes someone staff of another department.
-    let registry = town.department(&app, "Civil Registry").await.to_string();
+    let registry = town.department(&app, "Civil Registry").await;
     let admin = signed_in_with_role(
         &app,
         TOWN_ADMIN,
-        Role::MunicipalityAdmin,
-        Some(town.municipality.as_str()),
+        ScopedRole::MunicipalityAdmin(town.municipality.clone()),
     )
     .await;
     let granted = app

@@ -1,6 +1,6 @@
 //! The OpenAPI document: committed, served, and complete about errors.
 
-use citizen_api::auth::roles::Role;
+use citizen_api::auth::roles::ScopedRole;
 use citizen_api::http::ErrorCode;
 use serde_json::{Value, json};
 
@@ -206,8 +206,7 @@ async fn the_document_states_the_limits_the_server_checks() {
     let admin = signed_in_with_role(
         &app,
         TOWN_ADMIN,
-        Role::MunicipalityAdmin,
-        Some(town.municipality.as_str()),
+        ScopedRole::MunicipalityAdmin(town.municipality.clone()),
     )
     .await;
     let department = &town.department;
@@ -233,12 +232,11 @@ async fn the_document_states_the_limits_the_server_checks() {
 async fn requests_the_document_allows_are_accepted() {
     let app = spawn_app().await;
     let town = town(&app, "Testville", 1).await;
-    let service_id = town.services[0].id.to_string();
+    let service_id = town.services[0].id.clone();
     let admin = signed_in_with_role(
         &app,
         TOWN_ADMIN,
-        Role::MunicipalityAdmin,
-        Some(town.municipality.as_str()),
+        ScopedRole::MunicipalityAdmin(town.municipality.clone()),
     )
     .await;
     let schedule = json!({

@@ -113,7 +113,7 @@ async fn the_outbox_gauges_show_a_queued_confirmation_pending_until_it_is_delive
     // own), as when SMTP is down.
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[48], 1).await[0];
+    let slot = &slots(&app, &housing.id, &[48], 1).await[0];
     let citizen = &citizens(&app, 1).await[0];
     let booked = app
         .post_json_as(citizen, "/v1/reservations", &booking_body(slot))

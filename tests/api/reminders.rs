@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use citizen_api::booking::reservations::ReservationLink;
 use citizen_api::booking::reservations::reminders;
 use citizen_api::clock::Clock;
+use citizen_api::domain::ids::SlotId;
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -61,7 +62,7 @@ async fn queued_count(app: &TestApp, to: &str) -> i64 {
 }
 
 /// Books `slot` for a new citizen whose e-mail is `email`; answers the reservation.
-async fn book_as(app: &TestApp, token: &str, slot: &str, email: &str) -> Value {
+async fn book_as(app: &TestApp, token: &str, slot: &SlotId, email: &str) -> Value {
     let mut body = booking_body(slot);
     body["email"] = email.into();
     let response = app.post_json_as(token, "/v1/reservations", &body).await;
@@ -74,7 +75,7 @@ async fn r_bk_05_documents_are_reminded_once_in_reasonable_time_to_appointments_
     let app = spawn_app().await;
     let housing = documented_service(&app).await;
     // Five days ahead, and (booked now) two days ahead.
-    let ids = slots(&app, housing.id.as_str(), &[120, 121, 48], 2).await;
+    let ids = slots(&app, &housing.id, &[120, 121, 48], 2).await;
     let people = citizens(&app, 3).await;
     let ahead = book_as(&app, &people[0], &ids[0], "ahead@example.gr").await;
     let cancelled = book_as(&app, &people[1], &ids[1], "cancelled@example.gr").await;
@@ -128,7 +129,7 @@ async fn r_bk_05_a_service_that_asks_for_no_documents_sends_no_reminder() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
     assert!(housing.required_documents.is_empty());
-    let service_id = housing.id.to_string();
+    let service_id = housing.id.clone();
     let slot = &slots(&app, &service_id, &[120], 1).await[0];
     let people = citizens(&app, 1).await;
     book_as(&app, &people[0], slot, "nothing@example.gr").await;
@@ -141,7 +142,7 @@ async fn r_bk_05_a_service_that_asks_for_no_documents_sends_no_reminder() {
 async fn r_bk_05_passes_running_at_once_remind_each_appointment_once() {
     let app = spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await;
     let housing = documented_service(&app).await;
-    let ids = slots(&app, housing.id.as_str(), &[120], 12).await;
+    let ids = slots(&app, &housing.id, &[120], 12).await;
     let people = citizens(&app, 12).await;
     for (n, token) in people.iter().enumerate() {
         book_as(&app, token, &ids[0], &format!("p{n}@example.gr")).await;
@@ -169,7 +170,7 @@ async fn r_bk_05_passes_running_at_once_remind_each_appointment_once() {
 async fn the_server_runs_the_reminder_pass_itself() {
     let app = spawn_app_with(|s| s.reminders.interval_secs = 1).await;
     let housing = documented_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[120], 1).await[0];
+    let slot = &slots(&app, &housing.id, &[120], 1).await[0];
     let people = citizens(&app, 1).await;
     book_as(&app, &people[0], slot, "server@example.gr").await;
     app.clock.advance(Duration::hours(60));

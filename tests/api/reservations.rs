@@ -4,7 +4,8 @@
 
 use std::collections::HashSet;
 
-use citizen_api::auth::roles::Role;
+use citizen_api::auth::roles::ScopedRole;
+use citizen_api::domain::ids::{ServiceId, SlotId};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -23,12 +24,12 @@ async fn app() -> TestApp {
     spawn_app_with(|s| s.auth.rate_limit_per_minute = 100_000).await
 }
 
-async fn book(app: &TestApp, token: &str, slot_id: &str) -> reqwest::Response {
+async fn book(app: &TestApp, token: &str, slot_id: &SlotId) -> reqwest::Response {
     app.post_json_as(token, "/v1/reservations", &booking_body(slot_id))
         .await
 }
 
-async fn remaining(app: &TestApp, service_id: &str, slot_id: &str) -> i64 {
+async fn remaining(app: &TestApp, service_id: &ServiceId, slot_id: &SlotId) -> i64 {
     let page: Value = app
         .get_json(&format!(
             "/v1/services/{service_id}/slots?include_full=true&limit=200"
@@ -38,7 +39,7 @@ async fn remaining(app: &TestApp, service_id: &str, slot_id: &str) -> i64 {
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["id"] == slot_id)
+        .find(|s| s["id"] == slot_id.as_str())
         .unwrap()["remaining"]
         .as_i64()
         .unwrap()
@@ -48,7 +49,7 @@ async fn remaining(app: &TestApp, service_id: &str, slot_id: &str) -> i64 {
 async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calendar() {
     let app = spawn_app().await;
     let housing = documented_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[48], 2).await[0];
+    let slot = &slots(&app, &housing.id, &[48], 2).await[0];
     let token = app.sign_in(MARIA).await;
 
     let response = book(&app, &token, slot).await;
@@ -67,7 +68,7 @@ async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calend
         starts.ends_with("+02:00") || starts.ends_with("+03:00"),
         "{starts}"
     );
-    assert_eq!(remaining(&app, housing.id.as_str(), slot).await, 1);
+    assert_eq!(remaining(&app, &housing.id, slot).await, 1);
 
     let email = app.next_message_to("maria@example.gr", 0).await;
     let id = reservation["id"].as_str().unwrap();
@@ -117,7 +118,7 @@ async fn r_bk_02_r_bk_06_a_booking_confirms_and_queues_the_email_with_its_calend
 async fn a_full_slot_is_409_slot_full_and_another_citizens_booking_is_404() {
     let app = app().await;
     let housing = bookable_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
+    let slot = &slots(&app, &housing.id, &[30], 1).await[0];
     let [first, second]: [String; 2] = citizens(&app, 2).await.try_into().unwrap();
     let created: Value = book(&app, &first, slot).await.json().await.unwrap();
     assert_problem(book(&app, &second, slot).await, 409, "slot_full").await;
@@ -138,7 +139,7 @@ async fn a_full_slot_is_409_slot_full_and_another_citizens_booking_is_404() {
 async fn booking_refuses_a_missing_or_ended_session_and_a_foreign_origin_without_taking_a_seat() {
     let app = app().await;
     let housing = bookable_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
+    let slot = &slots(&app, &housing.id, &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
 
     let anonymous = app
@@ -164,12 +165,12 @@ async fn booking_refuses_a_missing_or_ended_session_and_a_foreign_origin_without
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     assert_problem(book(&app, &ended, slot).await, 401, "unauthenticated").await;
 
-    assert_eq!(remaining(&app, housing.id.as_str(), slot).await, 1);
+    assert_eq!(remaining(&app, &housing.id, slot).await, 1);
     assert_eq!(book(&app, &token, slot).await.status(), StatusCode::CREATED);
 }
 
 /// Fires `n` bookings from `n` citizens at one slot at once; answers the statuses.
-async fn race(app: &TestApp, slot: &str, tokens: &[String]) -> Vec<u16> {
+async fn race(app: &TestApp, slot: &SlotId, tokens: &[String]) -> Vec<u16> {
     let requests = tokens.iter().map(|token| book(app, token, slot));
     futures_util::future::join_all(requests)
         .await
@@ -183,13 +184,13 @@ async fn race(app: &TestApp, slot: &str, tokens: &[String]) -> Vec<u16> {
 async fn hundred_race_for(seats: i32) {
     let app = app().await;
     let housing = bookable_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[30], seats).await[0];
+    let slot = &slots(&app, &housing.id, &[30], seats).await[0];
     let tokens = citizens(&app, 100).await;
     let statuses = race(&app, slot, &tokens).await;
     let count = |status: u16| statuses.iter().filter(|s| **s == status).count();
     assert_eq!(count(201), seats as usize, "{statuses:?}");
     assert_eq!(count(409), 100 - seats as usize, "{statuses:?}");
-    assert_eq!(remaining(&app, housing.id.as_str(), slot).await, 0);
+    assert_eq!(remaining(&app, &housing.id, slot).await, 0);
 }
 
 #[tokio::test]
@@ -206,7 +207,7 @@ async fn a_slot_with_five_seats_takes_exactly_five_of_a_hundred_parallel_booking
 async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_alike() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[30], 5).await[0];
+    let slot = &slots(&app, &housing.id, &[30], 5).await[0];
     let token = app.sign_in(MARIA).await;
     let requests = (0..20).map(|_| {
         app.post_as(&token, "/v1/reservations")
@@ -222,7 +223,7 @@ async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_al
     let distinct: HashSet<_> = answers.iter().collect();
     assert_eq!(distinct.len(), 1, "{distinct:?}");
     assert_eq!(answers[0].0, 201);
-    assert_eq!(remaining(&app, housing.id.as_str(), slot).await, 4);
+    assert_eq!(remaining(&app, &housing.id, slot).await, 4);
     let listed: Value = app
         .get_as(&token, "/v1/reservations")
         .send()
@@ -254,7 +255,7 @@ async fn one_idempotency_key_sent_twenty_times_at_once_books_once_and_answers_al
 async fn a_refused_booking_is_kept_under_its_key_and_its_writes_are_undone() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let ids = slots(&app, housing.id.as_str(), &[30, 31], 2).await;
+    let ids = slots(&app, &housing.id, &[30, 31], 2).await;
     let token = app.sign_in(MARIA).await;
     let held: Value = book(&app, &token, &ids[0]).await.json().await.unwrap();
     let keyed = |language: &'static str| {
@@ -277,7 +278,7 @@ async fn a_refused_booking_is_kept_under_its_key_and_its_writes_are_undone() {
         serde_json::from_str::<Value>(&body).unwrap()["code"],
         "already_booked"
     );
-    assert_eq!(remaining(&app, housing.id.as_str(), &ids[1]).await, 2);
+    assert_eq!(remaining(&app, &housing.id, &ids[1]).await, 2);
 
     let cancel = app
         .post_as(
@@ -293,7 +294,7 @@ async fn a_refused_booking_is_kept_under_its_key_and_its_writes_are_undone() {
     assert_eq!(repeat.headers()["content-language"], "en");
     let problem = assert_problem(repeat, 409, "already_booked").await;
     assert_eq!(problem.title, "Already booked");
-    assert_eq!(remaining(&app, housing.id.as_str(), &ids[1]).await, 2);
+    assert_eq!(remaining(&app, &housing.id, &ids[1]).await, 2);
 
     let fresh = app
         .post_as(&token, "/v1/reservations")
@@ -311,7 +312,7 @@ async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
     let [housing, income] = <[_; 2]>::try_from(services(&app, 2).await).unwrap();
     let ids = slots(
         &app,
-        housing.id.as_str(),
+        &housing.id,
         &[30, 31, 32, 33, 34, 35, 36, 37, 38, 39],
         3,
     )
@@ -332,7 +333,7 @@ async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
         assert_problem(response, 409, "already_booked").await;
     }
     // Another service is another matter.
-    let other = &slots(&app, income.id.as_str(), &[40], 1).await[0];
+    let other = &slots(&app, &income.id, &[40], 1).await[0];
     assert_eq!(
         book(&app, &token, other).await.status(),
         StatusCode::CREATED
@@ -343,7 +344,7 @@ async fn one_upcoming_reservation_per_citizen_and_service_even_in_parallel() {
 async fn cancelling_frees_the_seat_once() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let service_id = housing.id.to_string();
+    let service_id = housing.id.clone();
     let slot = &slots(&app, &service_id, &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
     let created: Value = book(&app, &token, slot).await.json().await.unwrap();
@@ -385,7 +386,7 @@ async fn cancelling_frees_the_seat_once() {
 async fn rescheduling_moves_the_seat_atomically_and_races_fairly() {
     let app = app().await;
     let housing = bookable_service(&app).await;
-    let service_id = housing.id.to_string();
+    let service_id = housing.id.clone();
     let ids = slots(&app, &service_id, &[30, 50], 20).await;
     let tokens = citizens(&app, 20).await;
     let mut reservations = Vec::new();
@@ -449,7 +450,7 @@ async fn miscounted_seats(app: &TestApp) -> Vec<(String, i32, i64)> {
 }
 
 /// Books each citizen into `slot`; answers their reservation ids.
-async fn book_each(app: &TestApp, tokens: &[String], slot: &str) -> Vec<String> {
+async fn book_each(app: &TestApp, tokens: &[String], slot: &SlotId) -> Vec<String> {
     let mut ids = Vec::new();
     for token in tokens {
         let created: Value = book(app, token, slot).await.json().await.unwrap();
@@ -458,7 +459,7 @@ async fn book_each(app: &TestApp, tokens: &[String], slot: &str) -> Vec<String> 
     ids
 }
 
-async fn reschedule(app: &TestApp, token: &str, id: &str, slot: &str) -> u16 {
+async fn reschedule(app: &TestApp, token: &str, id: &str, slot: &SlotId) -> u16 {
     app.post_json_as(
         token,
         &format!("/v1/reservations/{id}/reschedule"),
@@ -473,7 +474,7 @@ async fn reschedule(app: &TestApp, token: &str, id: &str, slot: &str) -> u16 {
 async fn r_bk_02_moves_in_opposite_directions_at_once_all_succeed_and_keep_the_count() {
     let app = app().await;
     let housing = bookable_service(&app).await;
-    let pair = slots(&app, housing.id.as_str(), &[30, 31], 20).await;
+    let pair = slots(&app, &housing.id, &[30, 31], 20).await;
     let people = citizens(&app, 20).await;
     let (first, second) = people.split_at(10);
     let on_first = book_each(&app, first, &pair[0]).await;
@@ -500,7 +501,7 @@ async fn r_bk_02_moves_in_opposite_directions_at_once_all_succeed_and_keep_the_c
 async fn r_bk_02_a_reservation_cancelled_and_moved_at_once_frees_one_seat_once() {
     let app = app().await;
     let housing = bookable_service(&app).await;
-    let pair = slots(&app, housing.id.as_str(), &[30, 31], 20).await;
+    let pair = slots(&app, &housing.id, &[30, 31], 20).await;
     let people = citizens(&app, 10).await;
     let ids = book_each(&app, &people, &pair[0]).await;
 
@@ -531,10 +532,10 @@ async fn r_bk_02_a_reservation_cancelled_and_moved_at_once_frees_one_seat_once()
 async fn moving_someone_elses_reservation_is_404_whatever_the_target() {
     let app = app().await;
     let [housing, other] = <[_; 2]>::try_from(services(&app, 2).await).unwrap();
-    let service_id = housing.id.to_string();
+    let service_id = housing.id.clone();
     let own = &slots(&app, &service_id, &[30], 5).await[0];
     let full = &slots(&app, &service_id, &[32], 1).await[0];
-    let foreign = &slots(&app, other.id.as_str(), &[34], 5).await[0];
+    let foreign = &slots(&app, &other.id, &[34], 5).await[0];
     let people = citizens(&app, 2).await;
     let id = &book_each(&app, &people[..1], own).await[0];
     book_each(&app, &people[1..], full).await;
@@ -554,7 +555,7 @@ async fn moving_someone_elses_reservation_is_404_whatever_the_target() {
 async fn r_bk_11_contact_data_can_be_rectified() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
+    let slot = &slots(&app, &housing.id, &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
     let created: Value = book(&app, &token, slot).await.json().await.unwrap();
     let id = created["id"].as_str().unwrap();
@@ -611,12 +612,12 @@ async fn r_bk_03_every_invalid_field_is_named() {
     .into();
     assert_eq!(fields, expected);
 
-    let unknown = book(&app, &token, &uuid::Uuid::now_v7().to_string()).await;
+    let unknown = book(&app, &token, &SlotId::generate()).await;
     let problem = assert_problem(unknown, 422, "validation_failed").await;
     assert_eq!(problem.errors[0].code, "unknown_slot");
 
     // A missing field or a value of the wrong type is named too.
-    let mut body = booking_body(&uuid::Uuid::now_v7().to_string());
+    let mut body = booking_body(SlotId::generate());
     let without_phone = {
         body.as_object_mut().unwrap().remove("phone");
         body.clone()
@@ -648,7 +649,7 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
 
     let town = town(&app, "Testville", 2).await;
     let housing = &town.services[0];
-    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
+    let slot = &slots(&app, &housing.id, &[30], 1).await[0];
     let mut body = booking_body(slot);
     body["legal_entity"] = entity.clone();
     let refused = app.post_json_as(&token, "/v1/reservations", &body).await;
@@ -665,7 +666,7 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
             ],
         )
         .await;
-    let slot = &slots(&app, associations.id.as_str(), &[30], 1).await[0];
+    let slot = &slots(&app, &associations.id, &[30], 1).await[0];
     let mut body = booking_body(slot);
     body["legal_entity"] = entity;
     let created: Value = app
@@ -690,7 +691,7 @@ async fn r_bk_04_legal_entities_only_where_the_service_serves_them() {
 async fn past_slots_are_unavailable() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[-1], 1).await[0];
+    let slot = &slots(&app, &housing.id, &[-1], 1).await[0];
     let token = app.sign_in(MARIA).await;
     assert_problem(book(&app, &token, slot).await, 409, "slot_unavailable").await;
 }
@@ -699,9 +700,9 @@ async fn past_slots_are_unavailable() {
 async fn r_bk_02_booking_holds_to_the_window_inside_minimum_notice_or_beyond_maximum_advance() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let service_id = housing.id.to_string();
+    let service_id = housing.id.clone();
     let [soon, inside, far] =
-        <[String; 3]>::try_from(slots(&app, &service_id, &[1, 48, 24 * 40], 1).await).unwrap();
+        <[SlotId; 3]>::try_from(slots(&app, &service_id, &[1, 48, 24 * 40], 1).await).unwrap();
     set_window(&app, &service_id, 120, 30).await;
     let token = app.sign_in(MARIA).await;
     for slot in [&soon, &far] {
@@ -718,7 +719,7 @@ async fn r_bk_02_booking_holds_to_the_window_inside_minimum_notice_or_beyond_max
 async fn once_the_appointment_started_it_can_no_longer_be_changed_cancelled_or_moved() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let service_id = housing.id.to_string();
+    let service_id = housing.id.clone();
     let pair = slots(&app, &service_id, &[1, 30], 1).await;
     let token = app.sign_in(MARIA).await;
     let created: Value = book(&app, &token, &pair[0]).await.json().await.unwrap();
@@ -751,8 +752,8 @@ async fn once_the_appointment_started_it_can_no_longer_be_changed_cancelled_or_m
 async fn someone_elses_reservation_cannot_be_changed_or_exported_and_a_move_stays_in_its_service() {
     let app = spawn_app().await;
     let [housing, income] = <[_; 2]>::try_from(services(&app, 2).await).unwrap();
-    let own = &slots(&app, housing.id.as_str(), &[30], 5).await[0];
-    let elsewhere = &slots(&app, income.id.as_str(), &[32], 5).await[0];
+    let own = &slots(&app, &housing.id, &[30], 5).await[0];
+    let elsewhere = &slots(&app, &income.id, &[32], 5).await[0];
     let maria = app.sign_in(MARIA).await;
     let created: Value = book(&app, &maria, own).await.json().await.unwrap();
     let id = created["id"].as_str().unwrap();
@@ -832,7 +833,7 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
     .await;
     let town = town(&app, "Testville", 1).await;
     let housing = &town.services[0];
-    let pair = slots(&app, housing.id.as_str(), &[30, 54], 1).await;
+    let pair = slots(&app, &housing.id, &[30, 54], 1).await;
     let token = app.sign_in(MARIA).await;
     let booked: Value = app
         .post_as(&token, "/v1/reservations")
@@ -885,8 +886,7 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
     let admin = signed_in_with_role(
         &app,
         TOWN_ADMIN,
-        Role::MunicipalityAdmin,
-        Some(town.municipality.as_str()),
+        ScopedRole::MunicipalityAdmin(town.municipality.clone()),
     )
     .await;
     let withdrawn = app
@@ -916,7 +916,7 @@ async fn r_bk_06_a_move_is_confirmed_again_in_the_language_booked_in_with_a_cale
 async fn r_bk_06_a_cancellation_is_confirmed_with_a_calendar_file_that_removes_the_appointment() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let slot = &slots(&app, housing.id.as_str(), &[30], 1).await[0];
+    let slot = &slots(&app, &housing.id, &[30], 1).await[0];
     let token = app.sign_in(MARIA).await;
     let booked: Value = book(&app, &token, slot).await.json().await.unwrap();
     let id = booked["id"].as_str().unwrap();

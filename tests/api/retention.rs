@@ -3,8 +3,9 @@
 //! purges, and `citizen-api retention run`.
 
 use chrono::{DateTime, Duration, Months, TimeZone, Utc};
-use citizen_api::auth::roles::Role;
+use citizen_api::auth::roles::ScopedRole;
 use citizen_api::db::schema::{idempotency_records, outbox_messages, reservations, sessions};
+use citizen_api::domain::ids::SlotId;
 use citizen_api::retention::{self, Report};
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -19,7 +20,7 @@ const WELFARE_STAFF: &str = "012312312";
 const TOWN_ADMIN: &str = "094019245";
 
 /// Books each slot for a citizen of its own; answers the reservations.
-async fn book_all(app: &TestApp, slots: &[String]) -> Vec<Value> {
+async fn book_all(app: &TestApp, slots: &[SlotId]) -> Vec<Value> {
     let people = citizens(app, u32::try_from(slots.len()).unwrap()).await;
     let mut booked = Vec::new();
     for (slot, citizen) in slots.iter().zip(&people) {
@@ -63,7 +64,7 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
     let app = spawn_app().await;
     let town = town(&app, "Testville", 1).await;
     let housing = &town.services[0];
-    let ids = slots(&app, housing.id.as_str(), &[2, 72], 1).await;
+    let ids = slots(&app, &housing.id, &[2, 72], 1).await;
     let booked = book_all(&app, &ids).await;
     let (first, second) = (starts_at(&booked[0]), starts_at(&booked[1]));
     let six_months = |t: DateTime<Utc>| t.checked_add_months(Months::new(6)).unwrap();
@@ -80,8 +81,8 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
     );
 
     // Staff still see the visit, without the person.
-    let welfare = housing.department.id.as_str();
-    grant(&app, WELFARE_STAFF, Role::Staff, Some(welfare)).await;
+    let welfare = &housing.department.id;
+    grant(&app, WELFARE_STAFF, ScopedRole::Staff(welfare.clone())).await;
     let staff = app.sign_in(WELFARE_STAFF).await;
     let day = &booked[0]["slot"]["starts_at"].as_str().unwrap()[..10];
     let page: Value = app
@@ -124,9 +125,13 @@ async fn r_bk_07_reservations_are_anonymized_six_months_after_their_start_and_st
     assert_eq!(afm_left, None);
 
     // The statistics count it as before.
-    let kalamata = town.municipality.as_str();
-    let admin =
-        signed_in_with_role(&app, TOWN_ADMIN, Role::MunicipalityAdmin, Some(kalamata)).await;
+    let kalamata = &town.municipality;
+    let admin = signed_in_with_role(
+        &app,
+        TOWN_ADMIN,
+        ScopedRole::MunicipalityAdmin(kalamata.clone()),
+    )
+    .await;
     let stats: Value = app
         .get_json_as(
             &admin,
@@ -162,7 +167,7 @@ async fn r_bk_07_month_end_starts_are_anonymized_at_six_months_to_the_second() {
         ((2029, 8, 30, 7), (2030, 2, 28, 7)),
         ((2029, 8, 28, 9), (2030, 2, 28, 9)),
     ];
-    let ids = slots(&app, housing.id.as_str(), &[1, 2, 3, 4, 5, 6, 7], 1).await;
+    let ids = slots(&app, &housing.id, &[1, 2, 3, 4, 5, 6, 7], 1).await;
     let booked = book_all(&app, &ids).await;
     let at = |(y, m, d, h): (i32, u32, u32, u32)| Utc.with_ymd_and_hms(y, m, d, h, 30, 0).unwrap();
     for (reservation, (start, _)) in booked.iter().zip(cases) {
@@ -210,7 +215,7 @@ async fn r_bk_07_overlapping_passes_anonymize_each_reservation_once() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
     let hours: Vec<i64> = (1..=12).collect();
-    let ids = slots(&app, housing.id.as_str(), &hours, 1).await;
+    let ids = slots(&app, &housing.id, &hours, 1).await;
     let booked = book_all(&app, &ids).await;
     let at = booked
         .iter()
@@ -230,7 +235,7 @@ async fn r_bk_07_overlapping_passes_anonymize_each_reservation_once() {
 async fn ended_sessions_old_idempotency_records_and_delivered_messages_are_purged() {
     let app = spawn_app().await;
     let housing = bookable_service(&app).await;
-    let ids = slots(&app, housing.id.as_str(), &[2], 1).await;
+    let ids = slots(&app, &housing.id, &[2], 1).await;
     book_all(&app, &ids).await;
     let citizen = app.sign_in(&crate::booking_support::afm(77)).await;
     // The development transport delivers the confirmation.
@@ -340,7 +345,7 @@ async fn the_retention_command_runs_a_pass_and_refuses_a_bad_instant() {
     let app = spawn_app().await;
     let town = town(&app, "Testville", 1).await;
     let housing = &town.services[0];
-    let ids = slots(&app, housing.id.as_str(), &[2, 72], 1).await;
+    let ids = slots(&app, &housing.id, &[2, 72], 1).await;
     let booked = book_all(&app, &ids).await;
     let (first, second) = (
         booked[0]["id"].as_str().unwrap(),

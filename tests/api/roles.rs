@@ -2,7 +2,7 @@
 //! municipality admins name the staff of their own departments only, and
 //! the first platform admin comes from the CLI.
 
-use citizen_api::auth::roles::Role;
+use citizen_api::auth::roles::ScopedRole;
 use citizen_api::booking::catalogue::{Municipality, Service};
 use citizen_api::http::Page;
 use reqwest::StatusCode;
@@ -24,11 +24,11 @@ async fn app() -> TestApp {
     let app = spawn_app().await;
     let kalamata = town(&app, "Kalamata", 1).await;
     town(&app, "Sparta", 1).await;
-    grant(&app, PLATFORM_ADMIN, Role::PlatformAdmin, None).await;
-    let municipality = Some(kalamata.municipality.as_str());
-    grant(&app, KALAMATA_ADMIN, Role::MunicipalityAdmin, municipality).await;
-    let department = Some(kalamata.department.as_str());
-    grant(&app, KALAMATA_STAFF, Role::Staff, department).await;
+    grant(&app, PLATFORM_ADMIN, ScopedRole::PlatformAdmin).await;
+    let municipality = ScopedRole::MunicipalityAdmin(kalamata.municipality.clone());
+    grant(&app, KALAMATA_ADMIN, municipality).await;
+    let department = ScopedRole::Staff(kalamata.department.clone());
+    grant(&app, KALAMATA_STAFF, department).await;
     app
 }
 

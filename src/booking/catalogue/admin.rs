@@ -4,6 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, post, put, web};
+use chrono::NaiveDateTime;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,8 +13,7 @@ use super::routes::{
     Department, Municipality, Service, department_view, municipality_view, service_view,
 };
 use super::store::{
-    self, DepartmentRow, DocumentRow, MunicipalityRow, PURPOSE_BEFORE_VISIT, PURPOSE_LEGAL_ENTITY,
-    ServiceRow,
+    self, DepartmentRow, DocumentPurpose, DocumentRow, MunicipalityRow, ServiceRow,
 };
 use crate::auth::{Caller, MunicipalityAdmin, PlatformAdmin};
 use crate::clock::SharedClock;
@@ -93,7 +93,7 @@ async fn create_municipality(
     let email = v.check("contact_email", Email::parse(&body.contact_email));
     let now = clock.now().naive_utc();
     let row = v.finish().map(|()| MunicipalityRow {
-        id: MunicipalityId::generate().to_string(),
+        id: MunicipalityId::generate(),
         name_el,
         name_en,
         contact_email: email.expect("checked").to_string(),
@@ -111,7 +111,7 @@ async fn create_municipality(
             now,
             |tx| {
                 unique(store::insert_municipality(tx, &row))?;
-                municipality_view(row)
+                Ok(municipality_view(row))
             },
         )
     })
@@ -166,11 +166,11 @@ async fn create_department(
     let now = clock.now().naive_utc();
     db.run(move |conn| {
         let admin = caller.resolve(conn)?;
-        let municipality = municipality?.to_string();
+        let municipality = municipality?;
         admin.require(&municipality)?;
         let (name_el, name_en, email) = fields?;
         let row = DepartmentRow {
-            id: DepartmentId::generate().to_string(),
+            id: DepartmentId::generate(),
             municipality_id: municipality,
             name_el,
             name_en,
@@ -185,7 +185,7 @@ async fn create_department(
             now,
             |tx| {
                 unique(store::insert_department(tx, &row))?;
-                department_view(row)
+                Ok(department_view(row))
             },
         )
     })
@@ -231,8 +231,8 @@ async fn replace_department(
         .run(move |conn| {
             let admin = caller.resolve(conn)?;
             let department = department?;
-            crate::db::write_transaction(conn, |tx| {
-                let current = store::department(tx, department.as_str())?;
+            crate::db::write_transaction(conn, |tx| -> Result<_, ApiError> {
+                let current = store::department(tx, &department)?;
                 admin.require(&current.municipality_id)?;
                 let (name_el, name_en, email) = fields?;
                 let row = DepartmentRow {
@@ -242,7 +242,7 @@ async fn replace_department(
                     ..current
                 };
                 unique(store::update_department(tx, &row))?;
-                department_view(row)
+                Ok(department_view(row))
             })
         })
         .await?;
@@ -311,7 +311,7 @@ struct ServiceDefinition {
     duration_minutes: i32,
     serves_legal_entities: bool,
     /// (Greek, English, purpose), in order.
-    documents: Vec<(String, String, &'static str)>,
+    documents: Vec<(String, String, DocumentPurpose)>,
 }
 
 impl ServiceDefinition {
@@ -345,9 +345,9 @@ impl ServiceDefinition {
             );
         }
         let mut documents = |field: &'static str,
-                             purpose: &'static str,
+                             purpose: DocumentPurpose,
                              list: &[NewDocument]|
-         -> Vec<(String, String, &'static str)> {
+         -> Vec<(String, String, DocumentPurpose)> {
             if list.len() > 20 {
                 v.fail(
                     field,
@@ -367,12 +367,12 @@ impl ServiceDefinition {
         };
         let mut all = documents(
             "legal_entity_documents",
-            PURPOSE_LEGAL_ENTITY,
+            DocumentPurpose::LegalEntity,
             &body.legal_entity_documents,
         );
         all.extend(documents(
             "required_documents",
-            PURPOSE_BEFORE_VISIT,
+            DocumentPurpose::BeforeVisit,
             &body.required_documents,
         ));
         v.finish()?;
@@ -387,30 +387,30 @@ impl ServiceDefinition {
         })
     }
 
-    /// `service` (its id, department and creation time) as defined here,
-    /// and its document rows.
-    fn rows(self, service: ServiceRow) -> (ServiceRow, Vec<DocumentRow>) {
+    /// The service `id` of `department_id`, created at `created_at`, as
+    /// defined here, and its document rows.
+    fn rows(
+        self,
+        id: ServiceId,
+        department_id: DepartmentId,
+        created_at: NaiveDateTime,
+    ) -> (ServiceRow, Vec<DocumentRow>) {
         let documents = self
             .documents
             .into_iter()
             .enumerate()
-            .map(|(position, (name_el, name_en, purpose))| DocumentRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                service_id: service.id.clone(),
-                purpose: purpose.into(),
-                position: i32::try_from(position).unwrap_or_default(),
-                name_el,
-                name_en,
-            })
+            .map(|(position, (el, en, purpose))| DocumentRow::new(&id, purpose, position, (el, en)))
             .collect();
         let row = ServiceRow {
+            id,
+            department_id,
             name_el: self.name_el,
             name_en: self.name_en,
             description_el: self.description_el,
             description_en: self.description_en,
             duration_minutes: self.duration_minutes,
             serves_legal_entities: self.serves_legal_entities,
-            ..service
+            created_at,
         };
         (row, documents)
     }
@@ -445,7 +445,7 @@ async fn create_service(
     let definition = ServiceDefinition::check(&body);
     db.run(move |conn| {
         let admin = caller.resolve(conn)?;
-        let department = department?.to_string();
+        let department = department?;
         run_once_in(
             conn,
             admin.session.afm.to_string(),
@@ -456,15 +456,10 @@ async fn create_service(
                 let municipality = store::department_municipality(tx, &department)?
                     .ok_or_else(ApiError::not_found)?;
                 admin.require(&municipality)?;
-                let (row, rows) = definition?.rows(ServiceRow {
-                    id: ServiceId::generate().to_string(),
-                    department_id: department,
-                    created_at: now,
-                    ..ServiceRow::default()
-                });
+                let (row, rows) = definition?.rows(ServiceId::generate(), department, now);
                 unique(store::insert_service(tx, &row, &rows))?;
                 let department = store::department(tx, &row.department_id)?;
-                service_view(row, department, rows)
+                Ok(service_view(row, department, rows))
             },
         )
     })
@@ -505,15 +500,16 @@ async fn replace_service(
         .run(move |conn| {
             let admin = caller.resolve(conn)?;
             let service = service?;
-            crate::db::write_transaction(conn, |tx| {
-                let current = store::service(tx, service.as_str())?;
+            crate::db::write_transaction(conn, |tx| -> Result<_, ApiError> {
+                let current = store::service(tx, &service)?;
                 let municipality = store::department_municipality(tx, &current.department_id)?
                     .ok_or_else(|| ApiError::internal("a service's department is gone"))?;
                 admin.require(&municipality)?;
-                let (row, documents) = definition?.rows(current);
+                let (row, documents) =
+                    definition?.rows(current.id, current.department_id, current.created_at);
                 unique(store::replace_service(tx, &row, &documents))?;
                 let department = store::department(tx, &row.department_id)?;
-                service_view(row, department, documents)
+                Ok(service_view(row, department, documents))
             })
         })
         .await?;

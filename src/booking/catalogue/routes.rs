@@ -5,7 +5,9 @@ use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::store::{self, DepartmentRow, DocumentRow, MunicipalityRow, NameKey, ServiceRow};
+use super::store::{
+    self, DepartmentRow, DocumentPurpose, DocumentRow, MunicipalityRow, NameKey, ServiceRow,
+};
 use crate::db::{Db, DbConn};
 use crate::domain::Text;
 use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId};
@@ -132,21 +134,18 @@ async fn list_municipalities(
     db: web::Data<Db>,
     page: web::Query<PageParams>,
 ) -> Result<web::Json<Page<Municipality>>, ApiError> {
-    let request = page.parse::<NameKey>()?;
+    let request = page.parse::<NameKey<MunicipalityId>>()?;
     let rows = db
         .run(move |conn| {
             store::list_municipalities(conn, request.after.as_ref(), request.limit)
                 .map_err(ApiError::from)
         })
         .await?;
-    let items = rows
-        .into_iter()
-        .map(municipality_view)
-        .collect::<Result<Vec<_>, _>>()?;
+    let items = rows.into_iter().map(municipality_view).collect();
     Ok(web::Json(Page::from_rows(
         items,
         request.limit,
-        |m: &Municipality| (m.name.el.clone(), m.id.to_string()),
+        Named::name_key,
     )))
 }
 
@@ -179,7 +178,8 @@ async fn list_services(
 }
 
 /// Reads a page of a municipality's rows: (municipality, after, limit).
-type LoadPage<Row> = fn(&mut DbConn, &str, Option<&NameKey>, u32) -> diesel::QueryResult<Vec<Row>>;
+type LoadPage<Row, Id> =
+    fn(&mut DbConn, &MunicipalityId, Option<&NameKey<Id>>, u32) -> diesel::QueryResult<Vec<Row>>;
 
 /// A page of what `load` reads of a municipality, by Greek name, each item
 /// made by `view`; `404` for an unknown municipality.
@@ -187,42 +187,60 @@ async fn municipality_page<Row, Item>(
     db: &Db,
     path: &str,
     page: &PageParams,
-    load: LoadPage<Row>,
-    view: fn(Row) -> Result<Item, ApiError>,
+    load: LoadPage<Row, Item::Id>,
+    view: fn(Row) -> Item,
 ) -> Result<Page<Item>, ApiError>
 where
     Row: Send + 'static,
     Item: Named,
 {
     let municipality: MunicipalityId = parse_path_id(path, "municipality_id")?;
-    let request = page.parse::<NameKey>()?;
+    let request = page.parse::<NameKey<Item::Id>>()?;
     let rows = db
         .run(move |conn| {
-            let id = municipality.to_string();
-            if !store::municipality_exists(conn, &id)? {
+            if !store::municipality_exists(conn, &municipality)? {
                 return Err(ApiError::not_found());
             }
-            Ok(load(conn, &id, request.after.as_ref(), request.limit)?)
+            Ok(load(
+                conn,
+                &municipality,
+                request.after.as_ref(),
+                request.limit,
+            )?)
         })
         .await?;
-    let items = rows.into_iter().map(view).collect::<Result<Vec<_>, _>>()?;
+    let items = rows.into_iter().map(view).collect();
     Ok(Page::from_rows(items, request.limit, Named::name_key))
 }
 
 /// What a catalogue page is ordered by: the Greek name, then the id.
 trait Named {
-    fn name_key(&self) -> NameKey;
+    type Id: Clone + serde::Serialize + serde::de::DeserializeOwned + Send + 'static;
+
+    fn name_key(&self) -> NameKey<Self::Id>;
+}
+
+impl Named for Municipality {
+    type Id = MunicipalityId;
+
+    fn name_key(&self) -> NameKey<MunicipalityId> {
+        (self.name.el.to_string(), self.id.clone())
+    }
 }
 
 impl Named for Service {
-    fn name_key(&self) -> NameKey {
-        (self.name.el.to_string(), self.id.to_string())
+    type Id = ServiceId;
+
+    fn name_key(&self) -> NameKey<ServiceId> {
+        (self.name.el.to_string(), self.id.clone())
     }
 }
 
 impl Named for Department {
-    fn name_key(&self) -> NameKey {
-        (self.name.el.to_string(), self.id.to_string())
+    type Id = DepartmentId;
+
+    fn name_key(&self) -> NameKey<DepartmentId> {
+        (self.name.el.to_string(), self.id.clone())
     }
 }
 
@@ -251,51 +269,46 @@ async fn list_departments(
     Ok(web::Json(page))
 }
 
-fn parse_stored_id<T: std::str::FromStr>(raw: &str) -> Result<T, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::internal(format!("stored id {raw:?} is not a UUID")))
-}
-
-pub(super) fn municipality_view(row: MunicipalityRow) -> Result<Municipality, ApiError> {
-    Ok(Municipality {
-        id: parse_stored_id(&row.id)?,
+pub(super) fn municipality_view(row: MunicipalityRow) -> Municipality {
+    Municipality {
+        id: row.id,
         name: Text::new(row.name_el, row.name_en),
         contact_email: row.contact_email,
         time_zone: row.time_zone,
-    })
+    }
 }
 
-pub(super) fn department_view(row: DepartmentRow) -> Result<Department, ApiError> {
-    Ok(Department {
-        id: parse_stored_id(&row.id)?,
+pub(super) fn department_view(row: DepartmentRow) -> Department {
+    Department {
+        id: row.id,
         name: Text::new(row.name_el, row.name_en),
         email: row.email,
-    })
+    }
 }
 
 pub(super) fn service_view(
     service: ServiceRow,
     department: DepartmentRow,
     documents: Vec<DocumentRow>,
-) -> Result<Service, ApiError> {
+) -> Service {
     let (legal_entity, before_visit) = document_texts(documents);
-    Ok(Service {
-        id: parse_stored_id(&service.id)?,
+    Service {
+        id: service.id,
         name: Text::new(service.name_el, service.name_en),
         description: Text::new(service.description_el, service.description_en),
-        department: department_view(department)?,
+        department: department_view(department),
         duration_minutes: service.duration_minutes,
         serves_legal_entities: service.serves_legal_entities,
         legal_entity_documents: legal_entity,
         required_documents: before_visit,
-    })
+    }
 }
 
 /// A service's documents as texts: (for legal entities, for every visitor).
 pub fn document_texts(documents: Vec<DocumentRow>) -> (Vec<Text>, Vec<Text>) {
     let (legal_entity, before_visit): (Vec<_>, Vec<_>) = documents
         .into_iter()
-        .partition(|d| d.purpose == store::PURPOSE_LEGAL_ENTITY);
+        .partition(|d| d.purpose == DocumentPurpose::LegalEntity);
     let texts = |documents: Vec<DocumentRow>| {
         documents
             .into_iter()

@@ -6,12 +6,13 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use crate::db::schema::{departments, municipalities, service_categories, service_documents};
-use crate::db::{DbConn, on_backend};
+use crate::db::{DbConn, on_backend, sql_text};
+use crate::domain::ids::{DepartmentId, DocumentId, MunicipalityId, ServiceId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = municipalities)]
 pub struct MunicipalityRow {
-    pub id: String,
+    pub id: MunicipalityId,
     pub name_el: String,
     pub name_en: String,
     pub contact_email: String,
@@ -22,19 +23,19 @@ pub struct MunicipalityRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = departments)]
 pub struct DepartmentRow {
-    pub id: String,
-    pub municipality_id: String,
+    pub id: DepartmentId,
+    pub municipality_id: MunicipalityId,
     pub name_el: String,
     pub name_en: String,
     pub email: String,
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Default, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_categories)]
 pub struct ServiceRow {
-    pub id: String,
-    pub department_id: String,
+    pub id: ServiceId,
+    pub department_id: DepartmentId,
     pub name_el: String,
     pub name_en: String,
     pub description_el: String,
@@ -46,26 +47,83 @@ pub struct ServiceRow {
 
 /// Why a service needs a document: legal entities prove representation
 /// (R-BK-04); some services need papers from everyone (R-BK-05).
-pub const PURPOSE_LEGAL_ENTITY: &str = "legal_entity";
-pub const PURPOSE_BEFORE_VISIT: &str = "before_visit";
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub enum DocumentPurpose {
+    LegalEntity,
+    BeforeVisit,
+}
+
+impl DocumentPurpose {
+    const ALL: [DocumentPurpose; 2] = [DocumentPurpose::LegalEntity, DocumentPurpose::BeforeVisit];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentPurpose::LegalEntity => "legal_entity",
+            DocumentPurpose::BeforeVisit => "before_visit",
+        }
+    }
+}
+
+impl std::str::FromStr for DocumentPurpose {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        DocumentPurpose::ALL
+            .into_iter()
+            .find(|p| p.as_str() == text)
+            .ok_or_else(|| format!("no such document purpose: {text}"))
+    }
+}
+
+sql_text!(DocumentPurpose);
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = service_documents)]
 pub struct DocumentRow {
-    pub id: String,
-    pub service_id: String,
-    pub purpose: String,
+    pub id: DocumentId,
+    pub service_id: ServiceId,
+    pub purpose: DocumentPurpose,
     pub position: i32,
     pub name_el: String,
     pub name_en: String,
 }
 
+impl DocumentRow {
+    /// A new document of `service`, `position`th among those it is listed
+    /// with, named (Greek, English).
+    pub fn new(
+        service: &ServiceId,
+        purpose: DocumentPurpose,
+        position: usize,
+        (name_el, name_en): (String, String),
+    ) -> DocumentRow {
+        DocumentRow {
+            id: DocumentId::generate(),
+            service_id: service.clone(),
+            purpose,
+            // At most 20 documents a purpose: the API refuses more.
+            position: i32::try_from(position).unwrap_or(i32::MAX),
+            name_el,
+            name_en,
+        }
+    }
+}
+
 /// The keyset the catalogue lists sort by: Greek name, then id.
-pub type NameKey = (String, String);
+pub type NameKey<Id> = (String, Id);
 
 pub fn list_municipalities(
     conn: &mut DbConn,
-    after: Option<&NameKey>,
+    after: Option<&NameKey<MunicipalityId>>,
     limit: u32,
 ) -> QueryResult<Vec<MunicipalityRow>> {
     use municipalities::dsl as m;
@@ -84,7 +142,7 @@ pub fn list_municipalities(
     query.load(conn)
 }
 
-pub fn municipality_exists(conn: &mut DbConn, municipality: &str) -> QueryResult<bool> {
+pub fn municipality_exists(conn: &mut DbConn, municipality: &MunicipalityId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         municipalities::table.filter(municipalities::id.eq(municipality)),
     ))
@@ -94,8 +152,8 @@ pub fn municipality_exists(conn: &mut DbConn, municipality: &str) -> QueryResult
 /// A municipality's services with their departments, and their documents.
 pub fn list_services(
     conn: &mut DbConn,
-    municipality: &str,
-    after: Option<&NameKey>,
+    municipality: &MunicipalityId,
+    after: Option<&NameKey<ServiceId>>,
     limit: u32,
 ) -> QueryResult<Vec<(ServiceRow, DepartmentRow, Vec<DocumentRow>)>> {
     use service_categories::dsl as s;
@@ -114,10 +172,7 @@ pub fn list_services(
         );
     }
     let rows: Vec<(ServiceRow, DepartmentRow)> = query.load(conn)?;
-    let ids: Vec<&str> = rows
-        .iter()
-        .map(|(service, _)| service.id.as_str())
-        .collect();
+    let ids: Vec<&ServiceId> = rows.iter().map(|(service, _)| &service.id).collect();
     let mut documents = documents_for(conn, &ids)?;
     Ok(rows
         .into_iter()
@@ -165,7 +220,7 @@ fn insert_documents(conn: &mut DbConn, documents: &[DocumentRow]) -> QueryResult
     Ok(())
 }
 
-pub fn service(conn: &mut DbConn, id: &str) -> QueryResult<ServiceRow> {
+pub fn service(conn: &mut DbConn, id: &ServiceId) -> QueryResult<ServiceRow> {
     service_categories::table
         .find(id)
         .select(ServiceRow::as_select())
@@ -216,8 +271,8 @@ pub fn count_municipalities(conn: &mut DbConn) -> QueryResult<i64> {
 /// more than `limit`, for the next page's cursor.
 pub fn list_departments(
     conn: &mut DbConn,
-    municipality: &str,
-    after: Option<&NameKey>,
+    municipality: &MunicipalityId,
+    after: Option<&NameKey<DepartmentId>>,
     limit: u32,
 ) -> QueryResult<Vec<DepartmentRow>> {
     use departments::dsl as d;
@@ -238,7 +293,10 @@ pub fn list_departments(
 }
 
 /// The municipality a department belongs to, if the department exists.
-pub fn department_municipality(conn: &mut DbConn, department: &str) -> QueryResult<Option<String>> {
+pub fn department_municipality(
+    conn: &mut DbConn,
+    department: &DepartmentId,
+) -> QueryResult<Option<MunicipalityId>> {
     departments::table
         .find(department)
         .select(departments::municipality_id)
@@ -247,7 +305,10 @@ pub fn department_municipality(conn: &mut DbConn, department: &str) -> QueryResu
 }
 
 /// The documents of these services, by purpose and position.
-pub fn documents_for(conn: &mut DbConn, service_ids: &[&str]) -> QueryResult<Vec<DocumentRow>> {
+pub fn documents_for(
+    conn: &mut DbConn,
+    service_ids: &[&ServiceId],
+) -> QueryResult<Vec<DocumentRow>> {
     on_backend!(conn, |c| service_documents::table
         .filter(service_documents::service_id.eq_any(service_ids))
         .order((service_documents::purpose, service_documents::position))
@@ -255,7 +316,7 @@ pub fn documents_for(conn: &mut DbConn, service_ids: &[&str]) -> QueryResult<Vec
         .load(c))
 }
 
-pub fn duration_minutes(conn: &mut DbConn, service: &str) -> QueryResult<u32> {
+pub fn duration_minutes(conn: &mut DbConn, service: &ServiceId) -> QueryResult<u32> {
     let minutes: i32 = service_categories::table
         .find(service)
         .select(service_categories::duration_minutes)
@@ -263,7 +324,7 @@ pub fn duration_minutes(conn: &mut DbConn, service: &str) -> QueryResult<u32> {
     Ok(u32::try_from(minutes).unwrap_or_default())
 }
 
-pub fn department(conn: &mut DbConn, id: &str) -> QueryResult<DepartmentRow> {
+pub fn department(conn: &mut DbConn, id: &DepartmentId) -> QueryResult<DepartmentRow> {
     departments::table
         .find(id)
         .select(DepartmentRow::as_select())
@@ -278,7 +339,10 @@ pub fn time_zone(name: &str) -> Tz {
 }
 
 /// The zone a department's municipality shows its times in, if the department exists.
-pub fn department_time_zone(conn: &mut DbConn, department: &str) -> QueryResult<Option<Tz>> {
+pub fn department_time_zone(
+    conn: &mut DbConn,
+    department: &DepartmentId,
+) -> QueryResult<Option<Tz>> {
     departments::table
         .inner_join(municipalities::table)
         .filter(departments::id.eq(department))
@@ -289,11 +353,27 @@ pub fn department_time_zone(conn: &mut DbConn, department: &str) -> QueryResult<
 }
 
 /// The zone a municipality shows its times in, if it exists.
-pub fn municipality_time_zone(conn: &mut DbConn, municipality: &str) -> QueryResult<Option<Tz>> {
+pub fn municipality_time_zone(
+    conn: &mut DbConn,
+    municipality: &MunicipalityId,
+) -> QueryResult<Option<Tz>> {
     municipalities::table
         .find(municipality)
         .select(municipalities::time_zone)
         .first::<String>(conn)
         .optional()
         .map(|name| name.as_deref().map(time_zone))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_purposes_round_trip() {
+        for purpose in DocumentPurpose::ALL {
+            assert_eq!(purpose.as_str().parse::<DocumentPurpose>(), Ok(purpose));
+        }
+        assert!("visit".parse::<DocumentPurpose>().is_err());
+    }
 }

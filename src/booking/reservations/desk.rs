@@ -17,7 +17,7 @@ use crate::auth::{Caller, Staff};
 use crate::booking::catalogue::store::department_time_zone;
 use crate::clock::SharedClock;
 use crate::db::{Db, write_transaction};
-use crate::domain::ids::DepartmentId;
+use crate::domain::ids::{DepartmentId, ReservationId};
 use crate::http::{ApiError, JsonBody, Page, PageParams, Text, Validation, parse_path_id};
 use crate::openapi::problems::{
     Forbidden, NotFound, StateConflict, Unauthenticated, ValidationFailed,
@@ -79,7 +79,7 @@ async fn department_reservations(
             None
         }
     };
-    let request = page.parse::<(NaiveDateTime, String)>();
+    let request = page.parse::<(NaiveDateTime, ReservationId)>();
     let checked = v.finish();
     let now = clock.now();
     let page = db
@@ -90,8 +90,8 @@ async fn department_reservations(
                 staff.require(&department)?;
                 checked?;
                 let request = request?;
-                let zone = department_time_zone(tx, department.as_str())?
-                    .ok_or_else(ApiError::not_found)?;
+                let zone =
+                    department_time_zone(tx, &department)?.ok_or_else(ApiError::not_found)?;
                 let day = date.unwrap_or_else(|| now.with_timezone(&zone).date_naive());
                 let (from, to) = (
                     local_midnight(day, zone),
@@ -117,7 +117,7 @@ async fn department_reservations(
                     listed,
                     now.naive_utc(),
                 )?;
-                Views::page(tx, rows, request.limit, |r| (r.starts_at, r.id.to_string()))
+                Views::page(tx, rows, request.limit, |r| (r.starts_at, r.id.clone()))
             })
         })
         .await?;

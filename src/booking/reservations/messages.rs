@@ -124,7 +124,7 @@ impl<'a> BookingMessage<'a> {
         context: &'a ServiceContext,
         link: &'a ReservationLink,
     ) -> QueryResult<BookingMessage<'a>> {
-        let documents = document_texts(documents_for(conn, &[row.service_id.as_str()])?);
+        let documents = document_texts(documents_for(conn, &[&row.service_id])?);
         Ok(BookingMessage {
             row,
             context,

@@ -186,7 +186,7 @@ async fn list(
     page: web::Query<PageParams>,
     db: web::Data<Db>,
 ) -> Result<web::Json<Page<Reservation>>, ApiError> {
-    let request = page.parse::<(NaiveDateTime, String)>();
+    let request = page.parse::<(NaiveDateTime, ReservationId)>();
     let page = db
         .run(move |conn| {
             let session = caller.resolve(conn)?;
@@ -197,9 +197,7 @@ async fn list(
                 request.after.as_ref(),
                 request.limit,
             )?;
-            Views::page(conn, rows, request.limit, |r| {
-                (r.created_at, r.id.to_string())
-            })
+            Views::page(conn, rows, request.limit, |r| (r.created_at, r.id.clone()))
         })
         .await?;
     Ok(web::Json(page))

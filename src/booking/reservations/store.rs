@@ -266,7 +266,7 @@ pub fn find(conn: &mut DbConn, id: &ReservationId) -> QueryResult<Option<Reserva
 pub fn list_for_citizen(
     conn: &mut DbConn,
     afm: &str,
-    after: Option<&(NaiveDateTime, String)>,
+    after: Option<&(NaiveDateTime, ReservationId)>,
     limit: u32,
 ) -> QueryResult<Vec<ReservationRow>> {
     let mut query = reservations::table
@@ -295,7 +295,7 @@ pub fn list_for_department(
     from: NaiveDateTime,
     to: NaiveDateTime,
     status: Option<ReservationStatus>,
-    after: Option<&(NaiveDateTime, String)>,
+    after: Option<&(NaiveDateTime, ReservationId)>,
     limit: u32,
 ) -> QueryResult<Vec<ReservationRow>> {
     let mut query = reservations::table

@@ -14,7 +14,7 @@ use crate::booking::catalogue::document_texts;
 use crate::booking::catalogue::store::{documents_for, time_zone};
 use crate::db::DbConn;
 use crate::domain::Text;
-use crate::domain::ids::{ReservationId, ServiceId, SlotId};
+use crate::domain::ids::{DepartmentId, ReservationId, ServiceId, SlotId};
 use crate::http::{ApiError, Page, PageExample};
 
 /// The kinds of document that prove identity at the visit (R-BK-06 d).
@@ -73,8 +73,9 @@ pub struct Named {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DepartmentContact {
-    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a02")]
-    pub id: String,
+    // Shown as it was before ids were typed, so the document stays as it is.
+    #[schema(value_type = String, example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a02")]
+    pub id: DepartmentId,
     pub name: Text,
     /// Where to send documents before the visit (R-BK-04, R-BK-05).
     #[schema(example = "pronoia@kalamata.example")]
@@ -224,7 +225,7 @@ impl Views {
         conn: &mut DbConn,
         rows: Vec<ReservationRow>,
         limit: u32,
-        key: impl Fn(&ReservationRow) -> (NaiveDateTime, String),
+        key: impl Fn(&ReservationRow) -> (NaiveDateTime, ReservationId),
     ) -> Result<Page<Reservation>, ApiError> {
         let page = Page::from_rows(rows, limit, key);
         let mut views = Views::default();
@@ -246,7 +247,7 @@ impl Views {
     ) -> Result<Reservation, ApiError> {
         if !self.services.contains_key(&row.service_id) {
             let context = store::service_context(conn, &row.service_id)?;
-            let documents = document_texts(documents_for(conn, &[row.service_id.as_str()])?);
+            let documents = document_texts(documents_for(conn, &[&row.service_id])?);
             self.services
                 .insert(row.service_id.clone(), (context, documents));
         }
@@ -279,7 +280,7 @@ impl Views {
                 name: localized(&context.service_el, &context.service_en),
             },
             department: DepartmentContact {
-                id: context.department_id.to_string(),
+                id: context.department_id.clone(),
                 name: localized(&context.department_el, &context.department_en),
                 email: context.department_email.clone(),
             },

@@ -9,6 +9,7 @@ use super::store::{self, ReservationRow, ReservationStatus};
 use super::view::{Reservation, Views, zone};
 use crate::audit::{self, Actor};
 use crate::auth::Staff;
+use crate::auth::roles::Role;
 use crate::db::{DbConn, write_transaction};
 use crate::domain::ids::{DepartmentId, ReservationId};
 use crate::http::{ApiError, ErrorCode};
@@ -17,7 +18,7 @@ use crate::http::{ApiError, ErrorCode};
 pub(super) fn actor<'a>(staff: &'a Staff, department: &'a DepartmentId) -> Actor<'a> {
     Actor {
         afm: staff.session.afm.as_str(),
-        role: "staff",
+        role: Role::Staff.as_str(),
         scope_id: department.as_str(),
     }
 }

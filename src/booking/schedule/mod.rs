@@ -25,6 +25,7 @@ use crate::booking::catalogue::store::duration_minutes;
 use crate::booking::reservations::store::ServiceContext;
 use crate::booking::reservations::{local_midnight, zone_of};
 use crate::db::DbConn;
+use crate::domain::ids::SlotId;
 use crate::http::ApiError;
 
 /// What bringing a range's slots in line with the schedule did.
@@ -43,7 +44,7 @@ pub struct Materialized {
     /// Future slots the schedule no longer gives that hold bookings: kept
     /// for those bookings but closed to new ones, for an administrator to
     /// withdraw (which tells the citizens) or keep.
-    pub kept_booked: Vec<String>,
+    pub kept_booked: Vec<SlotId>,
 }
 
 /// Brings a service's slots in `[from, to]` (days in its zone) in line with
@@ -61,23 +62,17 @@ pub fn materialize(
     to: NaiveDate,
     now: NaiveDateTime,
 ) -> Result<Materialized, ApiError> {
-    let Some(row) = store::schedule(conn, service.service_id.as_str())? else {
+    let Some(row) = store::schedule(conn, &service.service_id)? else {
         return Ok(Materialized::default());
     };
     let schedule = row.schedule()?;
-    let duration = duration_minutes(conn, service.service_id.as_str())?;
+    let duration = duration_minutes(conn, &service.service_id)?;
     let zone = zone_of(service);
     let times: Vec<_> = generate(&schedule, duration, from, to, zone)
         .into_iter()
         .map(|s| (s.starts_at, s.ends_at))
         .collect();
-    let created = store::insert_slots(
-        conn,
-        service.service_id.as_str(),
-        &times,
-        row.seats_per_slot,
-        now,
-    )?;
+    let created = store::insert_slots(conn, &service.service_id, &times, row.seats_per_slot, now)?;
 
     let until = local_midnight(to + Days::new(1), zone);
     let after = local_midnight(from, zone).max(now);
@@ -90,7 +85,7 @@ pub fn materialize(
     // the slot's key and a new slot could not be made beside it.
     let (mut matching, mut gone, mut kept_booked) = (Vec::new(), Vec::new(), Vec::new());
     let mut stretched = 0;
-    for slot in store::open_slots_between(conn, service.service_id.as_str(), after, until)? {
+    for slot in store::open_slots_between(conn, &service.service_id, after, until)? {
         match given.get(&slot.starts_at) {
             Some(ends) if *ends == slot.ends_at => matching.push(slot.id),
             Some(ends) if store::set_end_if_unbooked(conn, &slot.id, *ends)? => {

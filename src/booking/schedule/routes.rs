@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use super::store::{self, ScheduleRow};
 use super::weekly::Schedule;
 use crate::audit::{self, Actor};
+use crate::auth::roles::Role;
 use crate::auth::{Caller, MunicipalityAdmin};
 use crate::booking::reservations::store::{self as reservations, service_context};
 use crate::booking::reservations::{CancelledBy, ReservationLink, queue_cancellation_notice};
@@ -49,7 +50,7 @@ async fn read_schedule(
 ) -> Result<web::Json<Schedule>, ApiError> {
     let service: ServiceId = parse_path_id(&path, "service_id")?;
     let row = db
-        .run(move |conn| store::schedule(conn, service.as_str())?.ok_or_else(ApiError::not_found))
+        .run(move |conn| store::schedule(conn, &service)?.ok_or_else(ApiError::not_found))
         .await?;
     Ok(web::Json(row.schedule()?))
 }
@@ -103,15 +104,15 @@ async fn put_schedule(
             let admin = caller.resolve(conn)?;
             let service = service?;
             write_transaction(conn, |tx| {
-                admin.require(municipality_of(tx, &service)?)?;
+                admin.require(&municipality_of(tx, &service)?)?;
                 checked?;
-                let row = ScheduleRow::new(service.to_string(), &stored, now)?;
+                let row = ScheduleRow::new(service.clone(), &stored, now)?;
                 store::save_schedule(tx, &row)?;
                 Ok(service)
             })
         })
         .await?;
-    windows.forget(service.as_str());
+    windows.forget(&service);
     Ok(web::Json(schedule))
 }
 
@@ -145,7 +146,7 @@ pub struct Generated {
     /// for them, closed to new ones. `DELETE /v1/slots/{slot_id}` withdraws
     /// one and tells its citizens.
     #[schema(value_type = Vec<String>, example = json!(["0193a1b2-0000-7000-8000-000000000003"]))]
-    pub kept_booked: Vec<String>,
+    pub kept_booked: Vec<SlotId>,
 }
 
 /// Brings the slots between two dates in line with the schedule: creates
@@ -198,7 +199,7 @@ async fn generate_slots(
                 let context = service_context(tx, &id)?;
                 admin.require(&context.municipality_id)?;
                 checked?;
-                if store::schedule(tx, id.as_str())?.is_none() {
+                if store::schedule(tx, &id)?.is_none() {
                     return Err(ApiError::validation(vec![FieldError::new(
                         "schedule",
                         "missing",
@@ -269,7 +270,7 @@ async fn withdraw_slot(
                     .ok_or_else(|| ApiError::new(ErrorCode::InvalidTransition))?;
                 let actor = Actor {
                     afm: admin.session.afm.as_str(),
-                    role: "municipality_admin",
+                    role: Role::MunicipalityAdmin.as_str(),
                     scope_id: context.municipality_id.as_str(),
                 };
                 // What this request cancelled, not what it found.

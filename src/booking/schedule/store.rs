@@ -14,7 +14,7 @@ use crate::http::ApiError;
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = service_schedules)]
 pub struct ScheduleRow {
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub weekly_hours: String,
     pub seats_per_slot: i32,
     pub min_notice_minutes: i32,
@@ -30,7 +30,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, ApiError> {
 
 impl ScheduleRow {
     pub fn new(
-        service_id: String,
+        service_id: ServiceId,
         schedule: &Schedule,
         now: NaiveDateTime,
     ) -> Result<ScheduleRow, ApiError> {
@@ -65,7 +65,7 @@ impl ScheduleRow {
     }
 }
 
-pub fn schedule(conn: &mut DbConn, service_id: &str) -> QueryResult<Option<ScheduleRow>> {
+pub fn schedule(conn: &mut DbConn, service_id: &ServiceId) -> QueryResult<Option<ScheduleRow>> {
     service_schedules::table
         .find(service_id)
         .select(ScheduleRow::as_select())
@@ -95,7 +95,7 @@ pub fn save_schedule(conn: &mut DbConn, row: &ScheduleRow) -> QueryResult<()> {
 /// so generating a range again changes nothing. Answers how many were new.
 pub fn insert_slots(
     conn: &mut DbConn,
-    service_id: &str,
+    service_id: &ServiceId,
     times: &[(DateTime<Utc>, DateTime<Utc>)],
     capacity: i32,
     now: NaiveDateTime,
@@ -104,7 +104,7 @@ pub fn insert_slots(
         .iter()
         .map(|(starts, ends)| {
             (
-                slots::id.eq(uuid::Uuid::now_v7().to_string()),
+                slots::id.eq(SlotId::generate()),
                 slots::service_id.eq(service_id),
                 slots::starts_at.eq(starts.naive_utc()),
                 slots::ends_at.eq(ends.naive_utc()),
@@ -137,7 +137,7 @@ pub fn insert_slots(
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = slots)]
 pub struct OpenSlot {
-    pub id: String,
+    pub id: SlotId,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
 }
@@ -145,7 +145,7 @@ pub struct OpenSlot {
 /// The service's slots that are not withdrawn and start in `(after, until)`.
 pub fn open_slots_between(
     conn: &mut DbConn,
-    service_id: &str,
+    service_id: &ServiceId,
     after: NaiveDateTime,
     until: NaiveDateTime,
 ) -> QueryResult<Vec<OpenSlot>> {
@@ -163,7 +163,7 @@ pub fn open_slots_between(
 /// finds the slot withdrawn. Answers how many it withdrew.
 pub fn withdraw_unbooked(
     conn: &mut DbConn,
-    ids: &[String],
+    ids: &[SlotId],
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let mut withdrawn = 0;
@@ -184,7 +184,7 @@ pub fn withdraw_unbooked(
 /// Gives an unbooked slot a new end; answers whether it did.
 pub fn set_end_if_unbooked(
     conn: &mut DbConn,
-    slot_id: &str,
+    slot_id: &SlotId,
     ends_at: NaiveDateTime,
 ) -> QueryResult<bool> {
     let changed = on_backend!(conn, |c| diesel::update(
@@ -196,7 +196,7 @@ pub fn set_end_if_unbooked(
 }
 
 /// Those of `ids` that are still open, i.e. hold bookings.
-pub fn still_open(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> {
+pub fn still_open(conn: &mut DbConn, ids: &[SlotId]) -> QueryResult<Vec<SlotId>> {
     let mut open = Vec::new();
     for chunk in ids.chunks(500) {
         open.extend(on_backend!(conn, |c| slots::table
@@ -204,7 +204,7 @@ pub fn still_open(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>>
             .filter(slots::withdrawn_at.is_null())
             .order(slots::starts_at)
             .select(slots::id)
-            .load::<String>(c))?);
+            .load::<SlotId>(c))?);
     }
     Ok(open)
 }
@@ -212,7 +212,7 @@ pub fn still_open(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>>
 /// Gives those of `ids` `seats` seats each, but never fewer than they have
 /// booked; answers how many changed. A concurrent booking's seat counts:
 /// PostgreSQL evaluates the new capacity again on the row the booking left.
-pub fn resize(conn: &mut DbConn, ids: &[String], seats: i32) -> QueryResult<usize> {
+pub fn resize(conn: &mut DbConn, ids: &[SlotId], seats: i32) -> QueryResult<usize> {
     let capacity = || {
         diesel::dsl::case_when::<_, _, Integer>(slots::booked.gt(seats), slots::booked)
             .otherwise(seats)
@@ -232,7 +232,7 @@ pub fn resize(conn: &mut DbConn, ids: &[String], seats: i32) -> QueryResult<usiz
 
 /// Closes those of `ids` to new bookings (capacity down to what they have
 /// booked), keeping the bookings they hold.
-pub fn close_to_bookings(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
+pub fn close_to_bookings(conn: &mut DbConn, ids: &[SlotId]) -> QueryResult<()> {
     for chunk in ids.chunks(500) {
         on_backend!(conn, |c| diesel::update(
             slots::table
