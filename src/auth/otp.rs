@@ -13,6 +13,7 @@ use super::session::CurrentSession;
 use crate::config::OtpSettings;
 use crate::db::DbConn;
 use crate::db::schema::{otp_codes, otp_throttle};
+use crate::domain::ids::SessionId;
 use crate::domain::{Afm, Phone};
 use crate::http::{ApiError, ErrorCode, Lang};
 use crate::notify::{self, Channel, NewMessage, Template};
@@ -93,7 +94,7 @@ pub fn issue(
     language: Lang,
     now: DateTime<Utc>,
 ) -> Result<DateTime<Utc>, ApiError> {
-    let session_id = session.id.as_str();
+    let session_id = &session.id;
     crate::db::write_transaction(conn, |tx| {
         if let Err(wait) = take_send_allowance(tx, &session.afm, settings, now.naive_utc())? {
             return Err(rate_limited(wait));
@@ -104,7 +105,7 @@ pub fn issue(
         diesel::insert_into(otp_codes::table)
             .values((
                 otp_codes::session_id.eq(session_id),
-                otp_codes::code_hash.eq(key.sign(&[session_id, &code])),
+                otp_codes::code_hash.eq(key.sign(&[session_id.as_str(), &code])),
                 otp_codes::created_at.eq(now.naive_utc()),
                 otp_codes::expires_at.eq(expires_at.naive_utc()),
                 otp_codes::failed_attempts.eq(0),
@@ -144,7 +145,7 @@ pub fn verify(
     conn: &mut DbConn,
     key: &HmacKey,
     settings: &OtpSettings,
-    session_id: &str,
+    session_id: &SessionId,
     code: &str,
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
@@ -176,7 +177,7 @@ pub fn verify(
         let live = row
             .filter(otp_codes::consumed_at.is_null())
             .filter(otp_codes::failed_attempts.lt(settings.max_failed_attempts));
-        if key.verify(&[session_id, code], &stored.code_hash) {
+        if key.verify(&[session_id.as_str(), code], &stored.code_hash) {
             let consumed = diesel::update(live)
                 .set(otp_codes::consumed_at.eq(Some(now)))
                 .execute(tx)?;

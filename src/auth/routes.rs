@@ -16,6 +16,7 @@ use super::session::{CurrentSession, removal_cookie, session_cookie};
 use super::store::{self, LoginStateRow, SessionRow};
 use super::taxisnet::LoginError;
 use crate::db::{Db, DbError};
+use crate::domain::ids::SessionId;
 use crate::http::{ApiError, ErrorCode, FieldError, JsonBody, Lang, Text, rate_limit};
 use crate::openapi::problems::{
     BadLogin, ContactRegistryUnavailable, Forbidden, NoCertifiedMobile, OtpRejected, RateLimited,
@@ -239,7 +240,7 @@ async fn callback(
     let token = random_token();
     let lifetime = Duration::seconds(auth.settings.session_absolute_timeout_secs);
     let row = SessionRow {
-        id: uuid::Uuid::now_v7().to_string(),
+        id: SessionId::generate(),
         token_hash: sha256_hex(&token),
         afm: user.afm.to_string(),
         first_name: user.first_name,

@@ -14,6 +14,7 @@ use super::secrets::sha256_hex;
 use super::store::{self, SessionRow};
 use crate::db::DbConn;
 use crate::domain::Afm;
+use crate::domain::ids::SessionId;
 use crate::http::{ApiError, ErrorCode, bearer_token, unauthenticated};
 
 pub const COOKIE_NAME: &str = "sid";
@@ -28,7 +29,7 @@ const TOUCH_EVERY: Duration = Duration::seconds(1);
 /// A signed-in caller.
 #[derive(Debug, Clone)]
 pub struct CurrentSession {
-    pub id: String,
+    pub id: SessionId,
     pub afm: Afm,
     pub first_name: String,
     pub last_name: String,

@@ -8,6 +8,7 @@ use diesel::sql_types::{Text, Timestamp};
 
 use crate::db::schema::{login_states, sessions};
 use crate::db::{DbConn, fixed_update, on_backend};
+use crate::domain::ids::SessionId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = login_states)]
@@ -22,7 +23,7 @@ pub struct LoginStateRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
-    pub id: String,
+    pub id: SessionId,
     pub token_hash: String,
     pub afm: String,
     pub first_name: String,
@@ -92,7 +93,7 @@ pub fn live_session(
     if now - session.last_seen_at >= touch_every {
         let touch = TouchSession {
             last_seen_at: &now,
-            id: &session.id,
+            id: session.id.as_str(),
         };
         on_backend!(conn, |c| touch.execute(c))?;
         session.last_seen_at = now;
@@ -105,14 +106,18 @@ fixed_update! {
     = "UPDATE sessions SET last_seen_at = ? WHERE id = ?"
 }
 
-pub fn mark_strong(conn: &mut DbConn, session_id: &str, now: NaiveDateTime) -> QueryResult<()> {
+pub fn mark_strong(
+    conn: &mut DbConn,
+    session_id: &SessionId,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::update(sessions::table.find(session_id))
         .set(sessions::strong_at.eq(Some(now)))
         .execute(conn)
         .map(drop)
 }
 
-pub fn delete_session(conn: &mut DbConn, session_id: &str) -> QueryResult<()> {
+pub fn delete_session(conn: &mut DbConn, session_id: &SessionId) -> QueryResult<()> {
     diesel::delete(sessions::table.find(session_id))
         .execute(conn)
         .map(drop)

@@ -58,7 +58,8 @@ macro_rules! sql_text {
 pub(crate) use sql_text;
 
 use crate::domain::ids::{
-    DepartmentId, DocumentId, MessageId, MunicipalityId, ReservationId, ServiceId, SlotId,
+    DepartmentId, DocumentId, MessageId, MunicipalityId, ReservationId, ServiceId, SessionId,
+    SlotId,
 };
 
 sql_text!(
@@ -68,5 +69,6 @@ sql_text!(
     DocumentId,
     SlotId,
     ReservationId,
+    SessionId,
     MessageId
 );

@@ -16,7 +16,7 @@ use crate::booking::catalogue::store::{
 use crate::booking::schedule::store::{ScheduleRow, insert_slots, save_schedule};
 use crate::db::DbConn;
 use crate::db::schema::{service_categories, service_documents, slots};
-use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId, SlotId};
+use crate::domain::ids::{DepartmentId, MunicipalityId, ServiceId, SessionId, SlotId};
 use crate::domain::{Afm, Phone};
 
 /// A municipality with one department and its services.
@@ -172,7 +172,7 @@ pub fn citizen_session(conn: &mut DbConn, afm: &str, now: DateTime<Utc>) -> Quer
     insert_session(
         conn,
         &SessionRow {
-            id: uuid::Uuid::now_v7().to_string(),
+            id: SessionId::generate(),
             token_hash: sha256_hex(&token),
             afm: afm.to_owned(),
             first_name: "ΜΑΡΙΑ".into(),

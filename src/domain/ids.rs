@@ -89,6 +89,10 @@ typed_id!(
     ReservationId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a06"
 );
 typed_id!(
+    /// A signed-in session; its one-time codes are keyed by it.
+    SessionId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a08"
+);
+typed_id!(
     /// An outbox message; receivers use it to drop duplicate deliveries.
     MessageId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a04"
 );
