@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod notify;
 pub mod openapi;
 pub mod ops;
+pub mod photos;
 pub mod retention;
 pub mod telemetry;
 

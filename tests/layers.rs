@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("composition root", &["app"]),
     ("development only", &["dev"]),
-    ("slices", &["booking", "retention"]),
+    ("slices", &["booking", "photos", "retention"]),
     (
         "shared services",
         &["auth", "notify", "audit", "idempotency"],

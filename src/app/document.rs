@@ -33,6 +33,9 @@ use crate::{idempotency, openapi};
         (name = "desk", description = "The serving department's staff: the day's reservations, identity check, completion, no-shows (R-BK-06, R-BK-08). Every access is audited (R-BK-10)."),
         (name = "schedules", description = "Opening hours, booking windows, Greek public holidays and slot generation (R-BK-09)."),
         (name = "administration", description = "Municipality administrators and department staff (R-BK-08, R-BK-09)."),
+        (name = "photos", description = "ID photos (R-PH-*): studios upload a citizen's face photo and signature; \
+            the citizen previews them, links them to their AFM with the kodikarithmos, downloads and unlinks them. \
+            Every `/v1/me/photos` endpoint needs a session confirmed with the SMS one-time code (R-PH-02)."),
         (name = "operations", description = "Health, readiness and metrics, for operators."),
     ),
     // Relative: the document is served by the API it describes, so a client

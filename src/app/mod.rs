@@ -35,7 +35,8 @@ use crate::notify::Transports;
 use crate::notify::worker::OutboxWorker;
 use crate::ops::background::Background;
 use crate::ops::{Metrics, MetricsAccess, Scrapes, observe};
-use crate::{notify, retention};
+use crate::photos::{CodeKeys, ImageChecker, Photos, Vault};
+use crate::{notify, photos, retention};
 
 pub struct Application {
     address: SocketAddr,
@@ -65,6 +66,7 @@ impl Application {
         notify::use_key_ring(KeyRing::load(
             settings.secrets.encryption_keys.as_ref(),
             &settings.data_dir,
+            &notify::KEY_SOURCE,
         )?)?;
         let db = open_database(&settings, clock.as_ref()).await?;
         let listener = TcpListener::bind(settings.bind).map_err(|e| {
@@ -94,6 +96,10 @@ impl Application {
             HmacKey::load(settings.secrets.hmac_key.as_ref(), &settings.data_dir)?,
             clock.clone(),
         )?);
+        let photos = web::Data::new(photo_services(&settings, auth.hmac.clone())?);
+        if settings.demo_data && development {
+            dev::demo_photos::seed(&photos, &db, clock.now()).await?;
+        }
         let clock_data = web::Data::new(clock.clone());
         let link =
             ReservationLink::new(settings.notify.reservation_link.as_deref(), &auth.base_url)?;
@@ -124,6 +130,7 @@ impl Application {
                 .app_data(reservation_link.clone())
                 .app_data(trusted_proxies.clone())
                 .app_data(auth_limit.clone())
+                .app_data(photos.clone())
                 .app_data(json)
                 .app_data(query)
                 .app_data(path)
@@ -246,4 +253,21 @@ pub async fn open_database(settings: &Settings, clock: &dyn Clock) -> anyhow::Re
         Ok(db)
     })
     .await?
+}
+
+/// The photo slice's services: the vault under the photo master keys, the
+/// image checks, and the keys that keep codes.
+fn photo_services(settings: &Settings, hash: HmacKey) -> anyhow::Result<Photos> {
+    let ring = KeyRing::load(
+        settings.secrets.photo_keys.as_ref(),
+        &settings.data_dir,
+        &photos::vault::PHOTO_KEYS,
+    )?;
+    let vault = Vault::from_settings(&settings.storage, &settings.data_dir, ring.clone())?;
+    Ok(Photos::new(
+        vault,
+        ImageChecker::new(&settings.images),
+        CodeKeys { hash, ring },
+        settings.photos.clone(),
+    ))
 }

@@ -1,6 +1,6 @@
 //! The route list: every route of the API, in one place.
 
-use crate::{auth, booking, ops};
+use crate::{auth, booking, ops, photos};
 
 /// Every route of the API; the OpenAPI document is generated from the same
 /// registration.
@@ -8,4 +8,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     ops::routes(cfg);
     auth::routes(cfg);
     booking::routes(cfg);
+    photos::routes(cfg);
 }

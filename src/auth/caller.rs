@@ -18,7 +18,7 @@ use actix_web::{FromRequest, HttpRequest};
 use super::roles::{self, Role, RoleGrant};
 use super::session::{CurrentSession, SessionToken};
 use crate::db::DbConn;
-use crate::domain::ids::{DepartmentId, MunicipalityId};
+use crate::domain::ids::{DepartmentId, MunicipalityId, StudioId};
 use crate::http::{ApiError, ErrorCode};
 
 /// What a handler requires of its caller, checked on the request's own
@@ -105,7 +105,7 @@ impl Principal for PlatformAdmin {
 
 /// Principals that hold a role for some scopes only, of type `$scope`.
 macro_rules! scoped_principal {
-    ($(#[$doc:meta])* $name:ident, $role:expr, $scope:ty) => {
+    ($(#[$doc:meta])* $name:ident, $scope:ty, $($role:expr),+) => {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $name {
@@ -128,7 +128,7 @@ macro_rules! scoped_principal {
                 let scopes: Vec<$scope> = caller
                     .roles
                     .into_iter()
-                    .filter(|grant| grant.role == $role)
+                    .filter(|grant| $(grant.role == $role)||+)
                     .filter_map(|grant| grant.scope_id?.parse().ok())
                     .collect();
                 if scopes.is_empty() {
@@ -144,12 +144,41 @@ macro_rules! scoped_principal {
 scoped_principal!(
     /// A municipality's ICT administrator (R-BK-09), for the municipalities in its grants.
     MunicipalityAdmin,
-    Role::MunicipalityAdmin,
-    MunicipalityId
+    MunicipalityId,
+    Role::MunicipalityAdmin
 );
 scoped_principal!(
     /// An employee of one or more departments (R-BK-08), for those departments.
     Staff,
-    Role::Staff,
-    DepartmentId
+    DepartmentId,
+    Role::Staff
 );
+scoped_principal!(
+    /// The owner of one or more photo studios (R-PH-01), for those studios.
+    StudioOwner,
+    StudioId,
+    Role::Photographer
+);
+scoped_principal!(
+    /// Someone who may upload for a studio (R-PH-01): its owner or an
+    /// employee the owner authorized.
+    StudioMember,
+    StudioId,
+    Role::Photographer,
+    Role::StudioEmployee
+);
+
+/// A citizen whose session was confirmed with the SMS one-time code
+/// (R-PH-02): everything about their photos requires it.
+#[derive(Debug, Clone)]
+pub struct StrongCitizen(pub CurrentSession);
+
+impl Principal for StrongCitizen {
+    fn authorize(_: &mut DbConn, session: CurrentSession) -> Result<Self, ApiError> {
+        if session.strong {
+            Ok(StrongCitizen(session))
+        } else {
+            Err(ApiError::new(ErrorCode::StrongAuthRequired))
+        }
+    }
+}

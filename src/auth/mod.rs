@@ -13,7 +13,10 @@ mod store;
 mod taxisnet;
 mod userinfo;
 
-pub use caller::{Caller, MunicipalityAdmin, PlatformAdmin, Principal, Staff, WithRoles};
+pub use caller::{
+    Caller, MunicipalityAdmin, PlatformAdmin, Principal, Staff, StrongCitizen, StudioMember,
+    StudioOwner, WithRoles,
+};
 pub use context::AuthContext;
 pub use routes::{LoginAnswer, Me, OtpSent, routes};
 pub use secrets::{HmacKey, random_token, sha256_hex};

@@ -75,14 +75,6 @@ fn take_send_allowance(
     Ok(Err(wait_until - now))
 }
 
-pub fn rate_limited(wait: Duration) -> ApiError {
-    let seconds = wait.num_seconds().max(1);
-    ApiError::new(ErrorCode::RateLimited).with_header(
-        actix_web::http::header::RETRY_AFTER,
-        actix_web::http::header::HeaderValue::from(seconds),
-    )
-}
-
 /// Creates a code for the session, replacing any earlier one, and queues
 /// the SMS in the same transaction. Answers when the code expires.
 pub fn issue(
@@ -97,7 +89,7 @@ pub fn issue(
     let session_id = &session.id;
     crate::db::write_transaction(conn, |tx| {
         if let Err(wait) = take_send_allowance(tx, &session.afm, settings, now.naive_utc())? {
-            return Err(rate_limited(wait));
+            return Err(ApiError::new(ErrorCode::RateLimited).retry_after(wait));
         }
         let code = random_otp();
         let expires_at = now + Duration::seconds(settings.lifetime_secs);

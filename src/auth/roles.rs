@@ -10,7 +10,7 @@ use crate::audit::{self, Actor};
 use crate::db::DbConn;
 use crate::db::schema::role_grants;
 use crate::domain::Afm;
-use crate::domain::ids::{DepartmentId, MunicipalityId};
+use crate::domain::ids::{DepartmentId, MunicipalityId, StudioId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -61,6 +61,8 @@ pub enum ScopedRole {
     PlatformAdmin,
     MunicipalityAdmin(MunicipalityId),
     Staff(DepartmentId),
+    Photographer(StudioId),
+    StudioEmployee(StudioId),
 }
 
 impl ScopedRole {
@@ -69,6 +71,8 @@ impl ScopedRole {
             ScopedRole::PlatformAdmin => Role::PlatformAdmin,
             ScopedRole::MunicipalityAdmin(_) => Role::MunicipalityAdmin,
             ScopedRole::Staff(_) => Role::Staff,
+            ScopedRole::Photographer(_) => Role::Photographer,
+            ScopedRole::StudioEmployee(_) => Role::StudioEmployee,
         }
     }
 
@@ -78,6 +82,9 @@ impl ScopedRole {
             ScopedRole::PlatformAdmin => "",
             ScopedRole::MunicipalityAdmin(municipality) => municipality.as_str(),
             ScopedRole::Staff(department) => department.as_str(),
+            ScopedRole::Photographer(studio) | ScopedRole::StudioEmployee(studio) => {
+                studio.as_str()
+            }
         }
     }
 }

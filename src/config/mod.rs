@@ -16,12 +16,15 @@ use serde::Deserialize;
 mod auth;
 mod database;
 mod http;
+mod images;
 mod notify;
 mod ops;
+mod photos;
 mod production;
 mod reminders;
 mod retention;
 mod secrets;
+mod storage;
 mod trusted_proxies;
 
 pub use auth::{
@@ -30,14 +33,17 @@ pub use auth::{
 };
 pub use database::{DatabaseSettings, DatabaseUrl};
 pub use http::HttpSettings;
+pub use images::{ImageBounds, ImageSettings};
 pub use notify::{
     EmailSettings, EmailTransportKind, NotifySettings, SmsSettings, SmsTransportKind, SmtpSettings,
     SmtpTls,
 };
 pub use ops::OpsSettings;
+pub use photos::PhotoSettings;
 pub use reminders::ReminderSettings;
 pub use retention::RetentionSettings;
 pub use secrets::SecretSettings;
+pub use storage::{StorageKind, StorageSettings};
 pub use trusted_proxies::TrustedProxies;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -60,7 +66,8 @@ pub struct Settings {
     pub profile: Profile,
     /// Address and port to listen on; port 0 picks a free port (tests).
     pub bind: SocketAddr,
-    /// Home of the SQLite file and, later, development keys and local blobs.
+    /// Home of the SQLite file, the development keys and, by default, the
+    /// stored photos.
     pub data_dir: PathBuf,
     /// Seed the demo catalogue when the database is empty (development only).
     pub demo_data: bool,
@@ -79,6 +86,13 @@ pub struct Settings {
     pub reminders: ReminderSettings,
     /// Who may read `/metrics`.
     pub ops: OpsSettings,
+    /// The throttles on kodikarithmos tries.
+    pub photos: PhotoSettings,
+    /// The bounds of an uploaded face photo and signature (R-PH-04), and
+    /// how many images are decoded at once.
+    pub images: ImageSettings,
+    /// Where sealed photos are kept (R-PH-19).
+    pub storage: StorageSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +121,9 @@ impl Default for Settings {
             retention: RetentionSettings::default(),
             reminders: ReminderSettings::default(),
             ops: OpsSettings::default(),
+            photos: PhotoSettings::default(),
+            images: ImageSettings::default(),
+            storage: StorageSettings::default(),
         }
     }
 }
@@ -210,6 +227,8 @@ impl Settings {
                 expected: "at least 32 random characters, e.g. from `openssl rand -base64 32`",
             });
         }
+        self.images.validate()?;
+        self.validate_storage()?;
         let proxies = self.trusted_proxies()?;
         let url = self.database_url()?;
         if self.profile == Profile::Production {
@@ -326,6 +345,20 @@ mod tests {
             let token = settings.notify.sms.gateway_token.as_ref().unwrap();
             assert_eq!(secrecy::ExposeSecret::expose_secret(token), "t0ken");
             assert!(!format!("{settings:?}").contains("t0ken"));
+            Ok(())
+        });
+    }
+
+    /// One image bound set alone leaves the others at their own image's
+    /// defaults.
+    #[test]
+    fn an_image_bound_comes_from_the_environment_alone() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("CITIZEN_API_IMAGES__SIGNATURE_MAX_BYTES", "2000000");
+            let images = Settings::load(None).unwrap().images;
+            assert_eq!(images.signature().max_bytes, 2_000_000);
+            assert_eq!(images.signature().min_width, 300);
+            assert_eq!(images.face(), ImageSettings::default().face());
             Ok(())
         });
     }

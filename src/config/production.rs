@@ -48,7 +48,7 @@ fn refuse_development_settings(settings: &Settings) -> Result<(), ConfigError> {
     // calls as to the browsers it answers.
     let https = |url: &str| url.starts_with("https://");
     let plain = |url: &Option<String>| url.as_deref().is_some_and(|u| !https(u));
-    let refusals: [(bool, &'static str, &'static str); 17] = [
+    let refusals: [(bool, &'static str, &'static str); 19] = [
         (
             settings.demo_data,
             "demo_data (CITIZEN_API_DEMO_DATA)",
@@ -141,6 +141,16 @@ fn refuse_development_settings(settings: &Settings) -> Result<(), ConfigError> {
             "set ID:BASE64 of 32 random bytes (e.g. 2026a:$(openssl rand -base64 32)); development keys are made on the fly and not secret",
         ),
         (
+            settings.secrets.photo_keys.is_none(),
+            "secrets.photo_keys (CITIZEN_API_SECRETS__PHOTO_KEYS)",
+            "set ID:BASE64 of 32 random bytes, other keys than secrets.encryption_keys (e.g. p2026a:$(openssl rand -base64 32)); development keys are made on the fly and not secret",
+        ),
+        (
+            settings.storage.sends_in_clear()?,
+            "storage.endpoint with storage.allow_http (CITIZEN_API_STORAGE__ENDPOINT, __ALLOW_HTTP)",
+            "the access key's signatures and the sealed photos would cross the network in clear text (R-BK-12); use the storage service's https:// endpoint (plain http is only for a test server on this machine)",
+        ),
+        (
             settings.ops.metrics_token.is_none(),
             "ops.metrics_token (CITIZEN_API_OPS__METRICS_TOKEN)",
             "/metrics would show anyone the routes, the traffic and the outbox's backlog; set a random token of at least 32 characters for the scraper to send as Authorization: Bearer",
@@ -156,7 +166,7 @@ fn refuse_development_settings(settings: &Settings) -> Result<(), ConfigError> {
 mod tests {
     use super::super::auth::AuthSettings;
     use super::super::tests::METRICS_TOKEN;
-    use super::super::{Profile, Settings};
+    use super::super::{Profile, Settings, StorageKind, StorageSettings};
     use super::*;
 
     /// A production configuration that passes every refusal.
@@ -186,6 +196,8 @@ mod tests {
         settings.secrets.hmac_key = Some("c2VjcmV0LWtleS1vZi1hdC1sZWFzdC0zMi1ieXRlcyE=".into());
         settings.secrets.encryption_keys =
             Some("k1:c2VjcmV0LWtleS1vZi1leGFjdGx5LTMyLWJ5dGVzISE=".into());
+        settings.secrets.photo_keys =
+            Some("p1:cGhvdG8ta2V5LW9mLWV4YWN0bHktMzItYnl0ZXMhISE=".into());
         settings.ops.metrics_token = Some(METRICS_TOKEN.into());
         settings
     }
@@ -210,7 +222,7 @@ mod tests {
 
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
-        let cases: [(BreakIt, &str); 12] = [
+        let cases: [(BreakIt, &str); 13] = [
             (
                 |s| s.auth.development_provider = true,
                 "DEVELOPMENT_PROVIDER",
@@ -231,6 +243,7 @@ mod tests {
             ),
             (|s| s.secrets.hmac_key = None, "HMAC_KEY"),
             (|s| s.secrets.encryption_keys = None, "ENCRYPTION_KEYS"),
+            (|s| s.secrets.photo_keys = None, "PHOTO_KEYS"),
             (|s| s.ops.metrics_token = None, "METRICS_TOKEN"),
             (
                 |s| s.notify.sms.transport = SmsTransportKind::Development,
@@ -277,6 +290,34 @@ mod tests {
                 "CITIZEN_API_NOTIFY__EMAIL__SMTP__TLS",
             ),
         ]);
+    }
+
+    #[test]
+    fn r_ph_19_production_keeps_photos_locally_or_in_s3_over_https_only() {
+        let s3 = |endpoint: &str| {
+            let mut settings = production();
+            settings.storage = StorageSettings {
+                kind: StorageKind::S3,
+                bucket: Some("photos".into()),
+                endpoint: Some(endpoint.into()),
+                access_key_id: Some("AKIDEXAMPLE".into()),
+                secret_access_key: Some("storage-secret".into()),
+                allow_http: true,
+                ..StorageSettings::default()
+            };
+            settings
+        };
+        production().validate().unwrap();
+        s3("https://s3.gcloud.example").validate().unwrap();
+        s3("http://127.0.0.1:9000").validate().unwrap();
+        let err = s3("http://s3.gcloud.example")
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("CITIZEN_API_STORAGE__ENDPOINT") && err.contains("R-BK-12"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -17,4 +17,14 @@ pub struct SecretSettings {
     /// left. Unset in development: one key made once and kept in
     /// `<data_dir>/development-keys/`. Production requires it.
     pub encryption_keys: Option<SecretString>,
+    /// The master keys that wrap the data keys of stored photos
+    /// (`docs/photos.md`, "Sealed storage"), in the same form as
+    /// `encryption_keys` but a ring of their own, so that a key of one
+    /// never opens what the other sealed. Rotate by putting a new key
+    /// first: new photos are sealed under it, older ones still open under
+    /// the keys listed after it, and re-wrapping moves them to the new one
+    /// until the old key can leave. Unset in development: one key made once
+    /// and kept in `<data_dir>/development-keys/photo.key`. Production
+    /// requires it.
+    pub photo_keys: Option<SecretString>,
 }

@@ -8,9 +8,10 @@
 //! (what the value is, and of which row) is authenticated but not stored,
 //! so a sealed value copied onto another row does not open there.
 //!
-//! Envelope encryption builds on the same two calls: seal a random data
-//! key with [`KeyRing::seal`], encrypt the bulk with the data key, and keep
-//! the sealed data key beside it.
+//! Envelope encryption ([`DataKey`]) builds on the same calls: a random
+//! data key per value encrypts the bulk, the ring seals the data key, and
+//! the sealed data key is kept beside the bulk. Rotating the master key
+//! then re-seals the small data keys ([`KeyRing::reseal`]), never the bulk.
 //!
 //! A platform module: it depends on no slice of the application.
 
@@ -24,6 +25,10 @@ use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
+mod envelope;
+
+pub use envelope::DataKey;
+
 /// The first byte of every sealed value, so that a later format can be
 /// told apart from this one.
 const FORMAT_V1: u8 = 1;
@@ -32,7 +37,18 @@ const KEY_LEN: usize = 32;
 const MAX_KEY_ID_LEN: usize = 16;
 /// The id of the key development makes for itself.
 const DEVELOPMENT_KEY_ID: &str = "dev";
-const DEVELOPMENT_KEY_FILE: &str = "encryption.key";
+
+/// Where one key ring's keys come from. Each ring has its own, so that a
+/// key of one never opens what the other sealed.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySource {
+    /// The setting that configures the keys, as errors name it:
+    /// `secrets.encryption_keys (CITIZEN_API_SECRETS__ENCRYPTION_KEYS)`.
+    pub setting: &'static str,
+    /// The file under `<data_dir>/development-keys/` that keeps the key
+    /// development makes when the setting is unset.
+    pub development_file: &'static str,
+}
 
 /// A value sealed by a [`KeyRing`]: which key, the nonce, and the
 /// ciphertext with its authentication tag.
@@ -95,18 +111,27 @@ pub enum OpenError {
     Tampered,
 }
 
+/// Why configured keys were refused; never shows a key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "must be comma-separated ID:BASE64 pairs, the current key first, each key 32 bytes \
+     and each id 1 to 16 letters, digits, '-' or '_', no id twice: {0}"
+)]
+pub struct MalformedKeys(&'static str);
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error(
-        "secrets.encryption_keys (CITIZEN_API_SECRETS__ENCRYPTION_KEYS) must be \
-         comma-separated ID:BASE64 pairs, the current key first, each key 32 bytes \
-         and each id 1 to 16 letters, digits, '-' or '_', no id twice: {0}"
-    )]
-    Invalid(&'static str),
+    /// Not a source: the message already says it, and would twice.
+    #[error("{setting} {problem}")]
+    Invalid {
+        setting: &'static str,
+        problem: MalformedKeys,
+    },
     #[error(transparent)]
     DevelopmentKey(#[from] DevelopmentKeyError),
 }
 
+#[derive(Clone)]
 struct MasterKey {
     id: String,
     cipher: Aes256Gcm,
@@ -116,6 +141,7 @@ struct MasterKey {
 }
 
 /// Master keys by id; the first seals, all of them open.
+#[derive(Clone)]
 pub struct KeyRing {
     keys: Vec<MasterKey>,
 }
@@ -142,34 +168,42 @@ impl std::fmt::Debug for KeyRing {
 
 impl KeyRing {
     /// The configured keys, or in development one made once and kept in
-    /// `<data_dir>/development-keys/`, so that what was sealed before a
-    /// restart still opens.
-    pub fn load(configured: Option<&SecretString>, data_dir: &Path) -> Result<KeyRing, KeyError> {
-        match configured {
+    /// `<data_dir>/development-keys/<source.development_file>`, so that what
+    /// was sealed before a restart still opens.
+    pub fn load(
+        configured: Option<&SecretString>,
+        data_dir: &Path,
+        source: &KeySource,
+    ) -> Result<KeyRing, KeyError> {
+        let parsed = match configured {
             Some(keys) => KeyRing::parse(keys.expose_secret()),
             None => {
-                let key = development_key(data_dir, DEVELOPMENT_KEY_FILE)?;
+                let key = development_key(data_dir, source.development_file)?;
                 KeyRing::parse(&format!("{DEVELOPMENT_KEY_ID}:{}", key.trim()))
             }
-        }
+        };
+        parsed.map_err(|problem| KeyError::Invalid {
+            setting: source.setting,
+            problem,
+        })
     }
 
     /// `ID:BASE64[,ID:BASE64…]`, the current key first.
-    pub fn parse(configured: &str) -> Result<KeyRing, KeyError> {
+    pub fn parse(configured: &str) -> Result<KeyRing, MalformedKeys> {
         let mut keys: Vec<MasterKey> = Vec::new();
         for entry in configured.split(',').map(str::trim) {
             let (id, encoded) = entry
                 .split_once(':')
-                .ok_or(KeyError::Invalid("an entry has no ID: before its key"))?;
+                .ok_or(MalformedKeys("an entry has no ID: before its key"))?;
             let valid_id = (1..=MAX_KEY_ID_LEN).contains(&id.len())
                 && id
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !valid_id {
-                return Err(KeyError::Invalid("a key id is malformed"));
+                return Err(MalformedKeys("a key id is malformed"));
             }
             if keys.iter().any(|k| k.id == id) {
-                return Err(KeyError::Invalid("a key id appears twice"));
+                return Err(MalformedKeys("a key id appears twice"));
             }
             // The cipher keeps its own copy; this one is wiped when dropped.
             let bytes = STANDARD
@@ -177,7 +211,7 @@ impl KeyRing {
                 .ok()
                 .filter(|bytes| bytes.len() == KEY_LEN)
                 .map(Zeroizing::new)
-                .ok_or(KeyError::Invalid("a key is not base64 of 32 bytes"))?;
+                .ok_or(MalformedKeys("a key is not base64 of 32 bytes"))?;
             keys.push(MasterKey {
                 id: id.to_owned(),
                 cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes.as_slice())),
@@ -201,19 +235,7 @@ impl KeyRing {
     /// the value is and where it belongs; opening needs the same.
     pub fn seal(&self, plaintext: &[u8], associated_data: &[u8]) -> Sealed {
         let key = self.current();
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).expect("the OS random source works");
-        let ciphertext = key
-            .cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad: associated_data,
-                },
-            )
-            // AES-GCM fails only past 64 GiB of plaintext.
-            .expect("the plaintext fits AES-GCM's limit");
+        let (nonce, ciphertext) = encrypt(&key.cipher, plaintext, associated_data);
         Sealed {
             key_id: key.id.clone(),
             nonce,
@@ -227,16 +249,68 @@ impl KeyRing {
             .iter()
             .find(|k| k.id == sealed.key_id)
             .ok_or_else(|| OpenError::UnknownKey(sealed.key_id.clone()))?;
-        key.cipher
-            .decrypt(
-                Nonce::from_slice(&sealed.nonce),
-                Payload {
-                    msg: &sealed.ciphertext,
-                    aad: associated_data,
-                },
-            )
-            .map_err(|_| OpenError::Tampered)
+        decrypt(
+            &key.cipher,
+            &sealed.nonce,
+            &sealed.ciphertext,
+            associated_data,
+        )
     }
+
+    /// `sealed` sealed again under the current key, or `None` when it
+    /// already is: the step of a rotation that moves what an older key
+    /// sealed to the new one, so the older key can then leave the ring.
+    /// It opens first, so a value that does not authenticate is refused
+    /// rather than passed on.
+    pub fn reseal(
+        &self,
+        sealed: &Sealed,
+        associated_data: &[u8],
+    ) -> Result<Option<Sealed>, OpenError> {
+        let plaintext = Zeroizing::new(self.open(sealed, associated_data)?);
+        if sealed.key_id == self.current_key_id() {
+            return Ok(None);
+        }
+        Ok(Some(self.seal(&plaintext, associated_data)))
+    }
+}
+
+/// AES-256-GCM under a random 96-bit nonce from the OS CSPRNG.
+fn encrypt(
+    cipher: &Aes256Gcm,
+    plaintext: &[u8],
+    associated_data: &[u8],
+) -> ([u8; NONCE_LEN], Vec<u8>) {
+    let mut nonce = [0u8; NONCE_LEN];
+    getrandom::fill(&mut nonce).expect("the OS random source works");
+    let ciphertext = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: associated_data,
+            },
+        )
+        // AES-GCM fails only past 64 GiB of plaintext.
+        .expect("the plaintext fits AES-GCM's limit");
+    (nonce, ciphertext)
+}
+
+fn decrypt(
+    cipher: &Aes256Gcm,
+    nonce: &[u8; NONCE_LEN],
+    ciphertext: &[u8],
+    associated_data: &[u8],
+) -> Result<Vec<u8>, OpenError> {
+    cipher
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: associated_data,
+            },
+        )
+        .map_err(|_| OpenError::Tampered)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -373,18 +447,65 @@ mod tests {
         assert!(KeyRing::parse(&format!(" k1:{good} , k-2_b:{} ", key(2))).is_ok());
     }
 
+    const SOURCE: KeySource = KeySource {
+        setting: "secrets.test_keys (CITIZEN_API_SECRETS__TEST_KEYS)",
+        development_file: "test.key",
+    };
+
     #[test]
     fn development_keeps_one_key_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
-        let sealed = KeyRing::load(None, dir.path()).unwrap().seal(b"x", b"");
-        let again = KeyRing::load(None, dir.path()).unwrap();
+        let sealed = KeyRing::load(None, dir.path(), &SOURCE)
+            .unwrap()
+            .seal(b"x", b"");
+        let again = KeyRing::load(None, dir.path(), &SOURCE).unwrap();
         assert_eq!(again.current_key_id(), DEVELOPMENT_KEY_ID);
         assert_eq!(again.open(&sealed, b"").unwrap(), b"x");
         assert!(
             dir.path()
                 .join("development-keys")
-                .join(DEVELOPMENT_KEY_FILE)
+                .join(SOURCE.development_file)
                 .exists()
         );
+    }
+
+    #[test]
+    fn each_source_keeps_its_own_development_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let other = KeySource {
+            development_file: "other.key",
+            ..SOURCE
+        };
+        let sealed = KeyRing::load(None, dir.path(), &SOURCE)
+            .unwrap()
+            .seal(b"x", b"");
+        let other_ring = KeyRing::load(None, dir.path(), &other).unwrap();
+        assert_eq!(other_ring.open(&sealed, b""), Err(OpenError::Tampered));
+    }
+
+    #[test]
+    fn a_refused_configuration_names_its_setting_and_not_the_key() {
+        let configured = SecretString::from(format!("k1:{}", STANDARD.encode([1u8; 16])));
+        let dir = tempfile::tempdir().unwrap();
+        let err = KeyRing::load(Some(&configured), dir.path(), &SOURCE)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("CITIZEN_API_SECRETS__TEST_KEYS"), "{err}");
+        assert!(!err.contains(&STANDARD.encode([1u8; 16])), "{err}");
+    }
+
+    #[test]
+    fn resealing_moves_a_value_to_the_current_key_once() {
+        let sealed = ring(&[("old", 1)]).seal(b"data key", b"ad");
+        let rotated = ring(&[("new", 2), ("old", 1)]);
+        let moved = rotated.reseal(&sealed, b"ad").unwrap().unwrap();
+        assert_eq!(moved.key_id(), "new");
+        assert_eq!(rotated.reseal(&moved, b"ad"), Ok(None));
+        assert_eq!(
+            ring(&[("new", 2)]).open(&moved, b"ad").unwrap(),
+            b"data key"
+        );
+        // Another value's associated data does not open, so is not moved.
+        assert_eq!(rotated.reseal(&sealed, b"other"), Err(OpenError::Tampered));
     }
 }

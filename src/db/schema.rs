@@ -224,6 +224,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    studios (id) {
+        id -> Text,
+        name -> Text,
+        business_afm -> Text,
+        owner_afm -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    photo_submissions (id) {
+        id -> Text,
+        studio_id -> Text,
+        uploaded_by -> Text,
+        code_hash -> Text,
+        code_sealed -> Binary,
+        mobile_hint -> Nullable<Text>,
+        email_hint -> Nullable<Text>,
+        created_at -> Timestamp,
+        bound_afm -> Nullable<Text>,
+        linked_afm -> Nullable<Text>,
+        linked_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    photo_files (submission_id, kind) {
+        submission_id -> Text,
+        kind -> Text,
+        content_type -> Text,
+        object_key -> Text,
+        wrapped_key -> Binary,
+        master_key_id -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+    }
+}
+
+diesel::table! {
+    photo_link_counts (afm, day) {
+        afm -> Text,
+        day -> Text,
+        taken -> Integer,
+    }
+}
+
+diesel::table! {
+    photo_code_attempts (afm) {
+        afm -> Text,
+        window_start -> Timestamp,
+        attempts -> Integer,
+    }
+}
+
 diesel::joinable!(departments -> municipalities (municipality_id));
 diesel::joinable!(service_categories -> departments (department_id));
 diesel::joinable!(service_documents -> service_categories (service_id));
@@ -232,6 +288,8 @@ diesel::joinable!(slots -> service_categories (service_id));
 diesel::joinable!(reservations -> slots (slot_id));
 diesel::joinable!(service_schedules -> service_categories (service_id));
 diesel::joinable!(outbox_attachments -> outbox_messages (message_id));
+diesel::joinable!(photo_submissions -> studios (studio_id));
+diesel::joinable!(photo_files -> photo_submissions (submission_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
@@ -251,4 +309,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     reservations,
     idempotency_records,
     audit_events,
+    studios,
+    photo_submissions,
+    photo_files,
+    photo_link_counts,
+    photo_code_attempts,
 );

@@ -57,9 +57,10 @@ macro_rules! sql_text {
 }
 pub(crate) use sql_text;
 
+use crate::domain::Afm;
 use crate::domain::ids::{
     DepartmentId, DocumentId, MessageId, MunicipalityId, ReservationId, ServiceId, SessionId,
-    SlotId,
+    SlotId, StudioId, SubmissionId,
 };
 
 sql_text!(
@@ -70,5 +71,8 @@ sql_text!(
     SlotId,
     ReservationId,
     SessionId,
-    MessageId
+    MessageId,
+    StudioId,
+    SubmissionId,
+    Afm
 );

@@ -52,9 +52,15 @@ pub struct DemoPerson {
     pub role_note: &'static str,
 }
 
+/// The demo citizen: she has a certified mobile, and a pending upload
+/// of her photos waits for her on first start.
+pub const CITIZEN: &str = "123456783";
+/// The owner of the demo photo studio.
+pub const PHOTOGRAPHER: &str = "111222336";
+
 pub const DEMO_PEOPLE: &[DemoPerson] = &[
     DemoPerson {
-        afm: "123456783",
+        afm: CITIZEN,
         first_name: "Μαρία",
         last_name: "Παπαδοπούλου",
         father_name: "Γεώργιος",
@@ -92,6 +98,16 @@ pub const DEMO_PEOPLE: &[DemoPerson] = &[
         birth_year: 1975,
         mobile: Some("+306945678901"),
         role_note: "διαχειριστής πλατφόρμας / platform admin",
+    },
+    DemoPerson {
+        afm: PHOTOGRAPHER,
+        first_name: "Κώστας",
+        last_name: "Φωτίου",
+        father_name: "Ιωάννης",
+        mother_name: "Δέσποινα",
+        birth_year: 1988,
+        mobile: Some("+306956789012"),
+        role_note: "φωτογράφος, Φωτογραφείο Φως / photographer, Fos photo studio",
     },
     DemoPerson {
         afm: "801234560",

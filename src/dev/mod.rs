@@ -6,8 +6,11 @@
 
 mod contact_registry;
 pub mod demo;
+pub mod demo_photos;
 #[doc(hidden)]
 pub mod fixtures;
+#[doc(hidden)]
+pub use crate::photos::images::fixtures as images;
 mod outbox;
 mod taxisnet;
 

@@ -11,7 +11,19 @@ use super::DomainError;
 /// padding would be absurd. Anything else (inner spaces, letters, a wrong
 /// check digit) is rejected, since a mistyped AFM silently accepted would be
 /// attached to the wrong taxpayer.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(try_from = "String")]
 #[schema(
     value_type = String,
@@ -22,6 +34,14 @@ use super::DomainError;
 pub struct Afm(String);
 
 super::string_value!(Afm);
+
+impl std::str::FromStr for Afm {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
 
 impl Afm {
     /// Parses an AFM, trimming surrounding whitespace.

@@ -54,6 +54,14 @@ impl Email {
             address.domain().to_ascii_lowercase()
         )))
     }
+
+    /// The address with its local part hidden but for its first character,
+    /// e.g. `g***@example.gr`: enough to recognise, not to write to.
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').expect("parsed addresses have an @");
+        let first = local.chars().next().expect("local parts are not empty");
+        format!("{first}***@{domain}")
+    }
 }
 
 #[cfg(test)]
@@ -64,6 +72,14 @@ mod tests {
     use serde::de::value::Error as DeError;
 
     use super::*;
+
+    #[test]
+    fn masked_shows_the_first_character_and_the_domain() {
+        let email = Email::parse("giorgos.papadopoulos@gov.gr").unwrap();
+        assert_eq!(email.masked(), "g***@gov.gr");
+        let short = Email::parse("x@example.gr").unwrap();
+        assert_eq!(short.masked(), "x***@example.gr");
+    }
 
     #[test]
     fn accepts_ordinary_addresses() {

@@ -122,3 +122,11 @@ mod tests {
         assert!(serde_json::from_str::<ServiceId>("\"not-a-uuid\"").is_err());
     }
 }
+typed_id!(
+    /// A registered photo studio (R-PH-01).
+    StudioId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a07"
+);
+typed_id!(
+    /// One upload of a face photo and a signature, with its kodikarithmos.
+    SubmissionId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a08"
+);

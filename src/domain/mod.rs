@@ -3,8 +3,9 @@
 //! Each type follows "parse, don't validate": the only way to obtain a value
 //! is through its `parse` constructor (directly, or via `serde` deserialization,
 //! which is routed through `parse`). Handlers and services can therefore take
-//! an [`Afm`], [`Email`], [`Phone`] or [`FullName`] and rely on it being valid
-//! and already normalized, instead of re-checking raw strings everywhere.
+//! an [`Afm`], [`Email`], [`Phone`], [`FullName`] or [`Kodikarithmos`] and
+//! rely on it being valid and already normalized, instead of re-checking raw
+//! strings everywhere.
 
 /// The trait impls every string-backed value type shares: reading it back
 /// as text, and `TryFrom<String>` so that serde deserializes through `parse`.
@@ -43,12 +44,14 @@ mod afm;
 mod email;
 mod full_name;
 pub mod ids;
+mod kodikarithmos;
 mod phone;
 mod text;
 
 pub use afm::Afm;
 pub use email::Email;
 pub use full_name::FullName;
+pub use kodikarithmos::{Kodikarithmos, KodikarithmosError};
 pub use phone::Phone;
 pub use text::{Lang, Text};
 

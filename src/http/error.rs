@@ -155,6 +155,54 @@ error_codes! {
     AlreadyExists = "already_exists", CONFLICT,
         title("Υπάρχει ήδη", "Already exists"),
         detail("Υπάρχει ήδη εγγραφή με αυτό το όνομα.", "Something with this name already exists.");
+    CodeNotFound = "code_not_found", NOT_FOUND,
+        title("Ο κωδικάριθμος δεν βρέθηκε", "Code not found"),
+        detail("Δεν υπάρχει διαθέσιμος κωδικάριθμος με αυτή την τιμή για εσάς. Ελέγξτε τον και δοκιμάστε ξανά.",
+               "No kodikarithmos with this value is available to you. Check it and try again.");
+    CodeExpired = "code_expired", GONE,
+        title("Ο κωδικάριθμος έληξε", "Code expired"),
+        detail("Η προθεσμία σύνδεσης του κωδικάριθμου πέρασε. Ζητήστε από τον φωτογράφο νέα υποβολή.",
+               "The time to link this kodikarithmos has passed. Ask the photographer for a new upload.");
+    AlreadyLinked = "already_linked", CONFLICT,
+        title("Υπάρχουν ήδη συνδεδεμένες φωτογραφίες", "Photos already linked"),
+        detail("Ο ΑΦΜ σας έχει ήδη συνδεδεμένο κωδικάριθμο. Αποσυνδέστε τον πρώτα.",
+               "Your AFM already has a linked kodikarithmos. Unlink it first.");
+    DailyLimitReached = "daily_limit_reached", TOO_MANY_REQUESTS,
+        title("Όριο ημέρας", "Daily limit reached"),
+        detail("Κάνατε ήδη 5 συνδέσεις ή αποσυνδέσεις σήμερα. Δοκιμάστε ξανά μετά τα μεσάνυχτα (ώρα Ελλάδας).",
+               "You already made 5 links or unlinks today. Try again after midnight, Greek time.");
+    NotLinked = "not_linked", NOT_FOUND,
+        title("Δεν υπάρχουν συνδεδεμένες φωτογραφίες", "Nothing linked"),
+        detail("Ο ΑΦΜ σας δεν έχει συνδεδεμένο κωδικάριθμο.",
+               "Your AFM has no linked kodikarithmos.");
+    SubmissionInUse = "submission_in_use", CONFLICT,
+        title("Η υποβολή είναι σε χρήση", "Submission in use"),
+        detail("Ένας πολίτης έχει συνδέσει αυτή την υποβολή· μόνο εκείνος μπορεί να την αποσυνδέσει.",
+               "A citizen has linked this submission; only they can unlink it.");
+    ImageTooLarge = "image_too_large", PAYLOAD_TOO_LARGE,
+        title("Πολύ μεγάλο αρχείο εικόνας", "Image file too large"),
+        detail("Το αρχείο της εικόνας υπερβαίνει το επιτρεπτό μέγεθος.",
+               "The image file exceeds the size limit.");
+    ImageTooSmall = "image_too_small", UNPROCESSABLE_ENTITY,
+        title("Πολύ μικρό αρχείο εικόνας", "Image file too small"),
+        detail("Το αρχείο της εικόνας έχει λιγότερα byte από όσα χρειάζεται μια ευκρινής εικόνα.",
+               "The image file has fewer bytes than a sharp image needs.");
+    ImageTypeNotAllowed = "image_type_not_allowed", UNSUPPORTED_MEDIA_TYPE,
+        title("Μη αποδεκτός τύπος εικόνας", "Image type not allowed"),
+        detail("Η φωτογραφία προσώπου είναι JPEG και η υπογραφή JPEG ή PNG, όπως δηλώνεται.",
+               "The face photo must be a JPEG and the signature a JPEG or PNG, declared as such.");
+    ImageUnreadable = "image_unreadable", UNPROCESSABLE_ENTITY,
+        title("Η εικόνα δεν διαβάζεται", "Image unreadable"),
+        detail("Το αρχείο της εικόνας είναι κομμένο ή κατεστραμμένο: δεν αποκωδικοποιείται.",
+               "The image file is truncated or corrupt: it does not decode.");
+    ImageDimensionsOutOfBounds = "image_dimensions_out_of_bounds", UNPROCESSABLE_ENTITY,
+        title("Μη αποδεκτές διαστάσεις εικόνας", "Image dimensions out of bounds"),
+        detail("Οι διαστάσεις της εικόνας σε pixel είναι εκτός των επιτρεπτών ορίων.",
+               "The image's size in pixels is outside the allowed bounds.");
+    ImageOrientationNotApplied = "image_orientation_not_applied", UNPROCESSABLE_ENTITY,
+        title("Η εικόνα δεν είναι όρθια", "Image not upright"),
+        detail("Η εικόνα στέκεται όρθια μόνο χάρη στην ένδειξη προσανατολισμού EXIF, που δεν διατηρείται.",
+               "The image stands upright only through its EXIF orientation tag, which is not kept.");
     InternalError = "internal_error", INTERNAL_SERVER_ERROR,
         title("Εσωτερικό σφάλμα", "Internal error"),
         detail("Παρουσιάστηκε απρόσμενο σφάλμα. Δοκιμάστε ξανά αργότερα.",
@@ -163,6 +211,10 @@ error_codes! {
         title("Η υπηρεσία δεν είναι διαθέσιμη", "Service unavailable"),
         detail("Η υπηρεσία είναι προσωρινά υπερφορτωμένη. Δοκιμάστε ξανά σε λίγο.",
                "The service is temporarily overloaded. Please try again shortly.");
+    StorageUnavailable = "storage_unavailable", SERVICE_UNAVAILABLE,
+        title("Η αποθήκη φωτογραφιών δεν είναι διαθέσιμη", "Photo storage unavailable"),
+        detail("Οι φωτογραφίες δεν μπορούν να αποθηκευτούν ή να διαβαστούν αυτή τη στιγμή. Δοκιμάστε ξανά σε λίγο.",
+               "Photos cannot be stored or read right now. Please try again shortly.");
 }
 
 impl ErrorCode {
@@ -235,6 +287,24 @@ impl ApiError {
         self
     }
 
+    /// With `Retry-After`: whole seconds, rounded up (so that a retry at
+    /// that time is never early), at least one.
+    pub fn retry_after(self, wait: chrono::Duration) -> ApiError {
+        let seconds = (wait.num_milliseconds() + 999).div_euclid(1000).max(1);
+        self.with_header(
+            actix_web::http::header::RETRY_AFTER,
+            HeaderValue::from(seconds),
+        )
+    }
+
+    /// Names the one part of the request an error other than
+    /// `validation_failed` is about (which uploaded image), for clients to
+    /// point at.
+    pub fn with_field_error(mut self, error: FieldError) -> ApiError {
+        self.errors.push(error);
+        self
+    }
+
     pub fn validation(errors: Vec<FieldError>) -> ApiError {
         ApiError {
             errors,
@@ -254,6 +324,13 @@ impl ApiError {
 
     pub fn database_unavailable() -> ApiError {
         ApiError::new(ErrorCode::ServiceUnavailable)
+            .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
+    }
+
+    /// The photo store could not be reached or refused the request; its
+    /// own message is for the log, never for the caller.
+    pub fn storage_unavailable() -> ApiError {
+        ApiError::new(ErrorCode::StorageUnavailable)
             .with_header(header::RETRY_AFTER, HeaderValue::from_static("5"))
     }
 
@@ -402,7 +479,7 @@ pub struct Problem {
     /// Stable machine-readable code; see the error catalogue.
     #[schema(example = "not_found")]
     pub code: String,
-    /// One entry per invalid field, for `validation_failed`.
+    /// One entry per invalid field, for `validation_failed`; one naming the image, for `image_*`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldProblem>,
 }

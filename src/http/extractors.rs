@@ -97,6 +97,17 @@ pub fn parse_path_id<T: FromStr>(raw: &str, parameter: &'static str) -> Result<T
     })
 }
 
+/// An AFM named in the path, refused as its own field with the AFM's code.
+pub fn parse_path_afm(raw: &str) -> Result<crate::domain::Afm, ApiError> {
+    crate::domain::Afm::parse(raw).map_err(|e| {
+        ApiError::validation(vec![FieldError::new(
+            "afm",
+            e.code(),
+            Text::new(e.message_el(), e.to_string()),
+        )])
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use actix_web::{App, HttpResponse, test, web};

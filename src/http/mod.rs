@@ -24,7 +24,7 @@ pub use crate::domain::Text;
 pub use bearer::{bearer_token, unauthenticated};
 pub use cors::cors;
 pub use error::{ApiError, ErrorCode, FieldError, FieldProblem, Problem, render_problems};
-pub use extractors::{extractor_configs, parse_optional_json, parse_path_id};
+pub use extractors::{extractor_configs, parse_optional_json, parse_path_afm, parse_path_id};
 pub use fallback::{RouteTable, no_route};
 pub use json_body::{JsonBody, whole_number};
 pub use language::Lang;

@@ -67,6 +67,17 @@ impl ClientRateLimit {
         self.limiter.check_key(&limited_unit(*address))
     }
 
+    /// For a handler that limits only some of what it does: refuses the
+    /// request's client address when its allowance is spent.
+    pub fn admit(&self, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+        self.check(&client_address(req))
+            .map(drop)
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                ApiError::new(ErrorCode::RateLimited).with_header(RETRY_AFTER, seconds(wait))
+            })
+    }
+
     fn prune(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
 
-pub use sealing::{KeyRingError, use_key_ring};
+pub use sealing::{KEY_SOURCE, KeyRingError, use_key_ring};
 pub use template::{Cancelled, Confirmation, Rendered, Template};
 pub use transport::{OutboundMessage, Transport, TransportError, Transports};
 

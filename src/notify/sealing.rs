@@ -12,7 +12,14 @@
 
 use std::sync::OnceLock;
 
-use crate::crypto::{KeyRing, OpenError, Sealed};
+use crate::crypto::{KeyRing, KeySource, OpenError, Sealed};
+
+/// The outbox's master keys; development keeps its key in
+/// `<data_dir>/development-keys/encryption.key`.
+pub const KEY_SOURCE: KeySource = KeySource {
+    setting: "secrets.encryption_keys (CITIZEN_API_SECRETS__ENCRYPTION_KEYS)",
+    development_file: "encryption.key",
+};
 
 static KEY_RING: OnceLock<KeyRing> = OnceLock::new();
 

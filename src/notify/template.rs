@@ -29,6 +29,13 @@ pub enum Template {
     ReservationCancelled(Cancelled),
     /// The citizen cancelled the booking.
     ReservationCancelledOnRequest(Cancelled),
+    /// A studio uploaded the citizen's photos: the code that links them,
+    /// and the local date by which to link it (R-PH-05, R-PH-08).
+    Kodikarithmos {
+        code: String,
+        studio: String,
+        link_by: String,
+    },
 }
 
 /// The variables of a cancellation notice, in the message's language.
@@ -69,6 +76,30 @@ pub struct Rendered {
 const SOURCES: &[(&str, &str)] = &[
     ("sms/otp.el", include_str!("../../templates/sms/otp.el.txt")),
     ("sms/otp.en", include_str!("../../templates/sms/otp.en.txt")),
+    (
+        "sms/kodikarithmos.el",
+        include_str!("../../templates/sms/kodikarithmos.el.txt"),
+    ),
+    (
+        "sms/kodikarithmos.en",
+        include_str!("../../templates/sms/kodikarithmos.en.txt"),
+    ),
+    (
+        "email/kodikarithmos.subject.el",
+        include_str!("../../templates/email/kodikarithmos.subject.el.txt"),
+    ),
+    (
+        "email/kodikarithmos.subject.en",
+        include_str!("../../templates/email/kodikarithmos.subject.en.txt"),
+    ),
+    (
+        "email/kodikarithmos.el",
+        include_str!("../../templates/email/kodikarithmos.el.txt"),
+    ),
+    (
+        "email/kodikarithmos.en",
+        include_str!("../../templates/email/kodikarithmos.en.txt"),
+    ),
     (
         "email/otp.subject.el",
         include_str!("../../templates/email/otp.subject.el.txt"),
@@ -171,6 +202,7 @@ impl Template {
             Template::ReservationReminder(_) => "reservation_reminder",
             Template::ReservationCancelled(_) => "reservation_cancelled",
             Template::ReservationCancelledOnRequest(_) => "reservation_cancelled_on_request",
+            Template::Kodikarithmos { .. } => "kodikarithmos",
         }
     }
 
@@ -273,6 +305,14 @@ mod tests {
                 Template::Otp {
                     code: "482913".into(),
                     minutes: 45,
+                },
+                &[Channel::Sms, Channel::Email],
+            ),
+            (
+                Template::Kodikarithmos {
+                    code: "7KQM-2XPD-9RTV-HC4N".into(),
+                    studio: "Φωτογραφείο Φως".into(),
+                    link_by: "16/12/2026".into(),
                 },
                 &[Channel::Sms, Channel::Email],
             ),

@@ -80,7 +80,7 @@ fn headers_of(name: &str) -> Vec<NamedHeader> {
                 "Seconds until the allowance is whole again.",
             ))
             .collect(),
-        "ServiceUnavailable" => vec![retry_after()],
+        "ServiceUnavailable" | "LinkRefused" => vec![retry_after()],
         _ => Vec::new(),
     }
 }
@@ -124,6 +124,17 @@ problem_responses! {
     StateConflict(InvalidTransition) => "`invalid_transition`: the reservation is not in a state that allows this (e.g. already cancelled, or started).";
     AlreadyExists(AlreadyExists) => "`already_exists`: something with this name already exists here.";
     OtpRejected(OtpInvalid) => "`otp_not_requested`, `otp_invalid`, `otp_expired` (after its lifetime, `auth.otp.lifetime_secs`, five minutes by default), `otp_used`, or `otp_attempts_exceeded` (after 5 wrong tries).";
+    StrongAuthRequired(StrongAuthRequired) => "`unauthenticated` is answered as 401; this 403 is `strong_auth_required`: the session was not confirmed with the SMS one-time code (R-PH-02), or `forbidden`/`origin_not_allowed` as elsewhere.";
+    CodeNotFound(CodeNotFound) => "`code_not_found`: no such kodikarithmos for this AFM: unknown, expired before any link, deleted, or bound to another AFM all answer alike.";
+    CodeTries(RateLimited) => "`rate_limited`: too many kodikarithmos tries for this AFM (per hour) or from this address (per minute); retry after `Retry-After` seconds.";
+    LinkConflict(AlreadyLinked) => "`already_linked`: another kodikarithmos is linked to this AFM; unlink it first (R-PH-06).";
+    CodeExpired(CodeExpired) => "`code_expired`: past the window to link: two weeks from creation for a first link (R-PH-08), twelve months for a relink (R-PH-10).";
+    LinkRefused(DailyLimitReached) => "`daily_limit_reached`: five link and unlink operations today, Athens time (R-PH-07); `Retry-After` counts the seconds to the next Athens midnight. `rate_limited`: too many kodikarithmos tries; retry after `Retry-After` seconds.";
+    NotLinked(NotLinked) => "`not_linked`: no kodikarithmos is linked to this AFM.";
+    SubmissionInUse(SubmissionInUse) => "`submission_in_use`: a citizen has linked this upload; only they can unlink it.";
+    UploadTooLarge(PayloadTooLarge) => "`payload_too_large`: a part of the form exceeds its cap.";
+    UploadTypeRefused(UnsupportedMediaType) => "`unsupported_media_type`: the body is not `multipart/form-data`.";
+    UploadRefused(ValidationFailed) => "`validation_failed`: a part is missing, unknown, repeated or invalid (no contact given, R-PH-04).";
     InternalError(InternalError) => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
     ServiceUnavailable(ServiceUnavailable) => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";
 }
