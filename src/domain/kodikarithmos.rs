@@ -25,9 +25,10 @@ const PATTERN: &str = "^[ -]*(?:[0-9A-TV-Za-tv-z][ -]*){16}$";
 
 /// The code a studio's upload creates (R-PH-05): the citizen types or pastes
 /// it, or reads it from its QR code (R-PH-12), to link the photos to their
-/// AFM. It is a secret: whoever holds it can see the photos before they are
-/// linked, so it is stored only as a hash of [`Kodikarithmos::canonical`],
-/// and `Debug` shows only [`Kodikarithmos::masked`].
+/// AFM. It is a secret, since whoever holds it can preview and link the
+/// photos (R-PH-11): it is meant to be stored only as a hash of
+/// [`Kodikarithmos::canonical`], and `Debug` shows only
+/// [`Kodikarithmos::masked`].
 ///
 /// Sixteen symbols of Crockford's base32 shown in groups of four
 /// (`7KQM-2XPD-9RTV-HC42`): fifteen random ones and a check symbol.
@@ -40,7 +41,7 @@ const PATTERN: &str = "^[ -]*(?:[0-9A-TV-Za-tv-z][ -]*){16}$";
 /// fourth group (Crockford's own mod-37 check needs five more symbols,
 /// `*~$=U`). It makes the weighted sum of the sixteen symbol values, taken in
 /// the field GF(32) (polynomial arithmetic mod x⁵ + x² + 1), equal zero, the
-/// weight of position `i` counted from the end being αⁱ with α = x:
+/// value `vᵢ` at position `i` (0 to 15) weighing α¹⁵⁻ⁱ with α = x:
 ///
 /// Σ vᵢ·α¹⁵⁻ⁱ = 0 (addition is XOR)
 ///
@@ -67,8 +68,8 @@ pub enum KodikarithmosError {
     /// Not sixteen symbols of the alphabet: a character outside it, or too
     /// few or too many.
     #[error(
-        "A kodikarithmos has 16 letters and digits, as in 7KQM-2XPD-9RTV-HC42; \
-         the letters U and symbols other than dashes and spaces do not occur."
+        "A kodikarithmos is 16 letters and digits without the letter U, as in \
+         7KQM-2XPD-9RTV-HC42; only dashes and spaces may separate them."
     )]
     Malformed,
     /// Sixteen symbols whose check symbol does not match: a typo.
@@ -89,8 +90,8 @@ impl KodikarithmosError {
     pub const fn message_el(&self) -> &'static str {
         match self {
             Self::Malformed => {
-                "Ο κωδικάριθμος έχει 16 γράμματα και ψηφία, όπως 7KQM-2XPD-9RTV-HC42· \
-                 δεν περιέχει το γράμμα U ούτε άλλα σύμβολα εκτός από παύλες και κενά."
+                "Ο κωδικάριθμος έχει 16 γράμματα και ψηφία χωρίς το γράμμα U, όπως \
+                 7KQM-2XPD-9RTV-HC42· ανάμεσά τους επιτρέπονται μόνο παύλες και κενά."
             }
             Self::CheckMismatch => {
                 "Ο κωδικάριθμος έχει τυπογραφικό λάθος: ελέγξτε κάθε χαρακτήρα με αυτόν \

@@ -310,7 +310,7 @@ mod tests {
             ),
             (
                 Template::Kodikarithmos {
-                    code: "7KQM-2XPD-9RTV-HC4N".into(),
+                    code: "7KQM-2XPD-9RTV-HC42".into(),
                     studio: "Φωτογραφείο Φως".into(),
                     link_by: "16/12/2026".into(),
                 },

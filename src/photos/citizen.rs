@@ -39,7 +39,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// A kodikarithmos as the citizen typed, pasted or scanned it (R-PH-12):
 /// with or without dashes, in any case.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"kodikarithmos": "7KQM-2XPD-9RTV-HC4N"}))]
+#[schema(example = json!({"kodikarithmos": "7KQM-2XPD-9RTV-HC42"}))]
 pub struct CodeEntry {
     #[schema(value_type = Kodikarithmos, inline)]
     pub kodikarithmos: String,
@@ -48,7 +48,7 @@ pub struct CodeEntry {
 /// A code to link, and the citizen's confirmation that the photos are
 /// theirs (R-PH-11).
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"kodikarithmos": "7KQM-2XPD-9RTV-HC4N", "confirm": true}))]
+#[schema(example = json!({"kodikarithmos": "7KQM-2XPD-9RTV-HC42", "confirm": true}))]
 pub struct LinkRequest {
     #[schema(value_type = Kodikarithmos, inline)]
     pub kodikarithmos: String,
@@ -85,7 +85,7 @@ pub struct Preview {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LinkedPhotos {
     /// The code, all but its last group hidden.
-    #[schema(example = "••••-••••-••••-HC4N")]
+    #[schema(example = "••••-••••-••••-HC42")]
     pub kodikarithmos: String,
     #[schema(example = "Φωτογραφείο Φως")]
     pub studio: String,

@@ -80,7 +80,7 @@ pub struct Submitted {
     pub id: SubmissionId,
     /// The code, in full, shown this once to the studio; the citizen also
     /// receives it by SMS and/or e-mail.
-    #[schema(value_type = String, example = "7KQM-2XPD-9RTV-HC4N")]
+    #[schema(value_type = String, example = "7KQM-2XPD-9RTV-HC42")]
     pub kodikarithmos: String,
     /// Until when the citizen can link it (R-PH-08).
     #[serde(serialize_with = "crate::http::json_time::rfc3339")]
@@ -130,10 +130,10 @@ impl PageExample for SubmissionSummary {
 #[allow(dead_code)] // Only its schema is used: the body is read as a stream.
 pub struct UploadBody {
     /// The face photo: a JPEG, portrait.
-    #[schema(value_type = String, format = Binary, content_media_type = "image/jpeg")]
+    #[schema(value_type = String, format = Binary, content_media_type = "image/jpeg", example = "(the JPEG file)")]
     face: Vec<u8>,
     /// The signature: a JPEG or a PNG.
-    #[schema(value_type = String, format = Binary)]
+    #[schema(value_type = String, format = Binary, example = "(the JPEG or PNG file)")]
     signature: Vec<u8>,
     /// The citizen's mobile; at least one of mobile and e-mail (R-PH-04).
     #[schema(value_type = Option<Phone>)]

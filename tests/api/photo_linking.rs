@@ -35,7 +35,7 @@ async fn json_of(response: reqwest::Response) -> Value {
 async fn r_ph_02_every_photo_endpoint_needs_a_session_confirmed_by_sms() {
     let app = spawn_app().await;
     let weak = app.sign_in(MARIA).await;
-    let body = json!({"kodikarithmos": "7KQM-2XPD-9RTV-HC4N", "confirm": true});
+    let body = json!({"kodikarithmos": "7KQM-2XPD-9RTV-HC42", "confirm": true});
     for (method, path) in [
         (reqwest::Method::POST, "/v1/me/photos/preview"),
         (reqwest::Method::POST, "/v1/me/photos/link"),
