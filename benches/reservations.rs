@@ -8,254 +8,228 @@
 //! on which a fresh database is created and dropped again.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, Result};
 use chrono::{Duration as Span, NaiveDateTime, SubsecRound, Utc};
 use citizen_api::clock::SystemClock;
-use citizen_api::db::{Db, DbConn};
+use citizen_api::db::Db;
 use citizen_api::dev::fixtures;
-use citizen_api::domain::ids::{ServiceId, SlotId};
+use citizen_api::domain::ids::SlotId;
 use citizen_api::{Application, Settings};
-use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+use diesel::connection::{InstrumentationEvent, SimpleConnection};
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper::{Request, StatusCode, header};
-use hyper_util::rt::TokioIo;
+use reqwest::{Client, RequestBuilder, StatusCode};
+use tempfile::TempDir;
+use tokio::runtime::Runtime;
+use tokio::task::JoinSet;
 
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 /// Seats per slot: the most a schedule allows.
 const CAPACITY: i32 = 100;
 /// Not a secret: 32 bytes that say what they are.
 const BENCH_ENCRYPTION_KEYS: &str = "bench:YmVuY2gta2V5LW9mLWV4YWN0bHktMzItYnl0ZXMhISE=";
-const RESERVATIONS_TARGET: f64 = 0.75;
-const SLOTS_TARGET: f64 = 0.5;
 
-struct Config {
-    admin_url: String,
+/// The knobs (docs/benchmarks.md lists them), the bench's database, the
+/// application under test and the threads the load and the servers run on.
+struct Bench {
+    url: String,
     seconds: u64,
     warmup: u64,
     rounds: u32,
     clients: usize,
-    citizens: usize,
-    services: usize,
-    slots_per_service: i64,
+    api: String,
+    db: Db,
+    rt: Runtime,
 }
+
+/// A metric's requests: the status each must be answered with, and the
+/// next request on the client given; `None` when the prepared work ran
+/// out (every citizen booked every service).
+type Load = (StatusCode, Arc<MakeRequest>);
+type MakeRequest = dyn Fn(&Client) -> Option<RequestBuilder> + Send + Sync;
+/// A pgbench script and its constants (`-D name=value`); a baseline: its
+/// name, its script, and the target for the API's rate over its rate.
+type Script = (Vec<String>, Vec<(String, String)>);
+type Baseline = (&'static str, Script, Option<f64>);
 
 fn number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).map_or(default, |v| {
-        v.parse()
-            .unwrap_or_else(|_| panic!("{name} must be a number, got {v}"))
-    })
+    let parse = |v: String| v.parse().ok().unwrap_or_else(|| panic!("{name}: {v}?"));
+    std::env::var(name).map_or(default, parse)
 }
 
-/// Which metrics to run: `BENCH_METRICS`, a comma-separated subset of
-/// `reservations,slots`; both by default.
-fn wanted(metric: &str) -> bool {
-    std::env::var("BENCH_METRICS").map_or(true, |list| list.split(',').any(|m| m.trim() == metric))
-}
-
-fn main() -> anyhow::Result<()> {
+fn main() -> Result<()> {
     // `cargo test --benches` runs this binary without `--bench`: nothing to
     // check there, and no database to assume.
     if !std::env::args().any(|a| a == "--bench") {
         println!("reservations: a benchmark; run it with `cargo bench --bench reservations`");
         return Ok(());
     }
-    let version = std::process::Command::new("pgbench")
-        .arg("--version")
-        .output();
+    let pgbench = Command::new("pgbench").arg("--version").output();
     anyhow::ensure!(
-        version.is_ok_and(|o| o.status.success()),
+        pgbench.is_ok_and(|o| o.status.success()),
         "the baseline needs pgbench on the PATH; docs/benchmarks.md says where to get it"
     );
-    let config = Config {
-        admin_url: std::env::var("BENCH_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.into()),
-        seconds: number("BENCH_SECONDS", 8),
-        warmup: number("BENCH_WARMUP_SECONDS", 2),
-        rounds: number("BENCH_ROUNDS", 5),
-        clients: number("BENCH_CLIENTS", 16),
-        citizens: number("BENCH_CITIZENS", 12000),
-        services: number("BENCH_SERVICES", 7),
-        slots_per_service: number("BENCH_SLOTS_PER_SERVICE", 1000),
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        // Named, so a profile tells the load generator from the server's
-        // blocking pool (tokio's default name for both).
-        .thread_name("bench-client")
-        .enable_all()
-        .build()?;
+    let admin_url = std::env::var("BENCH_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     citizen_api::db::prepare_libpq();
+    let mut admin = PgConnection::establish(&admin_url)?;
+    let server: String = diesel::select(sql::<Text>("version()")).get_result(&mut admin)?;
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = (cpuinfo.lines().find_map(|l| l.strip_prefix("model name")))
+        .map_or("unknown CPU", |l| l.trim_start_matches([' ', '\t', ':']));
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("machine: {model}, {cores} cores; {server}");
     // A database of its own, dropped again at the end.
-    let mut admin = PgConnection::establish(&config.admin_url)?;
     let name = format!("citizen_bench_{}", uuid::Uuid::now_v7().simple());
     admin.batch_execute(&format!("CREATE DATABASE {name}"))?;
-    let base = config.admin_url.split('?').next().unwrap_or_default();
-    let url = format!(
-        "{}/{name}",
-        base.rsplit_once('/').map_or(base, |(server, _)| server)
-    );
-    if let Err(error) = runtime.block_on(run(&config, &url)) {
+    let base = admin_url.split('?').next().unwrap_or_default();
+    let url = format!("{}/{name}", base.rsplit_once('/').map_or(base, |(s, _)| s));
+    if let Err(error) = run(url) {
         eprintln!("benchmark failed: {error:#}");
     }
-    drop(runtime);
     admin.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))?;
     println!("dropped database {name}");
     // A benchmark reports; it does not gate.
     Ok(())
 }
 
-/// The application under test, in-process: `pool_size` connections, and
-/// background passes that wake every `wake_secs` at most. Its data
-/// directory lives as long as the answer's.
-async fn start(
-    url: &str,
-    pool_size: usize,
-    wake_secs: u64,
-) -> anyhow::Result<(SocketAddr, Db, tempfile::TempDir)> {
+/// The application under test, in-process: `pool` connections, and
+/// background passes that wake every `wake` seconds at most. Answers its
+/// base URL and database; its data directory lives as long as the answer.
+async fn start(url: &str, pool: usize, wake: u64) -> Result<(String, Db, TempDir)> {
     let data_dir = tempfile::tempdir()?;
-    let mut settings = Settings {
-        bind: "127.0.0.1:0".parse()?,
-        data_dir: data_dir.path().to_owned(),
-        demo_data: false,
-        demo_slot_days: 0,
-        ..Settings::default()
-    };
-    settings.database.url = Some(url.to_owned());
+    let mut s = Settings::default();
+    (s.bind, s.data_dir, s.demo_data) = ("127.0.0.1:0".parse()?, data_dir.path().into(), false);
+    s.database.url = Some(url.to_owned());
     // Both instances seal outbox texts under one key: the key ring is the
     // process's, and a second instance with a key of its own would not start.
-    settings.secrets.encryption_keys = Some(BENCH_ENCRYPTION_KEYS.into());
-    settings.database.pool_size = u32::try_from(pool_size)?;
-    settings.http.workers = 2;
-    settings.notify.poll_interval_ms = settings.notify.poll_interval_ms.max(wake_secs * 1000);
-    settings.reminders.interval_secs = settings.reminders.interval_secs.max(wake_secs);
-    settings.retention.interval_secs = settings.retention.interval_secs.max(wake_secs);
-    let application = Application::build_with_clock(settings, Arc::new(SystemClock)).await?;
-    let (address, db) = (application.address(), application.db());
+    s.secrets.encryption_keys = Some(BENCH_ENCRYPTION_KEYS.into());
+    s.database.pool_size = u32::try_from(pool)?;
+    s.http.workers = 2;
+    s.notify.poll_interval_ms = s.notify.poll_interval_ms.max(wake * 1000);
+    s.reminders.interval_secs = s.reminders.interval_secs.max(wake);
+    s.retention.interval_secs = s.retention.interval_secs.max(wake);
+    let application = Application::build_with_clock(s, Arc::new(SystemClock)).await?;
+    let api = format!("http://{}", application.address());
+    let db = application.db();
     tokio::spawn(application.run_until_stopped());
-    Ok((address, db, data_dir))
+    Ok((api, db, data_dir))
 }
 
-/// What every metric needs.
-struct Bench<'a> {
-    config: &'a Config,
-    url: &'a str,
-    address: SocketAddr,
-    db: Db,
-}
-
-/// One metric: the API's and the baseline's rate in each round.
-#[derive(Default)]
-struct Row {
-    metric: &'static str,
-    api: Vec<f64>,
-    baseline: Vec<f64>,
-    target: Option<f64>,
-}
-
-async fn run(config: &Config, url: &str) -> anyhow::Result<()> {
-    let (address, db, _data) = start(url, config.clients * 2, 0).await?;
+fn run(url: String) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        // Named, so a profile tells the load generator from the server's
+        // blocking pool (tokio's default name for both).
+        .thread_name("bench-client")
+        .enable_all()
+        .build()?;
+    let clients = number("BENCH_CLIENTS", 16);
+    let (api, db, _data) = rt.block_on(start(&url, clients * 2, 0))?;
     // A second instance on the same database, with one connection and its
-    // background passes asleep, records what one request sends.
-    let (recording, recording_db, _recording_data) = start(url, 1, 86_400).await?;
-    println!("{}", machine(&db).await);
-    println!(
-        "{} clients, {} s measured after {} s warm-up, baseline: pgbench -M prepared",
-        config.clients, config.seconds, config.warmup
-    );
-
-    let (services, slots, tokens) = arrange(&db, config).await?;
-    println!(
-        "arranged {} services × {} slots × {CAPACITY} seats, {} citizens",
-        services.len(),
-        config.slots_per_service,
-        tokens.len() - 1
-    );
-    let recorder = Recorder::default();
-    let hook = recorder.clone();
-    with_db(&recording_db, move |conn| {
-        conn.set_instrumentation(hook);
+    // background passes asleep, records what one request sends: every
+    // statement diesel starts there, as `debug_query` shows it, `SQL --
+    // binds: [...]`.
+    let (recording, recording_db, _data) = rt.block_on(start(&url, 1, 86_400))?;
+    let recorded = Arc::new(Mutex::new(Vec::new()));
+    let hook = recorded.clone();
+    recording_db.run_blocking(|conn| {
+        conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+            if let InstrumentationEvent::StartQuery { query, .. } = event {
+                hook.lock().expect("recorder").push(query.to_string());
+            }
+        });
         Ok(())
-    })
-    .await?;
-    let bench = Bench {
-        config,
+    })?;
+    let b = Bench {
         url,
-        address,
+        seconds: number("BENCH_SECONDS", 8),
+        warmup: number("BENCH_WARMUP_SECONDS", 2),
+        rounds: number("BENCH_ROUNDS", 5),
+        clients,
+        api,
         db,
+        rt,
     };
-
-    let mut rows = Vec::new();
+    let (seconds, warmup) = (b.seconds, b.warmup);
+    println!("{clients} clients, {seconds} s runs after {warmup} s warm-up, pgbench -M prepared");
+    let (catalogue, slots, tokens) = arrange(&b.db)?;
+    let citizens = tokens.len() - 1;
+    // The request, sent to the recording instance, must succeed; answers
+    // the statements it sent.
+    let record = |request| -> Result<Vec<String>> {
+        recorded.lock().expect("recorder").clear();
+        b.rt.block_on(exchange(request, None))?;
+        Ok(std::mem::take(&mut *recorded.lock().expect("recorder")))
+    };
+    // `BENCH_METRICS`: a comma-separated subset of `reservations,slots`.
+    let metrics = std::env::var("BENCH_METRICS").unwrap_or("reservations,slots".into());
+    let wanted = |m| metrics.split(',').any(|w| w.trim() == m);
+    let (client, mut table) = (client(), Vec::new());
     if wanted("reservations") {
-        // The last citizen and slot are the recording's.
-        let (token, slot) = (&tokens[tokens.len() - 1], &slots[0][slots[0].len() - 1]);
-        let (script, vars) = recorded_booking(&bench, (recording, &recorder), token, slot).await?;
+        // The last citizen and slot are the recording's. A second after the
+        // sign-in, so that the session is touched, as the citizens' sessions
+        // are while they book.
+        let (token, slot) = (&tokens[citizens], &slots[0][slots[0].len() - 1]);
+        std::thread::sleep(Duration::from_millis(1100));
+        let statements = record(booking(&client, &recording, token, slot))?;
+        let baselines = booking_baselines(&b, &statements, token, slot)?;
         // Service-major, so a citizen's next booking comes after its session
         // went quiet, as a real one does.
-        let items: Vec<(String, SlotId)> = slots
-            .iter()
-            .flat_map(|slots| {
-                tokens[..tokens.len() - 1]
-                    .iter()
-                    .enumerate()
-                    .map(|(c, token)| (token.clone(), slots[c % (slots.len() - 1)].clone()))
-            })
-            .collect();
-        let next = AtomicUsize::new(0);
-        let book: MakeRequest = Arc::new(move || {
-            let (token, slot) = items.get(next.fetch_add(1, Ordering::Relaxed))?;
-            Some(booking_request(token, slot))
+        let (api, next) = (b.api.clone(), AtomicUsize::new(0));
+        let book: Arc<MakeRequest> = Arc::new(move |client| {
+            let n = next.fetch_add(1, Ordering::Relaxed);
+            let (slots, citizen) = (slots.get(n / citizens)?, n % citizens);
+            let slot = &slots[citizen % (slots.len() - 1)];
+            Some(booking(client, &api, &tokens[citizen], slot))
         });
-        let transaction = transaction_of(&script)?;
-        let target = Some(RESERVATIONS_TARGET);
-        let baselines = [
-            ("reservations / booking tx", &transaction, target),
-            ("reservations / all its SQL", &script, None),
-        ];
-        let created = StatusCode::CREATED;
-        rows.extend(metric(&bench, "reservations", created, &book, &vars, &baselines).await?);
+        let load = (StatusCode::CREATED, book);
+        table.extend(measure(&b, "reservations", &load, &baselines)?);
     }
     if wanted("slots") {
-        let zone = chrono_tz::Europe::Athens;
-        let today = Utc::now().with_timezone(&zone).date_naive();
-        let to = today + Span::days(14);
-        let path = format!("/v1/services/{}/slots?from={today}&to={to}", services[0]);
+        let today = Utc::now().with_timezone(&chrono_tz::Europe::Athens);
+        let (from, to) = (today.date_naive(), today.date_naive() + Span::days(14));
+        let service = &catalogue.services[0];
+        let path = format!("/v1/services/{service}/slots?from={from}&to={to}");
         // Twice: the first fills the listing-window cache.
-        send(recording, get(&path)).await?;
-        let statements = recorder.around(send(recording, get(&path))).await?;
-        let (script, vars) = pgbench_script(&statements, &[]);
-        let list: MakeRequest = Arc::new(move || Some(get(&path)));
-        let baselines = [("slot listing / its SQL", &script, Some(SLOTS_TARGET))];
-        let ok = StatusCode::OK;
-        rows.extend(metric(&bench, "slot listing", ok, &list, &vars, &baselines).await?);
+        record(client.get(format!("{recording}{path}")))?;
+        let page = record(client.get(format!("{recording}{path}")))?;
+        let script = pgbench_script(&page, &[])?;
+        let baselines = [("slot listing / its SQL", script, Some(0.5))];
+        let url = format!("{}{path}", b.api);
+        let list: Arc<MakeRequest> = Arc::new(move |client| Some(client.get(&url)));
+        let load = (StatusCode::OK, list);
+        table.extend(measure(&b, "slot listing", &load, &baselines)?);
     }
-    check_consistency(&bench.db).await?;
-    report(config.rounds, rows);
+    check_consistency(&b.db)?;
+    let rounds = b.rounds;
+    println!("\nmedians of {rounds} rounds; ratio: the median of the rounds' ratios");
+    println!("metric                           API/s  baseline/s  ratio  target  result");
+    println!("{}\n", table.join("\n"));
     Ok(())
 }
 
 /// A catalogue of `BENCH_SERVICES` services with hourly slots from the
 /// next hour on, and one more citizen than `BENCH_CITIZENS`, signed in;
-/// answers the service ids, each service's slot ids and the tokens.
-async fn arrange(
-    db: &Db,
-    config: &Config,
-) -> anyhow::Result<(Vec<ServiceId>, Vec<Vec<SlotId>>, Vec<String>)> {
-    let (services, per_service, citizens) =
-        (config.services, config.slots_per_service, config.citizens);
-    with_db(db, move |conn| {
+/// answers the catalogue, each service's slot ids and the tokens.
+fn arrange(db: &Db) -> Result<(fixtures::Catalogue, Vec<Vec<SlotId>>, Vec<String>)> {
+    let services = number("BENCH_SERVICES", 7);
+    let slots = number("BENCH_SLOTS_PER_SERVICE", 1000);
+    let citizens = number("BENCH_CITIZENS", 12000);
+    let arranged = db.run_blocking(|conn| {
         let catalogue = fixtures::catalogue(conn, "Bench", services)?;
         let now = Utc::now().trunc_subsecs(0);
-        let starts: Vec<_> = (1..=per_service).map(|h| now + Span::hours(h)).collect();
+        let hours = 1..=slots;
+        let starts: Vec<_> = hours.map(|h| now + Span::hours(h)).collect();
         let slots = (catalogue.services.iter())
             .map(|service| fixtures::slots(conn, service, &starts, CAPACITY))
             .collect::<QueryResult<Vec<_>>>()?;
-        let tokens = (0..=u32::try_from(citizens)?)
+        let tokens = (0..=citizens)
             .map(|n| fixtures::citizen_session(conn, &fixtures::afm(1000 + n), now))
             .collect::<QueryResult<_>>()?;
         // For the baseline, which picks a random slot or session by number.
@@ -267,393 +241,181 @@ async fn arrange(
                SELECT row_number() OVER (ORDER BY id)::int AS n, token_hash AS v FROM sessions; \
              ALTER TABLE bench_session_pick ADD PRIMARY KEY (n);",
         )?;
-        Ok((catalogue.services, slots, tokens))
-    })
-    .await
+        Ok((catalogue, slots, tokens))
+    })?;
+    println!(
+        "arranged {services} services × {slots} slots × {CAPACITY} seats; {citizens} citizens"
+    );
+    Ok(arranged)
 }
 
-/// Records, on one connection, the statements diesel starts there, each
-/// as `debug_query` shows it: `SQL -- binds: [...]`.
-#[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl Instrumentation for Recorder {
-    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            self.0.lock().expect("recorder").push(query.to_string());
-        }
-    }
-}
-
-impl Recorder {
-    /// The statements sent while `request` ran.
-    async fn around(
-        &self,
-        request: impl Future<Output = anyhow::Result<String>>,
-    ) -> anyhow::Result<Vec<String>> {
-        self.0.lock().expect("recorder").clear();
-        request.await?;
-        Ok(std::mem::take(&mut *self.0.lock().expect("recorder")))
-    }
-}
-
-/// A pgbench script, and the values of its constants (`-D name=value`).
-type Script = Vec<String>;
-type Vars = Vec<(String, String)>;
-
-/// A recorded value the baseline varies: the SQL that stands for it in the
-/// statement that binds it first (that statement's one row then becomes
-/// variables named with `gset` as prefix), and in later statements.
-struct Varying {
-    recorded: String,
-    first: String,
-    gset: Option<String>,
-    then: String,
-}
-
-/// A value the baseline binds as the variable `var` wherever it appears.
-fn same(recorded: impl Into<String>, var: &str) -> Varying {
-    Varying {
-        recorded: recorded.into(),
-        first: var.into(),
-        gset: None,
-        then: var.into(),
-    }
-}
-
-/// A random slot or session (`what`), picked by number where it is bound
-/// first; that statement's row becomes `:{what}_{column}`, and later
-/// statements bind `:{what}_id`.
-fn pick(recorded: impl Into<String>, what: &str) -> Varying {
-    Varying {
-        recorded: recorded.into(),
-        first: format!("(SELECT v FROM bench_{what}_pick WHERE n = :{what})"),
-        gset: Some(format!("{what}_")),
-        then: format!(":{what}_id"),
-    }
-}
-
-/// Books `slot` for the citizen with `token` through the recording
-/// instance, and makes the statements into a script in which every
-/// booking takes a random slot, looks a random session up, and writes
-/// rows of its own.
-async fn recorded_booking(
-    bench: &Bench<'_>,
-    (recording, recorder): (SocketAddr, &Recorder),
+/// Makes the recorded booking of `slot` by the citizen with `token` into
+/// scripts in which every booking takes a random slot, looks a random
+/// session up, and writes rows of its own: the booking's transaction, and
+/// all of the request's SQL.
+fn booking_baselines(
+    b: &Bench,
+    sent: &[String],
     token: &str,
     slot: &SlotId,
-) -> anyhow::Result<(Script, Vars)> {
-    // A second since the sign-in, so that the session is touched, as the
-    // citizens' sessions are while they book.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let request = send(recording, booking_request(token, slot));
-    let statements = recorder.around(request).await?;
+) -> Result<[Baseline; 2]> {
     // What the recorded booking wrote: the only reservation and message yet.
-    let (session, message, id, key, afm, service, starts, ends) = with_db(&bench.db, |conn| {
-        type Columns = (Text, Text, Text, Text, Text, Text, Timestamp, Timestamp);
-        let written = diesel::dsl::sql::<Columns>(
-            "s.id, m.id, r.id, r.upcoming_key, r.citizen_afm, r.service_id, r.starts_at, \
-             r.ends_at FROM reservations r JOIN sessions s ON s.afm = r.citizen_afm, \
-             outbox_messages m",
+    let (written, starts, ends) = b.db.run_blocking(|conn| {
+        let columns = sql::<(Text, Timestamp, Timestamp)>(
+            "concat_ws(' ', s.id, m.id, r.id, r.upcoming_key, r.citizen_afm, r.service_id, \
+               (SELECT count(*) FROM bench_slot_pick), (SELECT count(*) FROM bench_session_pick)), \
+             r.starts_at, r.ends_at FROM reservations r \
+             JOIN sessions s ON s.afm = r.citizen_afm, outbox_messages m",
         );
-        type Written = (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            NaiveDateTime,
-            NaiveDateTime,
-        );
-        Ok(diesel::select(written).get_result::<Written>(conn)?)
-    })
-    .await?;
+        type Written = (String, NaiveDateTime, NaiveDateTime);
+        Ok(diesel::select(columns).get_result::<Written>(conn)?)
+    })?;
+    let ids: Vec<String> = written.split(' ').map(String::from).collect();
+    let [session, message, id, key, afm, service, slots, sessions] =
+        ids.try_into().expect("the eight words selected");
     let varying = [
-        pick(citizen_api::auth::sha256_hex(token), "session"),
-        same(session, ":session_id"),
-        pick(slot.as_str(), "slot"),
-        same(service, ":slot_service_id"),
-        same(format!("{starts:?}"), ":slot_starts_at"),
-        same(format!("{ends:?}"), ":slot_ends_at"),
-        same(id, ":id"),
-        same(key, ":id"),
-        same(message, ":message"),
-        same(afm, ":afm"),
+        (citizen_api::auth::sha256_hex(token), "session"),
+        (session, ":session_id"),
+        (slot.to_string(), "slot"),
+        (service, ":slot_service_id"),
+        (format!("{starts:?}"), ":slot_starts_at"),
+        (format!("{ends:?}"), ":slot_ends_at"),
+        (id, ":id"),
+        (key, ":id"),
+        (message, ":id"),
+        (afm, ":afm"),
     ];
-    let config = bench.config;
-    let slots = i64::try_from(config.services)? * config.slots_per_service;
-    let mut script = vec![
+    let (statements, vars) = pgbench_script(sent, &varying)?;
+    let picks = [
         format!("\\set slot random(1, {slots})"),
-        format!("\\set session random(1, {})", config.citizens + 1),
+        format!("\\set session random(1, {sessions})"),
         "\\set id random(1, 9000000000000000000)".into(),
-        "\\set message random(1, 9000000000000000000)".into(),
         "\\set afm random(100000000, 999999999)".into(),
     ];
-    let (statements, vars) = pgbench_script(&statements, &varying);
-    script.extend(statements);
-    Ok((script, vars))
+    let begin = statements.iter().position(|s| s.starts_with("BEGIN"));
+    let begin = begin.context("the booking sent no BEGIN")?;
+    let transaction = ([&picks[..], &statements[begin..]].concat(), vars.clone());
+    let all = ([&picks[..], &statements].concat(), vars);
+    Ok([
+        ("reservations / booking tx", transaction, Some(0.75)),
+        ("reservations / all its SQL", all, None),
+    ])
 }
 
-/// The part of a booking's script from `BEGIN` to `COMMIT`, with the
-/// random picks before it.
-fn transaction_of(script: &[String]) -> anyhow::Result<Script> {
-    let begin = (script.iter().position(|s| s.starts_with("BEGIN")))
-        .ok_or_else(|| anyhow::anyhow!("the booking sent no BEGIN:\n{}", script.join("\n")))?;
-    let picks = script.iter().take_while(|s| s.starts_with("\\set"));
-    Ok(picks.chain(&script[begin..]).cloned().collect())
-}
-
-/// Writes recorded statements as pgbench script lines: every bind becomes
-/// a pgbench variable, a constant (`-D`) unless it is one of `varying`;
-/// `None` becomes `NULL`.
-fn pgbench_script(recorded: &[String], varying: &[Varying]) -> (Script, Vars) {
+/// Writes recorded statements as pgbench script lines. Every bind becomes
+/// a pgbench variable: a constant (`-D`), unless `varying` names what
+/// stands for the value: a variable (`:id`), or a random slot or session
+/// (`slot`, `session`), picked by number (`:slot`) from `bench_slot_pick`
+/// where the value is bound first; that statement's one row then becomes
+/// the variables `:slot_{column}` (`\gset`), and later ones bind
+/// `:slot_id`. `None` becomes `NULL`.
+fn pgbench_script(recorded: &[String], varying: &[(String, &str)]) -> Result<Script> {
     let (mut script, mut vars, mut seen) = (Vec::new(), Vec::new(), HashSet::new());
     for (n, statement) in recorded.iter().enumerate() {
-        let (sql, binds) = statement
-            .split_once(" -- binds: ")
-            .unwrap_or((statement, "[]"));
-        let (mut sql, mut gset) = (sql.trim().to_owned(), None);
-        for (k, bind) in list(binds.strip_prefix('[').unwrap_or(binds))
-            .0
-            .into_iter()
-            .enumerate()
-            .rev()
-        {
-            let fragment = match bind {
+        // `BEGIN` and `COMMIT` have no binds.
+        let split = statement.split_once(" -- binds: [");
+        let (sql, mut rest) = split.unwrap_or((statement, "]"));
+        let (mut sql, mut gset, mut binds) = (sql.trim().to_owned(), None, Vec::new());
+        while !rest.trim_start_matches([',', ' ']).starts_with(']') {
+            let (value, after) = bind(rest.trim_start_matches([',', ' ']))
+                .with_context(|| format!("reading the binds of {statement}"))?;
+            binds.push(value);
+            rest = after;
+        }
+        // Backwards, so that `$1` is not replaced inside `$12`.
+        for (k, bind) in binds.into_iter().enumerate().rev() {
+            let stand = |value: &String| varying.iter().find(|(v, _)| v == value).map(|v| v.1);
+            let fragment = match bind.map(|value| (stand(&value), value)) {
                 None => "NULL".to_owned(),
-                Some(value) => match varying.iter().find(|v| v.recorded == value) {
-                    Some(v) if seen.insert(value.clone()) => {
-                        gset = gset.or(v.gset.as_deref());
-                        v.first.clone()
-                    }
-                    Some(v) => v.then.clone(),
-                    None => {
-                        vars.push((format!("c{n}_{k}"), value));
-                        format!(":c{n}_{k}")
-                    }
-                },
+                Some((Some(var), _)) if var.starts_with(':') => var.to_owned(),
+                Some((Some(what), _)) if seen.insert(what) => {
+                    gset = Some(what);
+                    format!("(SELECT v FROM bench_{what}_pick WHERE n = :{what})")
+                }
+                Some((Some(what), _)) => format!(":{what}_id"),
+                Some((None, value)) => {
+                    vars.push((format!("c{n}_{k}"), value));
+                    format!(":c{n}_{k}")
+                }
             };
             sql = sql.replace(&format!("${}", k + 1), &fragment);
         }
-        script.push(match gset {
-            Some(prefix) => format!("{sql} \\gset {prefix}"),
-            None => format!("{sql};"),
-        });
+        script.push(gset.map_or(format!("{sql};"), |what| format!("{sql} \\gset {what}_")));
     }
-    (script, vars)
+    Ok((script, vars))
 }
 
-/// Reads the `Debug`-printed value at the start of `s`, as PostgreSQL
-/// reads it in text: strings unquoted, `Some(x)` as `x`, `None` as SQL
-/// `NULL` (`None` here), bytes as `\x…`, other lists as array literals,
-/// the rest (numbers, timestamps) as printed; answers it and what follows.
-fn value(s: &str) -> (Option<String>, &str) {
-    let s = s.trim_start();
-    if let Some(rest) = s.strip_prefix("None") {
-        (None, rest)
-    } else if let Some(rest) = s.strip_prefix("Some(") {
-        let (value, rest) = value(rest);
-        (value, rest.trim_start().trim_start_matches(')'))
-    } else if let Some(rest) = s.strip_prefix('"') {
-        let (mut out, mut chars) = (String::new(), rest.char_indices());
-        while let Some((i, c)) = chars.next() {
-            match c {
-                '"' => return (Some(out), &rest[i + 1..]),
-                '\\' => match chars.next().map_or(' ', |(_, c)| c) {
-                    'n' => out.push('\n'),
-                    'r' => out.push('\r'),
-                    't' => out.push('\t'),
-                    '0' => out.push('\0'),
-                    'u' => {
-                        let code = chars.by_ref().skip(1).map(|(_, c)| c);
-                        let hex: String = code.take_while(|&c| c != '}').collect();
-                        out.extend(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32));
-                    }
-                    escaped => out.push(escaped),
-                },
-                c => out.push(c),
-            }
-        }
-        (Some(out), "")
-    } else if let Some(rest) = s.strip_prefix('[') {
-        let (items, rest) = list(rest);
-        let items: Vec<String> = items.into_iter().flatten().collect();
-        let bytes: Option<Vec<u8>> = items.iter().map(|b| b.parse().ok()).collect();
-        let text = match bytes {
-            Some(bytes) if !bytes.is_empty() => format!("\\x{}", hex::encode(bytes)),
-            _ => format!(
-                "{{{}}}",
-                items
-                    .iter()
-                    .map(|i| format!("{i:?}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
+/// Reads the bind printed (`Debug`) at the start of `s` as PostgreSQL
+/// reads it in text, and answers it and what follows: `None` is `NULL`;
+/// `Some(x)` and a typed id, `SlotId("…")`, are what they wrap; a string
+/// is read as JSON, whose escapes Rust's printing shares; bytes, `[1, 2]`,
+/// are `\x0102`, other lists array literals; an enum the database holds as
+/// text, `CheckedIn`, is `checked_in`; numbers and timestamps are as
+/// printed. Anything else is an error, so that a new kind of bind cannot
+/// slip into the baseline misread.
+fn bind(s: &str) -> Result<(Option<String>, &str)> {
+    use serde_json::{Deserializer, Value, from_value};
+    if s.starts_with(['"', '[']) {
+        let mut json = Deserializer::from_str(s).into_iter::<Value>();
+        let value = match json.next().context("a value")?? {
+            Value::String(text) => text,
+            list => match from_value::<Vec<u8>>(list.clone()) {
+                Ok(bytes) if !bytes.is_empty() => format!("\\x{}", hex::encode(bytes)),
+                // Any other list is an array: `["a", "b"]` is `{"a","b"}`.
+                _ => format!("{{{}}}", list.to_string().trim_matches(['[', ']'])),
+            },
         };
-        (Some(text), rest)
-    } else if let Some((_, rest)) = s.split_once('(').filter(|(name, _)| is_identifier(name)) {
-        // A typed id, `ReservationId("…")`: its text is the value.
-        let (value, rest) = value(rest);
-        (value, rest.trim_start().strip_prefix(')').unwrap_or(rest))
-    } else {
-        let end = s.find([',', ']', ')']).unwrap_or(s.len());
-        let item = s[..end].trim();
-        // An enum the database holds as text (`ReservationStatus`): the
-        // variant, `CheckedIn`, is stored as `checked_in`.
-        let item = if is_identifier(item) && item.starts_with(char::is_uppercase) {
-            snake_case(item)
-        } else {
-            item.to_owned()
-        };
-        (Some(item), &s[end..])
+        return Ok((Some(value), &s[json.byte_offset()..]));
     }
-}
-
-fn is_identifier(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && !matches!(s, "true" | "false")
-}
-
-fn snake_case(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.extend(c.to_lowercase());
+    let (word, rest) = s.split_at(s.find([',', ']', ')', '(']).unwrap_or(s.len()));
+    if let Some(inner) = rest.strip_prefix('(') {
+        let (value, rest) = bind(inner)?;
+        return Ok((value, rest.strip_prefix(')').context("an unclosed (")?));
     }
-    out
-}
-
-/// The items of a `Debug`-printed list after its `[`, and what follows it.
-fn list(mut s: &str) -> (Vec<Option<String>>, &str) {
-    let mut items = Vec::new();
-    loop {
-        s = s.trim_start().trim_start_matches(',').trim_start();
-        if let Some(rest) = s.strip_prefix(']').or(s.is_empty().then_some("")) {
-            return (items, rest);
-        }
-        let (item, rest) = value(s);
-        items.push(item);
-        // Whatever the printing, the reading moves on: an unread character
-        // is dropped rather than read forever.
-        s = if rest.len() < s.len() {
-            rest
-        } else {
-            &s[s.len().min(1)..]
-        };
+    anyhow::ensure!(!word.is_empty() && !word.contains(' '), "cannot read {s:?}");
+    if word.starts_with(char::is_uppercase) && word != "None" {
+        let snake = |(i, c): (usize, char)| [(i > 0 && c.is_uppercase()).then_some('_'), Some(c)];
+        let text: String = word.char_indices().flat_map(snake).flatten().collect();
+        return Ok((Some(text.to_lowercase()), rest));
     }
+    Ok(((word != "None").then(|| word.to_owned()), rest))
 }
 
 /// Settles the database, warms the API up, then runs `BENCH_ROUNDS`
 /// rounds of "API, then every baseline", so that whatever the database
 /// goes through during the run (growing tables, checkpoints) falls on
-/// both sides; answers a row for each baseline.
-async fn metric(
-    bench: &Bench<'_>,
-    name: &str,
-    expected: StatusCode,
-    make: &MakeRequest,
-    vars: &Vars,
-    baselines: &[(&'static str, &Script, Option<f64>)],
-) -> anyhow::Result<Vec<Row>> {
-    let Bench {
-        config, address, ..
-    } = *bench;
-    settle(&bench.db).await?;
-    let warm_up = format!("{name} warm-up");
-    drive(&warm_up, address, config, config.warmup, expected, make).await;
-    let mut rows: Vec<Row> = baselines
-        .iter()
-        .map(|&(metric, script, target)| {
-            println!("{metric}: pgbench runs\n  {}", script.join("\n  "));
-            Row {
-                metric,
-                target,
-                ..Row::default()
-            }
-        })
-        .collect();
-    for round in 1..=config.rounds {
-        println!("round {round} of {}", config.rounds);
-        let api = drive(name, address, config, config.seconds, expected, make).await;
-        for (row, (_, script, _)) in rows.iter_mut().zip(baselines) {
-            let tps = pgbench(bench, script, vars).await?;
-            println!("{}: {tps:.1}/s through pgbench", row.metric);
-            row.api.push(api);
-            row.baseline.push(tps);
+/// both sides; answers the report's line for each baseline: the medians
+/// of the rates and of the rounds' ratios, against the target if any.
+fn measure(b: &Bench, name: &str, load: &Load, baselines: &[Baseline]) -> Result<Vec<String>> {
+    settle(&b.db)?;
+    b.rt.block_on(drive(b, &format!("{name} warm-up"), b.warmup, load));
+    for (baseline, (lines, _), _) in baselines {
+        println!("{baseline}: pgbench runs\n  {}", lines.join("\n  "));
+    }
+    let (mut api, mut rates) = (Vec::new(), vec![Vec::new(); baselines.len()]);
+    for round in 1..=b.rounds {
+        println!("round {round} of {}", b.rounds);
+        api.push(b.rt.block_on(drive(b, name, b.seconds, load)));
+        for ((baseline, script, _), rates) in baselines.iter().zip(&mut rates) {
+            let tps = pgbench(b, script)?;
+            println!("{baseline}: {tps:.1}/s through pgbench");
+            rates.push(tps);
         }
     }
-    Ok(rows)
-}
-
-/// Runs a script at the bench's concurrency, a warm-up and then the
-/// measured run; answers its transactions per second.
-async fn pgbench(bench: &Bench<'_>, script: &Script, vars: &Vars) -> anyhow::Result<f64> {
-    let file = tempfile::Builder::new().suffix(".sql").tempfile()?;
-    std::fs::write(file.path(), script.join("\n") + "\n")?;
-    let mut tps = 0.0;
-    for seconds in [bench.config.warmup, bench.config.seconds]
-        .into_iter()
-        .filter(|&s| s > 0)
-    {
-        let mut command = std::process::Command::new("pgbench");
-        command.args(["-n", "-M", "prepared", "-j", "2"]);
-        command.args(["-c", &bench.config.clients.to_string()]);
-        command.args(["-T", &seconds.to_string(), "-f"]);
-        command.arg(file.path());
-        for (name, value) in vars {
-            command.arg("-D").arg(format!("{name}={value}"));
-        }
-        command.arg(bench.url);
-        let output = tokio::task::spawn_blocking(move || command.output()).await??;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let failed = stdout
-            .lines()
-            .find(|l| l.starts_with("number of failed transactions"))
-            .is_some_and(|l| !l.contains(": 0 "));
-        anyhow::ensure!(
-            output.status.success() && !failed,
-            "pgbench failed ({}):\n{stdout}\n{}\nscript:\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr),
-            script.join("\n")
-        );
-        tps = stdout
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("tps = ")
-                    .filter(|l| l.contains("without initial"))
-            })
-            .and_then(|l| l.split_whitespace().next()?.parse().ok())
-            .ok_or_else(|| anyhow::anyhow!("no tps line in pgbench's output:\n{stdout}"))?;
-    }
-    Ok(tps)
-}
-
-fn report(rounds: u32, rows: Vec<Row>) {
-    println!();
-    println!("medians of {rounds} rounds; ratio: the median of the rounds' ratios");
-    println!(
-        "{:<28} {:>9} {:>11} {:>6} {:>7}  result",
-        "metric", "API/s", "baseline/s", "ratio", "target"
-    );
-    for row in rows {
-        let ratio = median(row.api.iter().zip(&row.baseline).map(|(a, b)| a / b));
-        let (api, baseline) = (median(row.api), median(row.baseline));
-        let (target, result) = match row.target {
-            Some(t) => (format!("{t:.2}"), if ratio >= t { "PASS" } else { "BELOW" }),
-            None => ("-".into(), "(information)"),
+    let mut table = Vec::new();
+    for ((what, _, target), rates) in baselines.iter().zip(rates) {
+        let ratio = median(api.iter().zip(&rates).map(|(a, b)| a / b));
+        let (api, rate) = (median(api.clone()), median(rates));
+        let result = match target {
+            Some(t) if ratio >= *t => "PASS",
+            Some(_) => "BELOW",
+            None => "(information)",
         };
-        println!(
-            "{:<28} {api:>9.1} {baseline:>11.1} {ratio:>6.2} {target:>7}  {result}",
-            row.metric
-        );
+        let t = target.map_or("-".into(), |t| format!("{t:.2}"));
+        let line = format!("{what:<28} {api:>9.1} {rate:>11.1} {ratio:>6.2} {t:>7}  {result}");
+        table.push(line);
     }
-    println!();
+    Ok(table)
 }
 
 /// The middle value (the lower of the two middle ones for an even count):
@@ -661,211 +423,139 @@ fn report(rounds: u32, rows: Vec<Row>) {
 fn median(values: impl IntoIterator<Item = f64>) -> f64 {
     let mut values: Vec<f64> = values.into_iter().collect();
     values.sort_by(f64::total_cmp);
-    values
-        .get(values.len().saturating_sub(1) / 2)
-        .copied()
-        .unwrap_or(0.0)
+    let middle = values.len().saturating_sub(1) / 2;
+    values.get(middle).copied().unwrap_or(0.0)
 }
 
-async fn machine(db: &Db) -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name"))
-        .map_or("unknown CPU", |l| l.trim_start_matches([' ', '\t', ':']));
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let server = with_db(db, |conn| {
-        let version = diesel::dsl::sql::<Text>("version()");
-        Ok(diesel::select(version).get_result::<String>(conn)?)
-    })
-    .await
-    .unwrap_or_else(|_| "unknown server".into());
-    format!("machine: {model}, {cores} cores; {server}")
-}
-
-fn booking_request(token: &str, slot: &SlotId) -> Request<Full<Bytes>> {
-    let body = serde_json::json!({
-        "slot_id": slot,
-        "full_name": "Μαρία Παπαδοπούλου",
-        "email": "maria@example.gr",
-        "phone": "6912345678",
-        "special_requirements": "Πρόσβαση με αμαξίδιο"
-    });
-    Request::post("/v1/reservations")
-        .header(header::HOST, "bench")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("a request")
-}
-
-/// A public `GET` (no session).
-fn get(path: &str) -> Request<Full<Bytes>> {
-    Request::get(path)
-        .header(header::HOST, "bench")
-        .body(Full::new(Bytes::new()))
-        .expect("a request")
-}
-
-/// The next request of a metric; `None` when the prepared work ran out
-/// (every citizen booked every service).
-type MakeRequest = Arc<dyn Fn() -> Option<Request<Full<Bytes>>> + Send + Sync>;
-
-type Http = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
-
-/// One HTTP/1.1 keep-alive connection, as each pgbench client holds one
-/// database connection: no client pool, no URL parsing, no redirects.
-async fn connect(address: SocketAddr) -> anyhow::Result<Http> {
-    let stream = tokio::net::TcpStream::connect(address).await?;
-    stream.set_nodelay(true)?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    Ok(sender)
-}
-
-/// Sends one request and reads the answer: its status and body.
-async fn exchange(
-    connection: &mut Http,
-    request: Request<Full<Bytes>>,
-) -> anyhow::Result<(StatusCode, String)> {
-    let response = connection.send_request(request).await?;
-    let status = response.status();
-    let body = response.into_body().collect().await?.to_bytes();
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
-}
-
-/// One request, which must succeed; answers its body.
-async fn send(address: SocketAddr, request: Request<Full<Bytes>>) -> anyhow::Result<String> {
-    let (status, body) = exchange(&mut connect(address).await?, request).await?;
-    anyhow::ensure!(status.is_success(), "answered {status}: {body}");
-    Ok(body)
-}
-
-/// Sends requests from `BENCH_CLIENTS` tasks, each over its own
-/// connection, for `seconds`; answers the rate of `expected` answers over
-/// the time until the last task finished. Anything else is printed.
-async fn drive(
-    name: &str,
-    address: SocketAddr,
-    config: &Config,
-    seconds: u64,
-    expected: StatusCode,
-    make: &MakeRequest,
-) -> f64 {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
-    let tasks: Vec<_> = (0..config.clients)
-        .map(|_| {
-            let make = make.clone();
-            tokio::spawn(async move {
-                let (mut ok, mut failures) = (0u64, Vec::new());
-                let mut connection: Option<Http> = None;
-                while Instant::now() < deadline {
-                    let Some(request) = make() else {
-                        failures.push("ran out of prepared work; raise BENCH_CITIZENS".into());
-                        break;
-                    };
-                    let outcome = async {
-                        let sender = match &mut connection {
-                            Some(sender) => sender,
-                            empty => empty.insert(connect(address).await?),
-                        };
-                        let (status, body) = exchange(sender, request).await?;
-                        anyhow::ensure!(status == expected, "answered {status}: {body}");
-                        anyhow::Ok(())
-                    };
-                    match outcome.await {
-                        Ok(()) => ok += 1,
-                        Err(e) => {
-                            // A broken connection is opened again.
-                            connection.take_if(|s| s.is_closed());
-                            failures.push(e.to_string());
-                        }
-                    }
-                }
-                (ok, failures)
-            })
-        })
-        .collect();
-    let (mut ok, mut failures) = (0, Vec::<String>::new());
-    for task in tasks {
-        let (n, f) = task.await.expect("a load task");
-        (ok, failures) = (ok + n, [failures, f].concat());
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let rate = ok as f64 / elapsed;
-    println!("{name}: {ok} in {elapsed:.2} s = {rate:.1}/s through the API");
-    if !failures.is_empty() {
-        println!(
-            "  FAILURE: {} requests did not succeed, e.g.:",
-            failures.len()
-        );
-        for failure in failures.iter().take(5) {
-            println!("    {failure}");
+/// Runs a script at the bench's concurrency, a warm-up and then the
+/// measured run; answers its transactions per second.
+fn pgbench(b: &Bench, (script, vars): &Script) -> Result<f64> {
+    let file = tempfile::Builder::new().suffix(".sql").tempfile()?;
+    std::fs::write(file.path(), script.join("\n") + "\n")?;
+    let mut tps = 0.0;
+    for seconds in [b.warmup, b.seconds].into_iter().filter(|&s| s > 0) {
+        let mut command = Command::new("pgbench");
+        let (clients, seconds) = (b.clients.to_string(), seconds.to_string());
+        command.args(["-n", "-M", "prepared", "-j", "2", "-c", &clients]);
+        command.args(["-T", &seconds, "-f"]).arg(file.path());
+        for (name, value) in vars {
+            command.arg("-D").arg(format!("{name}={value}"));
         }
+        let output = command.arg(&b.url).output()?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let line = |start| stdout.lines().find_map(|l| l.strip_prefix(start));
+        let failed = line("number of failed transactions: ").is_some_and(|l| !l.starts_with("0 "));
+        let (status, stderr) = (output.status, String::from_utf8_lossy(&output.stderr));
+        let why = format!("pgbench failed ({status}):\n{stdout}\n{stderr}");
+        anyhow::ensure!(status.success() && !failed, why);
+        tps = (line("tps = ").filter(|l| l.contains("without initial")))
+            .and_then(|l| l.split_whitespace().next()?.parse().ok())
+            .with_context(|| format!("no tps line in pgbench's output:\n{stdout}"))?;
+    }
+    Ok(tps)
+}
+
+fn booking(client: &Client, api: &str, token: &str, slot: &SlotId) -> RequestBuilder {
+    let body = serde_json::json!({
+        "slot_id": slot, "full_name": "Μαρία Παπαδοπούλου", "email": "maria@example.gr",
+        "phone": "6912345678", "special_requirements": "Πρόσβαση με αμαξίδιο"
+    });
+    let request = client.post(format!("{api}/v1/reservations"));
+    request.bearer_auth(token).json(&body)
+}
+
+/// An HTTP client that ignores any proxy the environment names. Each load
+/// task has its own, and so one keep-alive connection, as each pgbench
+/// client holds one database connection.
+fn client() -> Client {
+    Client::builder().no_proxy().build().expect("a client")
+}
+
+/// Sends a request and reads the answer, whose status must be `expected`
+/// (any success when `None`).
+async fn exchange(request: RequestBuilder, expected: Option<StatusCode>) -> Result<()> {
+    let response = request.send().await?;
+    let status = response.status();
+    let body = response.text().await?;
+    let right = expected.map_or(status.is_success(), |e| status == e);
+    anyhow::ensure!(right, "answered {status}: {body}");
+    Ok(())
+}
+
+/// Sends requests from `BENCH_CLIENTS` tasks for `seconds`; answers the
+/// rate of right answers over the time until the last task finished.
+/// Anything else is printed.
+async fn drive(b: &Bench, name: &str, seconds: u64, (expected, make): &Load) -> f64 {
+    let started = Instant::now();
+    let (deadline, mut tasks) = (started + Duration::from_secs(seconds), JoinSet::new());
+    for _ in 0..b.clients {
+        let (client, make, expected) = (client(), make.clone(), Some(*expected));
+        tasks.spawn(async move {
+            let (mut ok, mut failures) = (0, Vec::new());
+            while let Some(request) = make(&client).filter(|_| Instant::now() < deadline) {
+                match exchange(request, expected).await {
+                    Ok(()) => ok += 1,
+                    Err(e) => failures.push(e.to_string()),
+                }
+            }
+            if Instant::now() < deadline {
+                failures.push("ran out of prepared work; raise BENCH_CITIZENS".into());
+            }
+            (ok, failures)
+        });
+    }
+    let (ok, failures): (Vec<u32>, Vec<Vec<String>>) = tasks.join_all().await.into_iter().unzip();
+    let (ok, failures) = (ok.iter().sum::<u32>(), failures.concat());
+    let elapsed = started.elapsed().as_secs_f64();
+    let rate = f64::from(ok) / elapsed;
+    println!("{name}: {ok} in {elapsed:.2} s = {rate:.1}/s through the API");
+    let n = failures.len();
+    if n > 0 {
+        let some = failures[..n.min(5)].join("\n    ");
+        println!("  FAILURE: {n} requests did not succeed, e.g.:\n    {some}");
     }
     rate
 }
 
-/// Runs `work` on one of the pool's connections, off the async threads.
-async fn with_db<T: Send + 'static>(
-    db: &Db,
-    work: impl FnOnce(&mut DbConn) -> anyhow::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
-    let db = db.clone();
-    tokio::task::spawn_blocking(move || db.run_blocking(work)).await?
-}
-
 /// Lets the work earlier metrics left behind finish before the next one
-/// starts, so that it does not fall on whichever rounds happen to run
-/// while it is done: the outbox worker delivers the confirmations the
-/// bookings and their baseline queued, then `VACUUM ANALYZE` removes the
-/// dead row versions and lets the planner see the tables as they now are,
-/// instead of autovacuum doing both in the middle of some round. pgbench,
-/// too, vacuums before it measures.
-async fn settle(db: &Db) -> anyhow::Result<()> {
+/// starts, rather than in whichever rounds run meanwhile: the outbox worker
+/// delivers the confirmations the bookings and their baseline queued, then
+/// `VACUUM ANALYZE` removes the dead row versions and lets the planner see
+/// the tables as they now are, instead of autovacuum doing both in some
+/// round. pgbench, too, vacuums before it measures.
+fn settle(db: &Db) -> Result<()> {
     let started = Instant::now();
-    with_db(db, move |conn| {
-        use citizen_api::db::schema::outbox_messages as m;
-        let due = || {
-            m::table
-                .filter(m::status.eq("pending"))
-                .filter(m::next_attempt_at.le(Utc::now().naive_utc()))
-                .count()
-        };
-        while due().get_result::<i64>(conn)? > 0 {
-            anyhow::ensure!(
-                started.elapsed() < Duration::from_secs(600),
-                "the outbox did not drain in ten minutes"
-            );
+    db.run_blocking(|conn| {
+        let due = sql::<BigInt>(
+            "(SELECT count(*) FROM outbox_messages WHERE status = 'pending' \
+             AND next_attempt_at <= now() AT TIME ZONE 'UTC')",
+        );
+        while diesel::select(due.clone()).get_result::<i64>(conn)? > 0 {
+            let waited = started.elapsed() < Duration::from_secs(600);
+            anyhow::ensure!(waited, "the outbox did not drain in ten minutes");
             std::thread::sleep(Duration::from_millis(500));
         }
         Ok(conn.batch_execute("VACUUM ANALYZE")?)
-    })
-    .await?;
-    println!(
-        "settled: outbox drained, database vacuumed in {:.1} s (not measured)",
-        started.elapsed().as_secs_f64()
-    );
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    println!("settled: outbox drained, database vacuumed in {seconds:.1} s (not measured)");
     Ok(())
 }
 
 /// Seats taken equal reservations made, and no slot filled up: otherwise a
 /// baseline's seat UPDATE may have found nothing and done less work.
-async fn check_consistency(db: &Db) -> anyhow::Result<()> {
-    let (seats, made, full) = with_db(db, |conn| {
-        let counts = diesel::dsl::sql::<(BigInt, BigInt, BigInt)>(
+fn check_consistency(db: &Db) -> Result<()> {
+    let (seats, made, full) = db.run_blocking(|conn| {
+        let counts = sql::<(BigInt, BigInt, BigInt)>(
             "(SELECT coalesce(sum(booked), 0)::bigint FROM slots), \
              (SELECT count(*) FROM reservations), \
              (SELECT count(*) FROM slots WHERE booked >= capacity)",
         );
         Ok(diesel::select(counts).get_result::<(i64, i64, i64)>(conn)?)
-    })
-    .await?;
-    let verdict = if seats == made && full == 0 {
-        " (consistent)"
-    } else {
-        "  INCONSISTENT: a baseline did less work than a booking"
+    })?;
+    let verdict = match seats == made && full == 0 {
+        true => " (consistent)",
+        false => "  INCONSISTENT: a baseline did less work than a booking",
     };
     println!("check: {seats} seats taken, {made} reservations, {full} full slots{verdict}");
     Ok(())

@@ -39,7 +39,6 @@ const QR_SIDE: f32 = 170.0;
 /// the margins.
 const STUDIO_LINE_CHARS: usize = 60;
 
-
 /// The stored images and what the PDF shows.
 pub struct ArchiveInput<'a> {
     /// The face photo as stored (JPEG).
