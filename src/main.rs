@@ -8,13 +8,14 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use chrono::{DateTime, Utc};
+use citizen_api::auth::HmacKey;
 use citizen_api::auth::roles::{self, Change, ScopedRole};
 use citizen_api::clock::{Clock, SystemClock};
 use citizen_api::config::{Profile, Settings};
 use citizen_api::db::write_transaction;
 use citizen_api::dev::demo;
 use citizen_api::domain::Afm;
-use citizen_api::{Application, app, retention, telemetry};
+use citizen_api::{Application, app, photos, retention, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +54,20 @@ enum Command {
         #[command(subcommand)]
         action: RetentionAction,
     },
+    /// The ID photos' keys.
+    Photos {
+        #[command(subcommand)]
+        action: PhotosAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PhotosAction {
+    /// Seal again, under the current photo master key (the first in
+    /// `secrets.photo_keys`), every data key and code an older key sealed,
+    /// and print how many as JSON; then the older key can leave the list
+    /// (docs/photos.md, "Rotating the photo master key").
+    RewrapKeys,
 }
 
 #[derive(Subcommand)]
@@ -107,6 +122,9 @@ fn main() -> ExitCode {
             Command::Retention {
                 action: RetentionAction::Run { now },
             } => retention_run(settings, now.unwrap_or_else(|| SystemClock.now())).await,
+            Command::Photos {
+                action: PhotosAction::RewrapKeys,
+            } => rewrap_photo_keys(settings).await,
             Command::Openapi => unreachable!("handled before settings are loaded"),
         }
     });
@@ -210,6 +228,22 @@ async fn retention_run(mut settings: Settings, now: DateTime<Utc>) -> anyhow::Re
     let report =
         actix_web::web::block(move || db.run_blocking(|conn| Ok(retention::run(conn, now, idle)?)))
             .await??;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+async fn rewrap_photo_keys(mut settings: Settings) -> anyhow::Result<()> {
+    settings.demo_data = false;
+    let db = app::open_database(&settings, &SystemClock).await?;
+    let hash = HmacKey::load(settings.secrets.hmac_key.as_ref(), &settings.data_dir)?;
+    let photos = app::photo_services(&settings, hash)?;
+    let report = actix_web::web::block(move || {
+        db.run_blocking(|conn| {
+            photos::rotation::rewrap(conn, &photos.vault, &photos.code_keys())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+    })
+    .await??;
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }

@@ -257,7 +257,7 @@ pub async fn open_database(settings: &Settings, clock: &dyn Clock) -> anyhow::Re
 
 /// The photo slice's services: the vault under the photo master keys, the
 /// image checks, and the keys that keep codes.
-fn photo_services(settings: &Settings, hash: HmacKey) -> anyhow::Result<Photos> {
+pub fn photo_services(settings: &Settings, hash: HmacKey) -> anyhow::Result<Photos> {
     let ring = KeyRing::load(
         settings.secrets.photo_keys.as_ref(),
         &settings.data_dir,

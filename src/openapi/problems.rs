@@ -132,9 +132,9 @@ problem_responses! {
     LinkRefused(DailyLimitReached) => "`daily_limit_reached`: five link and unlink operations today, Athens time (R-PH-07); `Retry-After` counts the seconds to the next Athens midnight. `rate_limited`: too many kodikarithmos tries; retry after `Retry-After` seconds.";
     NotLinked(NotLinked) => "`not_linked`: no kodikarithmos is linked to this AFM.";
     SubmissionInUse(SubmissionInUse) => "`submission_in_use`: a citizen has linked this upload; only they can unlink it.";
-    UploadTooLarge(PayloadTooLarge) => "`payload_too_large`: a part of the form exceeds its cap.";
-    UploadTypeRefused(UnsupportedMediaType) => "`unsupported_media_type`: the body is not `multipart/form-data`.";
-    UploadRefused(ValidationFailed) => "`validation_failed`: a part is missing, unknown, repeated or invalid (no contact given, R-PH-04).";
+    UploadTooLarge(ImageTooLarge) => "`image_too_large`: an image has more bytes than its bound (`errors[0].field` names it); `payload_too_large`: a text part exceeds its cap.";
+    UploadTypeRefused(ImageTypeNotAllowed) => "`image_type_not_allowed`: an image is not a JPEG (face) or a JPEG or PNG (signature), judged from its bytes, or not the type it was declared as; `unsupported_media_type`: the body is not `multipart/form-data`.";
+    UploadRefused(ImageUnreadable) => "`image_unreadable`, `image_too_small`, `image_dimensions_out_of_bounds` (decompression bombs included), `image_orientation_not_applied`: the image named in `errors[0].field` is refused; `validation_failed`: a part is missing, unknown, repeated or invalid (no contact given, R-PH-04).";
     InternalError(InternalError) => "`internal_error`: an unexpected failure; it is logged, with no detail shown.";
     ServiceUnavailable(ServiceUnavailable) => "`service_unavailable`: the database is overloaded or unreachable; retry after `Retry-After` seconds.";
 }

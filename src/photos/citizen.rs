@@ -27,9 +27,9 @@ use crate::openapi::problems::{
 };
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(preview)
-        .service(link)
-        .service(unlink)
+    cfg.service(preview_code)
+        .service(link_code)
+        .service(unlink_photos)
         .service(linked_photos)
         .service(face_image)
         .service(signature_image)
@@ -165,7 +165,7 @@ fn embedded((file, bytes): (FileRow, Vec<u8>)) -> EmbeddedImage {
     )
 )]
 #[post("/v1/me/photos/preview")]
-async fn preview(
+async fn preview_code(
     req: HttpRequest,
     caller: Caller<StrongCitizen>,
     body: JsonBody<CodeEntry>,
@@ -235,7 +235,7 @@ fn linked_view(ring: &crate::crypto::KeyRing, found: Found) -> Result<LinkedPhot
     )
 )]
 #[post("/v1/me/photos/link")]
-async fn link(
+async fn link_code(
     req: HttpRequest,
     caller: Caller<StrongCitizen>,
     body: JsonBody<LinkRequest>,
@@ -295,7 +295,7 @@ async fn link(
     )
 )]
 #[delete("/v1/me/photos/link")]
-async fn unlink(
+async fn unlink_photos(
     caller: Caller<StrongCitizen>,
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,

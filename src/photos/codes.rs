@@ -37,3 +37,17 @@ pub fn open_code(
     let text = String::from_utf8(plain).map_err(ApiError::internal)?;
     Kodikarithmos::parse(&text).map_err(ApiError::internal)
 }
+
+/// The code sealed again under the current key, or `None` when it already
+/// is (a rotation's step, see `rotation`).
+pub fn reseal_code(
+    ring: &KeyRing,
+    id: &SubmissionId,
+    sealed: &[u8],
+) -> Result<Option<Vec<u8>>, ApiError> {
+    let sealed = Sealed::from_bytes(sealed).map_err(ApiError::internal)?;
+    let resealed = ring
+        .reseal(&sealed, &associated_data(id))
+        .map_err(ApiError::internal)?;
+    Ok(resealed.map(|sealed| sealed.to_bytes()))
+}

@@ -9,6 +9,7 @@ pub mod codes;
 pub mod images;
 pub mod linking;
 pub mod qr;
+pub mod rotation;
 pub mod rules;
 pub mod store;
 pub mod studios;

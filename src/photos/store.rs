@@ -198,6 +198,24 @@ pub fn mark_deleted(
         .load(conn)
 }
 
+/// Submissions' sealed codes by id, after `after`: a page of at most
+/// `limit`.
+pub fn sealed_codes_after(
+    conn: &mut DbConn,
+    after: Option<&SubmissionId>,
+    limit: i64,
+) -> QueryResult<Vec<(SubmissionId, Vec<u8>)>> {
+    let mut query = photo_submissions::table
+        .order(photo_submissions::id)
+        .limit(limit)
+        .select((photo_submissions::id, photo_submissions::code_sealed))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(photo_submissions::id.gt(after.clone()));
+    }
+    query.load(conn)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = photo_files)]
 pub struct FileRow {

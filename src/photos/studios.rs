@@ -28,7 +28,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(remove_employee);
 }
 
-/// A studio to register: its name, the business's AFM and the owner's.
+/// A studio to register: its `name`, the business's AFM (`afm`: one studio
+/// per business) and the owner's own (`owner_afm`: the owner may upload
+/// and authorize employees).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "name": "Φωτογραφείο Φως",
@@ -38,10 +40,10 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 pub struct NewStudio {
     #[schema(value_type = crate::http::Name, inline)]
     pub name: String,
-    /// The business's AFM: one studio per business.
+    // Described on the struct: a description here would wrap the inlined
+    // schema in a one-armed `oneOf`.
     #[schema(value_type = Afm, inline)]
     pub afm: String,
-    /// The owner's own AFM; the owner may upload and authorize employees.
     #[schema(value_type = Afm, inline)]
     pub owner_afm: String,
 }

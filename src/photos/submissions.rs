@@ -37,10 +37,10 @@ use crate::openapi::problems::{
 };
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(upload)
-        .service(list)
+    cfg.service(upload_submission)
+        .service(list_submissions)
         .service(qr_png)
-        .service(remove);
+        .service(delete_submission);
 }
 
 /// Where an upload stands, for the studio.
@@ -189,7 +189,7 @@ pub fn contacts(mobile: Option<&str>, email: Option<&str>) -> Result<Contacts, A
     )
 )]
 #[post("/v1/studios/{studio_id}/submissions")]
-async fn upload(
+async fn upload_submission(
     req: HttpRequest,
     caller: Caller<StudioMember>,
     path: web::Path<String>,
@@ -404,7 +404,7 @@ fn record(
     )
 )]
 #[get("/v1/studios/{studio_id}/submissions")]
-async fn list(
+async fn list_submissions(
     caller: Caller<StudioMember>,
     path: web::Path<String>,
     page: web::Query<PageParams>,
@@ -526,7 +526,7 @@ async fn qr_png(
     )
 )]
 #[delete("/v1/studios/{studio_id}/submissions/{submission_id}")]
-async fn remove(
+async fn delete_submission(
     caller: Caller<StudioMember>,
     path: web::Path<(String, String)>,
     photos: web::Data<Photos>,

@@ -61,11 +61,20 @@ fn malformed(error: MultipartError) -> ApiError {
     }
 }
 
+/// An image over its cap is `image_too_large`, as the image checks would
+/// answer; a text part over its own is a body too large.
 fn too_large(part: &str, cap: usize) -> ApiError {
-    ApiError::new(ErrorCode::PayloadTooLarge).with_detail(Text::new(
+    let code = match part {
+        "face" | "signature" => ErrorCode::ImageTooLarge,
+        _ => ErrorCode::PayloadTooLarge,
+    };
+    let detail = Text::new(
         format!("Το πεδίο {part} υπερβαίνει τα {cap} bytes."),
         format!("The part {part} exceeds {cap} bytes."),
-    ))
+    );
+    ApiError::new(code)
+        .with_detail(detail.clone())
+        .with_field_error(FieldError::new(part.to_owned(), code.as_str(), detail))
 }
 
 /// Reads the parts, each up to its cap; an unknown or repeated part, or a

@@ -132,7 +132,8 @@ async fn r_ph_04_a_part_over_its_cap_is_refused_before_it_is_read_whole() {
     };
     assert!(upload.face.len() > 60_000);
     let response = send_upload(&app, &studio.owner, &studio.id, &upload).await;
-    assert_problem(response, 413, "payload_too_large").await;
+    let problem = assert_problem(response, 413, "image_too_large").await;
+    assert_eq!(problem.errors[0].field, "face");
 }
 
 #[tokio::test]
@@ -371,4 +372,73 @@ async fn r_ph_19_a_store_that_refuses_the_write_fails_the_upload_cleanly_and_lea
     assert_eq!(rows, 0);
     app.deliver_due().await;
     assert!(app.messages_to(MOBILE).await.is_empty(), "no code was sent");
+}
+
+#[tokio::test]
+async fn r_ph_19_rotating_the_photo_master_key_rewraps_every_data_key_and_code() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let key = |id: &str, byte: u8| format!("{id}:{}", STANDARD.encode([byte; 32]));
+    let (old, new) = (key("p1", 1), key("p2", 2));
+    let hmac = STANDARD.encode([9u8; 32]);
+    let store = tempfile::tempdir().unwrap();
+    let path = store.path().to_owned();
+    let configure = move |keys: String| {
+        let (path, hmac) = (path.clone(), hmac.clone());
+        move |settings: &mut citizen_api::Settings| {
+            settings.secrets.photo_keys = Some(keys.into());
+            settings.secrets.hmac_key = Some(hmac.into());
+            settings.storage.path = Some(path);
+        }
+    };
+    let app = spawn_app_with(configure(old.clone())).await;
+    let studio = with_studio(&app).await;
+    let upload = Upload::to_mobile(MOBILE);
+    let code = uploaded(&app, &studio.owner, &studio.id, &upload).await["kodikarithmos"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Steps 3 and 4: the new key first, the old one still listed; re-wrap.
+    let mut rotated = citizen_api::Settings::default();
+    configure(format!("{new},{old}"))(&mut rotated);
+    let hash =
+        citizen_api::auth::HmacKey::load(rotated.secrets.hmac_key.as_ref(), store.path()).unwrap();
+    let photos = std::sync::Arc::new(citizen_api::app::photo_services(&rotated, hash).unwrap());
+    let run = |photos: std::sync::Arc<citizen_api::photos::Photos>| {
+        app.with_db(move |conn| {
+            citizen_api::photos::rotation::rewrap(conn, &photos.vault, &photos.code_keys())
+                .map_err(|e| anyhow::anyhow!("{e}"))
+        })
+    };
+    let report = run(photos.clone()).await;
+    assert_eq!((report.data_keys, report.codes), (2, 1));
+    let again = run(photos).await;
+    assert_eq!(
+        (again.data_keys, again.codes),
+        (0, 0),
+        "nothing is left under p1"
+    );
+
+    // Step 5: p1 leaves the list, and everything still opens.
+    let later = spawn_app_with(move |settings| {
+        configure(new)(settings);
+        settings.database.url = Some(app.database_url.clone());
+    })
+    .await;
+    let maria = strong_citizen(&later, MARIA, MOBILE).await;
+    assert_eq!(link(&later, &maria, &code).await.status(), StatusCode::OK);
+    let linked: Value = later.get_json_as(&maria, "/v1/me/photos").await;
+    assert!(
+        linked["kodikarithmos"]
+            .as_str()
+            .unwrap()
+            .ends_with(&code[15..])
+    );
+    let face = later
+        .get_as(&maria, "/v1/me/photos/face")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(face.bytes().await.unwrap(), upload.face);
 }
