@@ -18,7 +18,7 @@ use crate::db::{Db, DbConn};
 use crate::domain::Afm;
 use crate::domain::ids::{DepartmentId, MunicipalityId};
 use crate::http::{
-    ApiError, FieldError, Page, PageExample, PageParams, PageRequest, Text, parse_path_id,
+    ApiError, Page, PageExample, PageParams, PageRequest, parse_path_afm, parse_path_id,
 };
 use crate::openapi::problems::{Forbidden, NotFound, Unauthenticated, ValidationFailed};
 
@@ -126,16 +126,6 @@ async fn holders_page<P: Principal + 'static, S: Scope>(
         limit,
         |h: &RoleHolder| h.afm.clone(),
     )))
-}
-
-fn parse_afm(raw: &str) -> Result<Afm, ApiError> {
-    Afm::parse(raw).map_err(|e| {
-        ApiError::validation(vec![FieldError::new(
-            "afm",
-            e.code(),
-            Text::new(e.message_el(), e.to_string()),
-        )])
-    })
 }
 
 /// Who acts on roles, in which role and municipality, for the audit trail.
@@ -305,7 +295,7 @@ async fn municipality_admin(
     let target = parse_path_id::<MunicipalityId>(&municipality, "municipality_id").and_then(
         |municipality| {
             Ok(Target {
-                afm: parse_afm(&afm)?,
+                afm: parse_path_afm(&afm)?,
                 scope: municipality,
             })
         },
@@ -407,7 +397,7 @@ async fn staff(
     let target =
         parse_path_id::<DepartmentId>(&department, "department_id").and_then(|department| {
             Ok(Target {
-                afm: parse_afm(&afm)?,
+                afm: parse_path_afm(&afm)?,
                 scope: department,
             })
         });

@@ -339,7 +339,7 @@ async fn linked_photos(
     db: web::Data<Db>,
 ) -> Result<web::Json<LinkedPhotos>, ApiError> {
     let found = linked_to(caller, &db).await?;
-    Ok(web::Json(linked_view(&photos.code_keys().ring, found)?))
+    Ok(web::Json(linked_view(photos.code_ring(), found)?))
 }
 
 /// One linked image, as stored, with its digest as `ETag`.
@@ -428,11 +428,7 @@ async fn download_archive(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ApiError> {
     let found = linked_to(caller, &db).await?;
-    let code = open_code(
-        &photos.code_keys().ring,
-        &found.row.id,
-        &found.row.code_sealed,
-    )?;
+    let code = open_code(photos.code_ring(), &found.row.id, &found.row.code_sealed)?;
     let (_, face) = image(&photos, &found.files, ImageKind::Face).await?;
     let (signature_file, signature) = image(&photos, &found.files, ImageKind::Signature).await?;
     let linked_at = found.row.linked_at.map(|at| at.and_utc());

@@ -69,6 +69,11 @@ impl Photos {
         self.code_keys.clone()
     }
 
+    /// The ring that seals codes, to open one without cloning the keys.
+    pub fn code_ring(&self) -> &KeyRing {
+        &self.code_keys.ring
+    }
+
     /// Refuses a client address that tried too many codes this minute.
     pub fn admit(&self, req: &HttpRequest) -> Result<(), ApiError> {
         self.address_limit.admit(req)

@@ -499,7 +499,7 @@ async fn qr_png(
     if SubmissionStatus::of(&row, now) != SubmissionStatus::Pending || row.bound_afm.is_some() {
         return Err(ApiError::not_found());
     }
-    let code = open_code(&photos.code_keys().ring, &row.id, &row.code_sealed)?;
+    let code = open_code(photos.code_ring(), &row.id, &row.code_sealed)?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .body(qr::png(&code)))

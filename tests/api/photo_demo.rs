@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::spawn_demo_app;
-use crate::photo_support::link;
+use crate::photo_support::{link, preview};
 
 const MOBILE: &str = "+306912345678";
 
@@ -74,16 +74,10 @@ async fn r_ph_05_r_ph_14_the_demo_citizen_walks_upload_preview_link_and_download
         .await;
     assert_eq!(verified.status(), StatusCode::OK);
 
-    let preview = app
-        .post_json_as(
-            &token,
-            "/v1/me/photos/preview",
-            &json!({"kodikarithmos": code}),
-        )
-        .await;
-    assert_eq!(preview.status(), StatusCode::OK);
-    let preview: Value = preview.json().await.unwrap();
-    assert_eq!(preview["studio"], "Φωτογραφείο Φως");
+    let shown = preview(&app, &token, &code).await;
+    assert_eq!(shown.status(), StatusCode::OK);
+    let shown: Value = shown.json().await.unwrap();
+    assert_eq!(shown["studio"], "Φωτογραφείο Φως");
     assert_eq!(link(&app, &token, &code).await.status(), StatusCode::OK);
 
     let response = app

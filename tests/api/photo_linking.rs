@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
 use crate::photo_support::{
-    Studio, Upload, code_for, link, strong_citizen, studio, unlink, uploaded,
+    Studio, Upload, code_for, link, preview, strong_citizen, studio, unlink, uploaded,
 };
 
 const OWNER: &str = "123456783";
@@ -77,13 +77,7 @@ async fn r_ph_11_r_ph_12_preview_shows_the_images_as_stored_whatever_form_the_co
         sloppy,
         format!(" {} ", code.replace('-', " ")),
     ] {
-        let response = app
-            .post_json_as(
-                &maria,
-                "/v1/me/photos/preview",
-                &json!({"kodikarithmos": entered}),
-            )
-            .await;
+        let response = preview(&app, &maria, &entered).await;
         assert_eq!(response.status(), StatusCode::OK, "{entered}");
         let preview = json_of(response).await;
         assert_eq!(preview["studio"], "Φωτογραφείο Φως");
@@ -333,23 +327,11 @@ async fn r_ph_08_a_code_not_linked_within_two_weeks_stops_working() {
     let code = code_for(&app, &studio, MARIA_MOBILE).await;
     app.clock.advance(Duration::days(14) - Duration::minutes(1));
     let maria = strong_citizen(&app, MARIA, MARIA_MOBILE).await;
-    let preview = app
-        .post_json_as(
-            &maria,
-            "/v1/me/photos/preview",
-            &json!({"kodikarithmos": code}),
-        )
-        .await;
-    assert_eq!(preview.status(), StatusCode::OK, "a minute before the end");
+    let shown = preview(&app, &maria, &code).await;
+    assert_eq!(shown.status(), StatusCode::OK, "a minute before the end");
     app.clock.advance(Duration::minutes(1));
-    let preview = app
-        .post_json_as(
-            &maria,
-            "/v1/me/photos/preview",
-            &json!({"kodikarithmos": code}),
-        )
-        .await;
-    assert_problem(preview, 404, "code_not_found").await;
+    let shown = preview(&app, &maria, &code).await;
+    assert_problem(shown, 404, "code_not_found").await;
     assert_problem(link(&app, &maria, &code).await, 410, "code_expired").await;
     // Two weeks on, the owner's session is long over.
     let owner = app.sign_in(OWNER).await;
@@ -372,14 +354,8 @@ async fn r_ph_10_only_the_first_afm_relinks_and_only_within_twelve_months_of_cre
     assert_eq!(unlink(&app, &maria).await.status(), StatusCode::NO_CONTENT);
     // Unlinked, it is still Maria's: bound to the first AFM that linked it.
     assert_problem(link(&app, &nikos, &code).await, 404, "code_not_found").await;
-    let preview = app
-        .post_json_as(
-            &nikos,
-            "/v1/me/photos/preview",
-            &json!({"kodikarithmos": code}),
-        )
-        .await;
-    assert_problem(preview, 404, "code_not_found").await;
+    let shown = preview(&app, &nikos, &code).await;
+    assert_problem(shown, 404, "code_not_found").await;
     // Months later, past the first link's two weeks, Maria relinks it.
     app.clock.advance(Duration::days(200));
     let maria = strong_citizen(&app, MARIA, MARIA_MOBILE).await;
@@ -405,13 +381,7 @@ async fn unknown_expired_and_other_afms_codes_answer_alike() {
     let unknown = citizen_api::domain::Kodikarithmos::generate().to_string();
     let mut answers = Vec::new();
     for code in [&unknown, &expired, &others] {
-        let response = app
-            .post_json_as(
-                &maria,
-                "/v1/me/photos/preview",
-                &json!({"kodikarithmos": code}),
-            )
-            .await;
+        let response = preview(&app, &maria, code).await;
         let status = response.status();
         let mut headers: Vec<String> = response
             .headers()
@@ -441,31 +411,24 @@ async fn wrong_codes_are_throttled_per_afm_in_the_database_and_right_ones_are_no
     let studio = with_studio(&app).await;
     let code = code_for(&app, &studio, MARIA_MOBILE).await;
     let maria = strong_citizen(&app, MARIA, MARIA_MOBILE).await;
-    let preview = |code: String| {
+    let try_code = |code: String| {
         let (app, maria) = (&app, &maria);
-        async move {
-            app.post_json_as(
-                maria,
-                "/v1/me/photos/preview",
-                &json!({"kodikarithmos": code}),
-            )
-            .await
-        }
+        async move { preview(app, maria, &code).await }
     };
     // Right codes give their try back: any number of them.
     for _ in 0..5 {
-        assert_eq!(preview(code.clone()).await.status(), StatusCode::OK);
+        assert_eq!(try_code(code.clone()).await.status(), StatusCode::OK);
     }
     // Wrong ones, in parallel: three are tried, the rest refused unread.
     let wrong: Vec<String> = (0..6)
         .map(|_| citizen_api::domain::Kodikarithmos::generate().to_string())
         .collect();
-    let answers = join_all(wrong.into_iter().map(preview)).await;
+    let answers = join_all(wrong.into_iter().map(try_code)).await;
     let mut statuses: Vec<u16> = answers.iter().map(|r| r.status().as_u16()).collect();
     statuses.sort_unstable();
     assert_eq!(statuses, [404, 404, 404, 429, 429, 429]);
     // Now even the right code waits, and Retry-After says how long.
-    let refused = preview(code.clone()).await;
+    let refused = try_code(code.clone()).await;
     let retry_after: i64 = refused.headers()["retry-after"]
         .to_str()
         .unwrap()
@@ -488,23 +451,11 @@ async fn wrong_codes_are_throttled_per_afm_in_the_database_and_right_ones_are_no
     // Another AFM is not held back by Maria's guesses; an hour later she
     // is not either.
     let nikos = strong_citizen(&app, NIKOS, NIKOS_MOBILE).await;
-    let theirs = app
-        .post_json_as(
-            &nikos,
-            "/v1/me/photos/preview",
-            &json!({"kodikarithmos": code}),
-        )
-        .await;
+    let theirs = preview(&app, &nikos, &code).await;
     assert_eq!(theirs.status(), StatusCode::OK);
     app.clock.advance(Duration::hours(1));
     let maria = strong_citizen(&app, MARIA, MARIA_MOBILE).await;
-    let later = app
-        .post_json_as(
-            &maria,
-            "/v1/me/photos/preview",
-            &json!({"kodikarithmos": code}),
-        )
-        .await;
+    let later = preview(&app, &maria, &code).await;
     assert_eq!(later.status(), StatusCode::OK);
 }
 
@@ -517,13 +468,7 @@ async fn code_tries_are_throttled_per_client_address() {
     let maria = strong_citizen(&app, MARIA, MARIA_MOBILE).await;
     let unknown = citizen_api::domain::Kodikarithmos::generate().to_string();
     for _ in 0..2 {
-        let response = app
-            .post_json_as(
-                &maria,
-                "/v1/me/photos/preview",
-                &json!({"kodikarithmos": unknown}),
-            )
-            .await;
+        let response = preview(&app, &maria, &unknown).await;
         assert_problem(response, 404, "code_not_found").await;
     }
     let third = link(&app, &maria, &unknown).await;
@@ -540,13 +485,7 @@ async fn a_mistyped_code_is_refused_by_its_check_character() {
     let mut symbols: Vec<char> = code.chars().collect();
     symbols[0] = if symbols[0] == '7' { '8' } else { '7' };
     let typo: String = symbols.into_iter().collect();
-    let response = app
-        .post_json_as(
-            &maria,
-            "/v1/me/photos/preview",
-            &json!({"kodikarithmos": typo}),
-        )
-        .await;
+    let response = preview(&app, &maria, &typo).await;
     let problem = assert_problem(response, 422, "validation_failed").await;
     assert_eq!(problem.errors[0].field, "kodikarithmos");
 }

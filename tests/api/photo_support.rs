@@ -131,6 +131,16 @@ pub async fn code_for(app: &TestApp, studio: &Studio, mobile: &str) -> String {
     body["kodikarithmos"].as_str().unwrap().to_owned()
 }
 
+/// POSTs `{"kodikarithmos": code}` to preview what it holds.
+pub async fn preview(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
+    app.post_json_as(
+        token,
+        "/v1/me/photos/preview",
+        &json!({"kodikarithmos": code}),
+    )
+    .await
+}
+
 /// POSTs `{"kodikarithmos": code, "confirm": true}` to link it.
 pub async fn link(app: &TestApp, token: &str, code: &str) -> reqwest::Response {
     app.post_json_as(
