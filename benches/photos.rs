@@ -6,7 +6,12 @@
 //!
 //! `cargo bench --bench photos`; `BENCH_CLIENTS` (16), `BENCH_SECONDS`
 //! (20), `BENCH_FACE` (`4800x6000`: near the 6000×6000 bound, portrait),
-//! `BENCH_DECODES` (the service's `images.max_concurrent_decodes`).
+//! `BENCH_DECODES` and `BENCH_UPLOADS` (the service's
+//! `images.max_concurrent_decodes` and `images.max_concurrent_uploads`).
+//!
+//! The peak is reset once the server is up and the images are made (making
+//! a 4800×6000 JPEG holds its pixels for a moment), so that it counts the
+//! load alone.
 
 use std::time::{Duration, Instant};
 
@@ -46,6 +51,11 @@ fn memory() -> Result<(f64, f64)> {
         Ok(kb / 1024.0)
     };
     Ok((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Resets `VmHWM` to the resident memory now (Linux `clear_refs`, value 5).
+fn reset_peak() -> Result<()> {
+    std::fs::write("/proc/self/clear_refs", "5").context("resetting the peak in clear_refs")
 }
 
 fn form(face: &Bytes, signature: &Bytes) -> Form {
@@ -92,7 +102,12 @@ fn run() -> Result<()> {
     };
     settings.images.max_concurrent_decodes =
         number("BENCH_DECODES", settings.images.max_concurrent_decodes);
-    let decodes = settings.images.max_concurrent_decodes;
+    settings.images.max_concurrent_uploads =
+        number("BENCH_UPLOADS", settings.images.max_concurrent_uploads);
+    let (decodes, let_in) = (
+        settings.images.max_concurrent_decodes,
+        settings.images.max_concurrent_uploads,
+    );
     let (api, token, studio) = rt.block_on(async {
         let app = Application::build(settings).await?;
         let api = format!("http://{}", app.address());
@@ -118,9 +133,11 @@ fn run() -> Result<()> {
         anyhow::Ok((api, token, studio))
     })?;
     let url = format!("{api}/v1/studios/{studio}/submissions");
+    let (_, peak_before) = memory()?;
+    reset_peak()?;
     let (rss_before, _) = memory()?;
     println!(
-        "{clients} clients uploading a {width}×{height} face ({:.1} MB) and a 4000×4000 signature ({:.1} MB) for {seconds} s, {decodes} decodes at once; resident before: {rss_before:.0} MB",
+        "{clients} clients uploading a {width}×{height} face ({:.1} MB) and a 4000×4000 signature ({:.1} MB) for {seconds} s, {let_in} uploads let in and {decodes} decodes at once; resident before: {rss_before:.0} MB (peak while making the images: {peak_before:.0} MB)",
         face.len() as f64 / 1e6,
         signature.len() as f64 / 1e6,
     );

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod http;
 pub mod idempotency;
 pub mod notify;
+pub mod oauth;
 pub mod openapi;
 pub mod ops;
 pub mod photos;

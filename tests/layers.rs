@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("composition root", &["app"]),
     ("development only", &["dev"]),
-    ("slices", &["booking", "photos", "retention"]),
+    ("slices", &["booking", "photos", "oauth", "retention"]),
     (
         "shared services",
         &["auth", "notify", "audit", "idempotency"],

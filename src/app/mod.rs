@@ -33,6 +33,7 @@ use crate::http::rate_limit::ClientRateLimit;
 use crate::http::{RouteTable, cors, extractor_configs, render_problems};
 use crate::notify::Transports;
 use crate::notify::worker::OutboxWorker;
+use crate::oauth::{OAuth, SigningKeys};
 use crate::ops::background::Background;
 use crate::ops::{Metrics, MetricsAccess, Scrapes, observe};
 use crate::photos::{CodeKeys, ImageChecker, Photos, Vault};
@@ -97,6 +98,15 @@ impl Application {
             clock.clone(),
         )?);
         let photos = web::Data::new(photo_services(&settings, auth.hmac.clone())?);
+        let oauth = web::Data::new(OAuth::new(
+            &settings.oauth,
+            &base_url,
+            SigningKeys::load(
+                settings.secrets.token_signing_keys.as_ref(),
+                &settings.data_dir,
+            )?,
+            clock.clone(),
+        ));
         if settings.demo_data && development {
             dev::demo_photos::seed(&photos, &db, clock.now()).await?;
         }
@@ -131,6 +141,7 @@ impl Application {
                 .app_data(trusted_proxies.clone())
                 .app_data(auth_limit.clone())
                 .app_data(photos.clone())
+                .app_data(oauth.clone())
                 .app_data(json)
                 .app_data(query)
                 .app_data(path)

@@ -20,6 +20,13 @@ pub struct ImageSettings {
     /// JPEG, `× 8` for a 16-bit PNG), so this bounds that memory. Default:
     /// one per core.
     pub max_concurrent_decodes: usize,
+    /// Uploads let in at once, bodies read or being checked and stored;
+    /// the others wait before their bodies are read, in the socket rather
+    /// than in memory. Each one let in holds its form and the cleaned and
+    /// sealed copies (about three times its bytes), so this and
+    /// `max_concurrent_decodes` bound an upload's memory together. Default:
+    /// two per decode, so that a body is being read while another decodes.
+    pub max_concurrent_uploads: usize,
     /// Face photo bounds, near passport-photo practice: at least 600×750
     /// pixels (a 35×45 mm passport photo at about 430 dpi) ...
     pub face_min_width: u32,
@@ -86,12 +93,23 @@ impl ImageSettings {
     /// No decode at all would leave every upload waiting forever; bounds
     /// whose least exceeds their most would refuse every image.
     pub(super) fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_concurrent_decodes == 0 {
-            return Err(ConfigError::Unacceptable {
-                setting: "images.max_concurrent_decodes (CITIZEN_API_IMAGES__MAX_CONCURRENT_DECODES)",
-                problem: "0".into(),
-                expected: "a whole number of decodes from 1 upwards",
-            });
+        for (count, setting) in [
+            (
+                self.max_concurrent_decodes,
+                "images.max_concurrent_decodes (CITIZEN_API_IMAGES__MAX_CONCURRENT_DECODES)",
+            ),
+            (
+                self.max_concurrent_uploads,
+                "images.max_concurrent_uploads (CITIZEN_API_IMAGES__MAX_CONCURRENT_UPLOADS)",
+            ),
+        ] {
+            if count == 0 {
+                return Err(ConfigError::Unacceptable {
+                    setting,
+                    problem: "0".into(),
+                    expected: "a whole number from 1 upwards",
+                });
+            }
         }
         for (bounds, setting) in [
             (self.face(), "images.face_* (CITIZEN_API_IMAGES__FACE_*)"),
@@ -129,9 +147,10 @@ impl ImageBounds {
 
 impl Default for ImageSettings {
     fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
         ImageSettings {
-            max_concurrent_decodes: std::thread::available_parallelism()
-                .map_or(1, std::num::NonZero::get),
+            max_concurrent_decodes: cores,
+            max_concurrent_uploads: 2 * cores,
             face_min_width: 600,
             face_min_height: 750,
             face_max_width: 6000,
@@ -172,5 +191,11 @@ mod tests {
         };
         let err = settings.validate().unwrap_err().to_string();
         assert!(err.contains("MAX_CONCURRENT_DECODES"), "{err}");
+        settings = ImageSettings {
+            max_concurrent_uploads: 0,
+            ..ImageSettings::default()
+        };
+        let err = settings.validate().unwrap_err().to_string();
+        assert!(err.contains("MAX_CONCURRENT_UPLOADS"), "{err}");
     }
 }

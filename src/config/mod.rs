@@ -18,6 +18,7 @@ mod database;
 mod http;
 mod images;
 mod notify;
+mod oauth;
 mod ops;
 mod photos;
 mod production;
@@ -38,6 +39,7 @@ pub use notify::{
     EmailSettings, EmailTransportKind, NotifySettings, SmsSettings, SmsTransportKind, SmtpSettings,
     SmtpTls,
 };
+pub use oauth::{MAX_TOKEN_LIFETIME_SECS, OAuthSettings};
 pub use ops::OpsSettings;
 pub use photos::PhotoSettings;
 pub use reminders::ReminderSettings;
@@ -93,6 +95,8 @@ pub struct Settings {
     pub images: ImageSettings,
     /// Where sealed photos are kept (R-PH-19).
     pub storage: StorageSettings,
+    /// The authorization server for third-party applications.
+    pub oauth: OAuthSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,6 +128,7 @@ impl Default for Settings {
             photos: PhotoSettings::default(),
             images: ImageSettings::default(),
             storage: StorageSettings::default(),
+            oauth: OAuthSettings::default(),
         }
     }
 }
@@ -228,6 +233,7 @@ impl Settings {
             });
         }
         self.images.validate()?;
+        self.oauth.validate()?;
         self.validate_storage()?;
         let proxies = self.trusted_proxies()?;
         let url = self.database_url()?;

@@ -48,7 +48,7 @@ fn refuse_development_settings(settings: &Settings) -> Result<(), ConfigError> {
     // calls as to the browsers it answers.
     let https = |url: &str| url.starts_with("https://");
     let plain = |url: &Option<String>| url.as_deref().is_some_and(|u| !https(u));
-    let refusals: [(bool, &'static str, &'static str); 19] = [
+    let refusals: [(bool, &'static str, &'static str); 21] = [
         (
             settings.demo_data,
             "demo_data (CITIZEN_API_DEMO_DATA)",
@@ -146,6 +146,16 @@ fn refuse_development_settings(settings: &Settings) -> Result<(), ConfigError> {
             "set ID:BASE64 of 32 random bytes, other keys than secrets.encryption_keys (e.g. p2026a:$(openssl rand -base64 32)); development keys are made on the fly and not secret",
         ),
         (
+            settings.secrets.token_signing_keys.is_none(),
+            "secrets.token_signing_keys (CITIZEN_API_SECRETS__TOKEN_SIGNING_KEYS)",
+            "set KID:BASE64 of a 32-byte Ed25519 seed (e.g. t2026a:$(openssl rand -base64 32)); a development key is made on the fly and not secret, and anyone holding it could mint access tokens",
+        ),
+        (
+            plain(&settings.oauth.issuer) || plain(&settings.oauth.audience),
+            "oauth.issuer / oauth.audience (CITIZEN_API_OAUTH__ISSUER, __AUDIENCE)",
+            "applications fetch the token endpoint and the keys from the issuer's address; use https:// (unset, both follow auth.public_base_url)",
+        ),
+        (
             settings.storage.sends_in_clear()?,
             "storage.endpoint with storage.allow_http (CITIZEN_API_STORAGE__ENDPOINT, __ALLOW_HTTP)",
             "the access key's signatures and the sealed photos would cross the network in clear text (R-BK-12); use the storage service's https:// endpoint (plain http is only for a test server on this machine)",
@@ -198,6 +208,8 @@ mod tests {
             Some("k1:c2VjcmV0LWtleS1vZi1leGFjdGx5LTMyLWJ5dGVzISE=".into());
         settings.secrets.photo_keys =
             Some("p1:cGhvdG8ta2V5LW9mLWV4YWN0bHktMzItYnl0ZXMhISE=".into());
+        settings.secrets.token_signing_keys =
+            Some("t1:dG9rZW4tc2lnbmluZy1zZWVkLTMyLWJ5dGVzLWxvbmc=".into());
         settings.ops.metrics_token = Some(METRICS_TOKEN.into());
         settings
     }
@@ -222,7 +234,7 @@ mod tests {
 
     #[test]
     fn production_refuses_each_development_convenience_by_name() {
-        let cases: [(BreakIt, &str); 13] = [
+        let cases: [(BreakIt, &str); 14] = [
             (
                 |s| s.auth.development_provider = true,
                 "DEVELOPMENT_PROVIDER",
@@ -244,6 +256,10 @@ mod tests {
             (|s| s.secrets.hmac_key = None, "HMAC_KEY"),
             (|s| s.secrets.encryption_keys = None, "ENCRYPTION_KEYS"),
             (|s| s.secrets.photo_keys = None, "PHOTO_KEYS"),
+            (
+                |s| s.secrets.token_signing_keys = None,
+                "TOKEN_SIGNING_KEYS",
+            ),
             (|s| s.ops.metrics_token = None, "METRICS_TOKEN"),
             (
                 |s| s.notify.sms.transport = SmsTransportKind::Development,

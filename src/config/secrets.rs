@@ -27,4 +27,13 @@ pub struct SecretSettings {
     /// and kept in `<data_dir>/development-keys/photo.key`. Production
     /// requires it.
     pub photo_keys: Option<SecretString>,
+    /// The Ed25519 keys that sign access tokens, as `KID:BASE64` pairs of
+    /// 32-byte seeds (`openssl rand -base64 32`), the signing key first.
+    /// Rotate by putting a new key first and keeping the old one listed
+    /// for one token lifetime: it is still published at `/oauth/jwks`, so
+    /// that the tokens it signed verify until they expire. Unset in
+    /// development: one key made once and kept in
+    /// `<data_dir>/development-keys/token-signing.key`. Production requires
+    /// it.
+    pub token_signing_keys: Option<SecretString>,
 }

@@ -175,50 +175,26 @@ impl KeyRing {
         data_dir: &Path,
         source: &KeySource,
     ) -> Result<KeyRing, KeyError> {
-        let parsed = match configured {
-            Some(keys) => KeyRing::parse(keys.expose_secret()),
-            None => {
-                let key = development_key(data_dir, source.development_file)?;
-                KeyRing::parse(&format!("{DEVELOPMENT_KEY_ID}:{}", key.trim()))
-            }
-        };
-        parsed.map_err(|problem| KeyError::Invalid {
-            setting: source.setting,
-            problem,
-        })
+        Ok(KeyRing::from_entries(load_keys(
+            configured, data_dir, source,
+        )?))
     }
 
     /// `ID:BASE64[,ID:BASE64…]`, the current key first.
     pub fn parse(configured: &str) -> Result<KeyRing, MalformedKeys> {
-        let mut keys: Vec<MasterKey> = Vec::new();
-        for entry in configured.split(',').map(str::trim) {
-            let (id, encoded) = entry
-                .split_once(':')
-                .ok_or(MalformedKeys("an entry has no ID: before its key"))?;
-            let valid_id = (1..=MAX_KEY_ID_LEN).contains(&id.len())
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if !valid_id {
-                return Err(MalformedKeys("a key id is malformed"));
-            }
-            if keys.iter().any(|k| k.id == id) {
-                return Err(MalformedKeys("a key id appears twice"));
-            }
-            // The cipher keeps its own copy; this one is wiped when dropped.
-            let bytes = STANDARD
-                .decode(encoded.trim())
-                .ok()
-                .filter(|bytes| bytes.len() == KEY_LEN)
-                .map(Zeroizing::new)
-                .ok_or(MalformedKeys("a key is not base64 of 32 bytes"))?;
-            keys.push(MasterKey {
-                id: id.to_owned(),
-                cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(bytes.as_slice())),
-                fingerprint: Sha256::digest(bytes.as_slice()).into(),
-            });
-        }
-        Ok(KeyRing { keys })
+        parse_keys(configured).map(KeyRing::from_entries)
+    }
+
+    fn from_entries(entries: Vec<KeyEntry>) -> KeyRing {
+        let keys = entries
+            .into_iter()
+            .map(|entry| MasterKey {
+                cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(entry.bytes.as_slice())),
+                fingerprint: Sha256::digest(entry.bytes.as_slice()).into(),
+                id: entry.id,
+            })
+            .collect();
+        KeyRing { keys }
     }
 
     /// The id of the key new values are sealed under.
@@ -311,6 +287,65 @@ fn decrypt(
             },
         )
         .map_err(|_| OpenError::Tampered)
+}
+
+/// One configured key: its id and its 32 bytes, wiped when dropped.
+pub struct KeyEntry {
+    pub id: String,
+    pub bytes: Zeroizing<Vec<u8>>,
+}
+
+/// The keys of one setting in the `ID:BASE64[,ID:BASE64…]` form (the
+/// current key first), or in development one key made once and kept in
+/// `<data_dir>/development-keys/<source.development_file>`. Key rings and
+/// the access-token signing keys (Ed25519 seeds) share the form.
+pub fn load_keys(
+    configured: Option<&SecretString>,
+    data_dir: &Path,
+    source: &KeySource,
+) -> Result<Vec<KeyEntry>, KeyError> {
+    let parsed = match configured {
+        Some(keys) => parse_keys(keys.expose_secret()),
+        None => {
+            let key = development_key(data_dir, source.development_file)?;
+            parse_keys(&format!("{DEVELOPMENT_KEY_ID}:{}", key.trim()))
+        }
+    };
+    parsed.map_err(|problem| KeyError::Invalid {
+        setting: source.setting,
+        problem,
+    })
+}
+
+/// `ID:BASE64[,ID:BASE64…]`: at least one entry, ids unique.
+pub fn parse_keys(configured: &str) -> Result<Vec<KeyEntry>, MalformedKeys> {
+    let mut keys: Vec<KeyEntry> = Vec::new();
+    for entry in configured.split(',').map(str::trim) {
+        let (id, encoded) = entry
+            .split_once(':')
+            .ok_or(MalformedKeys("an entry has no ID: before its key"))?;
+        let valid_id = (1..=MAX_KEY_ID_LEN).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !valid_id {
+            return Err(MalformedKeys("a key id is malformed"));
+        }
+        if keys.iter().any(|k| k.id == id) {
+            return Err(MalformedKeys("a key id appears twice"));
+        }
+        let bytes = STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .filter(|bytes| bytes.len() == KEY_LEN)
+            .map(Zeroizing::new)
+            .ok_or(MalformedKeys("a key is not base64 of 32 bytes"))?;
+        keys.push(KeyEntry {
+            id: id.to_owned(),
+            bytes,
+        });
+    }
+    Ok(keys)
 }
 
 #[derive(Debug, thiserror::Error)]

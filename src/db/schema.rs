@@ -280,6 +280,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    apps (id) {
+        id -> Text,
+        client_id -> Text,
+        name -> Text,
+        organization -> Text,
+        purpose -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    app_secrets (id) {
+        id -> Text,
+        app_id -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        retires_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    revoked_tokens (jti) {
+        jti -> Text,
+        app_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consents (id) {
+        id -> Text,
+        app_id -> Text,
+        afm -> Text,
+        submission_id -> Text,
+        linked_at -> Timestamp,
+        granted_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    photo_access_log (id) {
+        id -> Text,
+        app_id -> Text,
+        afm -> Nullable<Text>,
+        kind -> Text,
+        outcome -> Text,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(departments -> municipalities (municipality_id));
 diesel::joinable!(service_categories -> departments (department_id));
 diesel::joinable!(service_documents -> service_categories (service_id));
@@ -290,6 +344,10 @@ diesel::joinable!(service_schedules -> service_categories (service_id));
 diesel::joinable!(outbox_attachments -> outbox_messages (message_id));
 diesel::joinable!(photo_submissions -> studios (studio_id));
 diesel::joinable!(photo_files -> photo_submissions (submission_id));
+diesel::joinable!(app_secrets -> apps (app_id));
+diesel::joinable!(revoked_tokens -> apps (app_id));
+diesel::joinable!(consents -> apps (app_id));
+diesel::joinable!(photo_access_log -> apps (app_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     municipalities,
@@ -314,4 +372,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     photo_files,
     photo_link_counts,
     photo_code_attempts,
+    apps,
+    app_secrets,
+    revoked_tokens,
+    consents,
+    photo_access_log,
 );

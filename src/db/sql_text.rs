@@ -59,8 +59,8 @@ pub(crate) use sql_text;
 
 use crate::domain::Afm;
 use crate::domain::ids::{
-    DepartmentId, DocumentId, MessageId, MunicipalityId, ReservationId, ServiceId, SessionId,
-    SlotId, StudioId, SubmissionId,
+    AppId, ClientId, ConsentId, DepartmentId, DocumentId, MessageId, MunicipalityId, ReservationId,
+    ServiceId, SessionId, SlotId, StudioId, SubmissionId,
 };
 
 sql_text!(
@@ -74,5 +74,8 @@ sql_text!(
     MessageId,
     StudioId,
     SubmissionId,
+    AppId,
+    ClientId,
+    ConsentId,
     Afm
 );

@@ -130,3 +130,15 @@ typed_id!(
     /// One upload of a face photo and a signature, with its kodikarithmos.
     SubmissionId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a08"
 );
+typed_id!(
+    /// A registered third-party application (a ministry system).
+    AppId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a09"
+);
+typed_id!(
+    /// An application's OAuth client identifier, what it authenticates as.
+    ClientId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0a"
+);
+typed_id!(
+    /// A citizen's authorization of an application (R-PH-15).
+    ConsentId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0b"
+);

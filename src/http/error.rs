@@ -179,6 +179,22 @@ error_codes! {
         title("Η υποβολή είναι σε χρήση", "Submission in use"),
         detail("Ένας πολίτης έχει συνδέσει αυτή την υποβολή· μόνο εκείνος μπορεί να την αποσυνδέσει.",
                "A citizen has linked this submission; only they can unlink it.");
+    InvalidToken = "invalid_token", UNAUTHORIZED,
+        title("Μη έγκυρο διακριτικό πρόσβασης", "Invalid access token"),
+        detail("Το διακριτικό πρόσβασης είναι κατεστραμμένο, έληξε, ανακλήθηκε ή δεν εκδόθηκε από αυτή την υπηρεσία. Ζητήστε νέο από το /oauth/token.",
+               "The access token is malformed, expired, revoked or not issued by this service. Request a new one from /oauth/token.");
+    InsufficientScope = "insufficient_scope", FORBIDDEN,
+        title("Ανεπαρκές εύρος πρόσβασης", "Insufficient scope"),
+        detail("Το διακριτικό πρόσβασης δεν καλύπτει αυτή την εικόνα.",
+               "The access token does not cover this image.");
+    ConsentRequired = "consent_required", FORBIDDEN,
+        title("Απαιτείται συναίνεση του πολίτη", "Citizen's consent required"),
+        detail("Ο πολίτης δεν έχει εξουσιοδοτήσει αυτή την εφαρμογή να λάβει τις φωτογραφίες του.",
+               "The citizen has not authorized this application to fetch their photos.");
+    NothingLinked = "nothing_linked", CONFLICT,
+        title("Δεν υπάρχουν συνδεδεμένες φωτογραφίες", "Nothing linked"),
+        detail("Συνδέστε πρώτα τις φωτογραφίες σας με τον κωδικάριθμο· μετά μπορείτε να εξουσιοδοτήσετε εφαρμογές.",
+               "Link your photos with the kodikarithmos first; then you can authorize applications.");
     ImageTooLarge = "image_too_large", PAYLOAD_TOO_LARGE,
         title("Πολύ μεγάλο αρχείο εικόνας", "Image file too large"),
         detail("Το αρχείο της εικόνας υπερβαίνει το επιτρεπτό μέγεθος.",

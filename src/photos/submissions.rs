@@ -210,6 +210,7 @@ async fn upload_submission(
             Ok::<_, ApiError>((studio, name, member.session.afm))
         })
         .await?;
+    let _let_in = photos.images.upload_permit().await;
     let caps = PartCaps {
         face: photos.images.max_bytes(ImageKind::Face),
         signature: photos.images.max_bytes(ImageKind::Signature),

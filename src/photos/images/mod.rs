@@ -25,7 +25,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use image::metadata::Orientation;
 use mime::Mime;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::config::{ImageBounds, ImageSettings};
 use crate::http::ApiError;
@@ -154,12 +154,14 @@ pub struct CheckedImage {
     pub height: u32,
 }
 
-/// Checks uploaded images; clones share one bound on decodes at once.
+/// Checks uploaded images; clones share the two bounds that keep memory
+/// flat under load: on uploads let in, and on decodes at once.
 #[derive(Debug, Clone)]
 pub struct ImageChecker {
     face: ImageBounds,
     signature: ImageBounds,
     permits: Arc<Semaphore>,
+    uploads: Arc<Semaphore>,
 }
 
 impl ImageChecker {
@@ -168,7 +170,19 @@ impl ImageChecker {
             face: settings.face(),
             signature: settings.signature(),
             permits: Arc::new(Semaphore::new(settings.max_concurrent_decodes)),
+            uploads: Arc::new(Semaphore::new(settings.max_concurrent_uploads)),
         }
+    }
+
+    /// Waits until an upload may be let in, before its body is read: the
+    /// uploads that wait hold no memory of ours (their bytes stay in the
+    /// socket), so memory grows with `images.max_concurrent_uploads`, not
+    /// with how many studios send at once. Held until the upload is stored.
+    pub async fn upload_permit(&self) -> OwnedSemaphorePermit {
+        Arc::clone(&self.uploads)
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed")
     }
 
     /// Checks `bytes` as the `kind` of image, sent as `declared` (the part's
