@@ -62,6 +62,7 @@ impl Application {
         settings: Settings,
         clock: SharedClock,
     ) -> anyhow::Result<Application> {
+        crate::ops::allocator::return_large_buffers_to_the_os();
         // Before the database, so a bad transport setting fails fast.
         let transports = Transports::from_settings(&settings.notify)?;
         notify::use_key_ring(KeyRing::load(

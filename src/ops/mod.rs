@@ -1,6 +1,7 @@
 //! Operations endpoints at the root (`/healthz`, `/readyz`, `/metrics`) and
 //! the middleware that gives every request an id, a log line and metrics.
 
+pub mod allocator;
 pub mod background;
 mod health;
 mod metrics;
