@@ -17,6 +17,7 @@ use crate::http::{ApiError, ErrorCode, ProtocolError};
 /// The `error` codes these endpoints answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "invalid_client")]
 pub enum OAuthErrorCode {
     /// A parameter is missing, repeated or malformed, the body is not a
     /// form, or the client authenticated in two ways at once.

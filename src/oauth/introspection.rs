@@ -35,8 +35,10 @@ pub struct TokenForm {
     #[schema(example = "access_token")]
     token_type_hint: Option<String>,
     /// With `client_secret_post`; with HTTP Basic it may repeat the id.
+    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0a")]
     client_id: Option<String>,
     /// With `client_secret_post` only.
+    #[schema(example = "q1U7c0e3m2kQ2Qd3b2b0Hk9Xh2x4Jp0cS4Ww1nKZt8E")]
     client_secret: Option<String>,
 }
 
@@ -63,14 +65,24 @@ pub struct Introspection {
 /// The claims of a token that counts.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ActiveToken {
+    #[schema(example = "photos:face")]
     pub scope: String,
+    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0a")]
     pub client_id: String,
+    #[schema(example = "Bearer")]
     pub token_type: String,
+    #[schema(example = 1796205900)]
     pub exp: i64,
+    #[schema(example = 1796205600)]
     pub iat: i64,
+    /// The client itself: the grant is the client's own.
+    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0a")]
     pub sub: String,
+    #[schema(example = "https://api.example.gr/v1/citizens")]
     pub aud: String,
+    #[schema(example = "https://api.example.gr")]
     pub iss: String,
+    #[schema(example = "3f1c9a2e-7b4d-4e0a-9c55-0d2b6f8e1a47")]
     pub jti: String,
 }
 
