@@ -2,7 +2,10 @@
 //! come from the routes themselves (utoipa-actix-web), so none is missed.
 
 use actix_web::App;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, ClientCredentials, Flow, HttpAuthScheme, HttpBuilder, OAuth2, Scopes,
+    SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -10,6 +13,12 @@ use super::routes::routes;
 use crate::domain::Afm;
 use crate::http::rate_limit::LIMITED_SCOPE;
 use crate::http::{FieldProblem, IDEMPOTENCY_KEY, Problem};
+use crate::oauth::error::OAuthErrorBody;
+use crate::oauth::responses::{
+    ClientRequestsLimited, InvalidClient, OAuthServerError, OAuthUnavailable,
+    TokenParameterMissing, TokenRefused,
+};
+use crate::oauth::{PROTOCOL_PATHS, Scope};
 use crate::{idempotency, openapi};
 
 #[derive(OpenApi)]
@@ -36,13 +45,28 @@ use crate::{idempotency, openapi};
         (name = "photos", description = "ID photos (R-PH-*): studios upload a citizen's face photo and signature; \
             the citizen previews them, links them to their AFM with the kodikarithmos, downloads and unlinks them. \
             Every `/v1/me/photos` endpoint needs a session confirmed with the SMS one-time code (R-PH-02)."),
+        (name = "applications", description = "Third-party applications (ministry systems): platform admins register them; \
+            each gets an OAuth2 client and takes short-lived access tokens with the client-credentials grant (RFC 6749 §4.4). \
+            The `/oauth/*` endpoints answer errors as RFC 6749 §5.2 JSON (`error`, `error_description`), not problem+json. \
+            In Swagger UI, \"Authorize\" with `oauth2` takes a token with a client id and secret."),
         (name = "operations", description = "Health, readiness and metrics, for operators."),
     ),
     // Relative: the document is served by the API it describes, so a client
     // resolves it against wherever it fetched `/openapi.json` from.
     servers((url = "/", description = "The server that serves this document.")),
-    // `Afm` is named by path parameters, which utoipa does not collect.
-    components(schemas(Problem, FieldProblem, Afm)),
+    // `Afm` is named by path parameters, which utoipa does not collect; the
+    // OAuth error responses are named by the OAuth endpoints.
+    components(
+        schemas(Problem, FieldProblem, Afm, OAuthErrorBody),
+        responses(
+            TokenRefused,
+            TokenParameterMissing,
+            InvalidClient,
+            ClientRequestsLimited,
+            OAuthServerError,
+            OAuthUnavailable
+        )
+    ),
     modifiers(&SecuritySchemes),
 )]
 struct ApiDoc;
@@ -65,6 +89,39 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("The session token from `/v1/auth/callback`."))
+                    .build(),
+            ),
+        );
+        // Swagger UI's "Authorize" takes an access token itself with a
+        // client id and secret; resource operations name it with their scope.
+        components.add_security_scheme(
+            "oauth2",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new(
+                    "/oauth/token",
+                    Scopes::from_iter(Scope::ALL.map(|scope| {
+                        let what = match scope {
+                            Scope::PhotosFace => "The citizen's face photo, with their consent.",
+                            Scope::PhotosSignature => {
+                                "The citizen's signature, with their consent; driving licences only (R-PH-18)."
+                            }
+                        };
+                        (scope.as_str(), what)
+                    })),
+                ))],
+                "An application's access token (RFC 9068 JWT) from `/oauth/token`, client-credentials grant.",
+            )),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "An application's client id and secret (`client_secret_basic`); \
+                         they may instead be sent as `client_id` and `client_secret` in the form \
+                         (`client_secret_post`), not both.",
+                    ))
                     .build(),
             ),
         );
@@ -91,7 +148,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(routes)
         .split_for_parts();
-    openapi::document_errors(&mut document);
+    openapi::document_errors(&mut document, &PROTOCOL_PATHS);
     openapi::document_headers(
         &mut document,
         openapi::Middleware {

@@ -195,6 +195,10 @@ error_codes! {
         title("Δεν υπάρχουν συνδεδεμένες φωτογραφίες", "Nothing linked"),
         detail("Συνδέστε πρώτα τις φωτογραφίες σας με τον κωδικάριθμο· μετά μπορείτε να εξουσιοδοτήσετε εφαρμογές.",
                "Link your photos with the kodikarithmos first; then you can authorize applications.");
+    AppDisabled = "app_disabled", CONFLICT,
+        title("Η εφαρμογή έχει απενεργοποιηθεί", "Application disabled"),
+        detail("Η εφαρμογή απενεργοποιήθηκε οριστικά· δεν παίρνει νέο μυστικό.",
+               "The application was disabled for good; it gets no new secret.");
     ImageTooLarge = "image_too_large", PAYLOAD_TOO_LARGE,
         title("Πολύ μεγάλο αρχείο εικόνας", "Image file too large"),
         detail("Το αρχείο της εικόνας υπερβαίνει το επιτρεπτό μέγεθος.",
@@ -512,8 +516,59 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+/// An error whose answer another protocol prescribes: the OAuth endpoints
+/// answer RFC 6749 §5.2 JSON (`{"error","error_description"}`), which
+/// clients' OAuth libraries parse, not problem+json. [`render_problems`]
+/// passes it on untouched; its body and headers are the whole answer.
+#[derive(Debug, Clone)]
+pub struct ProtocolError {
+    status: StatusCode,
+    body: serde_json::Value,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl ProtocolError {
+    pub fn new(status: StatusCode, body: serde_json::Value) -> ProtocolError {
+        ProtocolError {
+            status,
+            body,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ProtocolError {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn body(&self) -> &serde_json::Value {
+        &self.body
+    }
+}
+
+impl std::fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+impl ResponseError for ProtocolError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        for (name, value) in &self.headers {
+            response.insert_header((name.clone(), value.clone()));
+        }
+        response.json(&self.body)
+    }
+}
+
 /// Middleware: renders every error response as problem+json in the
-/// caller's language, including the errors actix raises itself.
+/// caller's language, including the errors actix raises itself, except a
+/// [`ProtocolError`], whose form is not ours to choose.
 pub async fn render_problems(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -523,6 +578,9 @@ pub async fn render_problems(
     let Some(error) = response.response().error() else {
         return Ok(response.map_into_left_body());
     };
+    if error.as_error::<ProtocolError>().is_some() {
+        return Ok(response.map_into_left_body());
+    }
     let mut rendered = match error.as_error::<ApiError>() {
         Some(_) if lang == Lang::El => return Ok(response.map_into_left_body()),
         Some(api_error) => api_error.render(lang),

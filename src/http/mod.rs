@@ -23,7 +23,9 @@ pub const IDEMPOTENCY_KEY: actix_web::http::header::HeaderName =
 pub use crate::domain::Text;
 pub use bearer::{bearer_token, unauthenticated};
 pub use cors::cors;
-pub use error::{ApiError, ErrorCode, FieldError, FieldProblem, Problem, render_problems};
+pub use error::{
+    ApiError, ErrorCode, FieldError, FieldProblem, Problem, ProtocolError, render_problems,
+};
 pub use extractors::{extractor_configs, parse_optional_json, parse_path_afm, parse_path_id};
 pub use fallback::{RouteTable, no_route};
 pub use json_body::{JsonBody, whole_number};

@@ -1,14 +1,14 @@
-//! Abuse limits per client address (governor), answering `429` with
-//! `Retry-After`, and the `RateLimit-*` headers on every response of a
-//! limited endpoint.
+//! Abuse limits per key (governor), answering `429` with `Retry-After`, and
+//! the `RateLimit-*` headers on every response of a limited endpoint.
 //!
-//! The key is the client address ([`client_address`]): the TCP peer, or,
+//! The usual key is the client address ([`client_address`]): the TCP peer, or,
 //! behind a trusted reverse proxy (`http.trusted_proxies`), the address the
 //! proxy saw. Without that setting every citizen behind the proxy would
 //! share the proxy's one allowance. An IPv6 client is limited by its /64
 //! network: one household or host is given a whole /64 and could otherwise
 //! take a new allowance with every address of it.
 
+use std::hash::Hash;
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,24 +32,29 @@ use super::{ApiError, ErrorCode};
 /// each of its answers.
 pub const LIMITED_SCOPE: &str = "/v1/auth";
 
-type KeyedLimiter =
-    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock, StateInformationMiddleware>;
+type KeyedLimiter<K> =
+    RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock, StateInformationMiddleware>;
 
-pub struct ClientRateLimit {
-    limiter: KeyedLimiter,
+/// An allowance per minute for each key: a client address here, a client
+/// id at the OAuth token endpoint.
+pub struct RateLimit<K: Hash + Eq + Clone> {
+    limiter: KeyedLimiter<K>,
     per_minute: u32,
     checks: AtomicU64,
 }
 
-/// Every this many checks, addresses whose allowance is whole again are
+/// The limit per client address.
+pub type ClientRateLimit = RateLimit<IpAddr>;
+
+/// Every this many checks, keys whose allowance is whole again are
 /// forgotten: they would be limited exactly as a new one, and otherwise
-/// every address that ever called would stay in memory.
+/// every key that ever called would stay in memory.
 const PRUNE_EVERY: u64 = 4096;
 
-impl ClientRateLimit {
-    pub fn per_minute(per_minute: u32) -> ClientRateLimit {
+impl<K: Hash + Eq + Clone> RateLimit<K> {
+    pub fn per_minute(per_minute: u32) -> RateLimit<K> {
         let n = NonZeroU32::new(per_minute.max(1)).expect("at least one");
-        ClientRateLimit {
+        RateLimit {
             limiter: RateLimiter::keyed(Quota::per_minute(n))
                 .with_middleware::<StateInformationMiddleware>(),
             per_minute: n.get(),
@@ -57,30 +62,47 @@ impl ClientRateLimit {
         }
     }
 
-    fn check(
-        &self,
-        address: &IpAddr,
-    ) -> Result<StateSnapshot, NotUntil<<DefaultClock as Clock>::Instant>> {
+    fn check(&self, key: &K) -> Result<StateSnapshot, NotUntil<<DefaultClock as Clock>::Instant>> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.prune();
         }
-        self.limiter.check_key(&limited_unit(*address))
+        self.limiter.check_key(key)
     }
 
-    /// For a handler that limits only some of what it does: refuses the
-    /// request's client address when its allowance is spent.
-    pub fn admit(&self, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
-        self.check(&client_address(req))
+    /// Takes one request from `key`'s allowance; when it is spent, answers
+    /// how long until the next one is allowed.
+    pub fn take(&self, key: &K) -> Result<(), Duration> {
+        self.check(key)
             .map(drop)
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                ApiError::new(ErrorCode::RateLimited).with_header(RETRY_AFTER, seconds(wait))
-            })
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 
     fn prune(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+    }
+}
+
+impl RateLimit<IpAddr> {
+    fn check_address(
+        &self,
+        address: IpAddr,
+    ) -> Result<StateSnapshot, NotUntil<<DefaultClock as Clock>::Instant>> {
+        self.check(&limited_unit(address))
+    }
+
+    /// Takes one request from the allowance of the request's client
+    /// address; when it is spent, how long until the next.
+    pub fn take_for(&self, req: &actix_web::HttpRequest) -> Result<(), Duration> {
+        self.take(&limited_unit(client_address(req)))
+    }
+
+    /// For a handler that limits only some of what it does: refuses the
+    /// request's client address when its allowance is spent.
+    pub fn admit(&self, req: &actix_web::HttpRequest) -> Result<(), ApiError> {
+        self.take_for(req).map_err(|wait| {
+            ApiError::new(ErrorCode::RateLimited).with_header(RETRY_AFTER, seconds(wait))
+        })
     }
 }
 
@@ -96,7 +118,8 @@ const LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 const REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 const RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 
-fn seconds(duration: Duration) -> HeaderValue {
+/// Whole seconds, rounded up, as `Retry-After` and `RateLimit-Reset` say them.
+pub fn seconds(duration: Duration) -> HeaderValue {
     HeaderValue::from(duration.as_secs_f64().ceil() as u64)
 }
 
@@ -109,7 +132,7 @@ pub async fn limit_by_client_address(
     };
     let address = client_address(req.request());
     let limit = HeaderValue::from(limits.per_minute);
-    match limits.check(&address) {
+    match limits.check_address(address) {
         Ok(snapshot) => {
             let mut response = next.call(req).await?;
             let headers = response.headers_mut();
@@ -144,15 +167,21 @@ mod tests {
     fn an_ipv6_network_of_64_bits_shares_one_allowance() {
         let limits = ClientRateLimit::per_minute(2);
         let host = |last: u16| IpAddr::from([0x2001, 0xdb8, 1, 2, 0, 0, 0, last]);
-        assert!(limits.check(&host(1)).is_ok());
-        assert!(limits.check(&host(2)).is_ok());
-        assert!(limits.check(&host(3)).is_err(), "another address, same /64");
-        let neighbour = IpAddr::from([0x2001, 0xdb8, 1, 3, 0, 0, 0, 1]);
-        assert!(limits.check(&neighbour).is_ok(), "the next /64 is its own");
-        let (a, b) = (IpAddr::from([192, 0, 2, 1]), IpAddr::from([192, 0, 2, 2]));
-        assert!(limits.check(&a).is_ok() && limits.check(&a).is_ok());
+        assert!(limits.check_address(host(1)).is_ok());
+        assert!(limits.check_address(host(2)).is_ok());
         assert!(
-            limits.check(&b).is_ok(),
+            limits.check_address(host(3)).is_err(),
+            "another address, same /64"
+        );
+        let neighbour = IpAddr::from([0x2001, 0xdb8, 1, 3, 0, 0, 0, 1]);
+        assert!(
+            limits.check_address(neighbour).is_ok(),
+            "the next /64 is its own"
+        );
+        let (a, b) = (IpAddr::from([192, 0, 2, 1]), IpAddr::from([192, 0, 2, 2]));
+        assert!(limits.check_address(a).is_ok() && limits.check_address(a).is_ok());
+        assert!(
+            limits.check_address(b).is_ok(),
             "IPv4 addresses are each their own"
         );
     }
@@ -162,14 +191,14 @@ mod tests {
         // 60 000 a minute: one request's worth comes back in a millisecond.
         let limits = ClientRateLimit::per_minute(60_000);
         for n in 0..=255u8 {
-            limits.check(&IpAddr::from([10, 0, 0, n])).unwrap();
+            limits.check_address(IpAddr::from([10, 0, 0, n])).unwrap();
         }
         assert_eq!(limits.limiter.len(), 256);
         std::thread::sleep(Duration::from_millis(20));
         // The next check that completes a round of PRUNE_EVERY prunes.
         let done = limits.checks.load(Ordering::Relaxed);
         for _ in done..PRUNE_EVERY {
-            limits.check(&IpAddr::from([192, 0, 2, 1])).unwrap();
+            limits.check_address(IpAddr::from([192, 0, 2, 1])).unwrap();
         }
         assert!(limits.limiter.len() <= 1, "{}", limits.limiter.len());
     }

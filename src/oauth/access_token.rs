@@ -53,6 +53,7 @@ pub struct Verified {
     pub client_id: ClientId,
     pub scopes: Scopes,
     pub jti: String,
+    pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -157,6 +158,7 @@ pub fn verify(
         client_id,
         scopes,
         jti: claims.jti,
+        issued_at: DateTime::from_timestamp(claims.iat, 0).ok_or(TokenRefusal::Malformed)?,
         expires_at: DateTime::from_timestamp(claims.exp, 0).ok_or(TokenRefusal::Malformed)?,
     })
 }

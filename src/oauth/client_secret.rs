@@ -5,6 +5,8 @@
 //! even for a secret that leaked its first characters, and its cost is
 //! why the checks are bounded ([`super::OAuth::secret_matches`]).
 
+use std::sync::LazyLock;
+
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -24,6 +26,15 @@ pub fn hash(secret: &SecretString) -> String {
         .hash_password(secret.expose_secret().as_bytes(), &salt)
         .expect("Argon2 with its default parameters hashes any input")
         .to_string()
+}
+
+/// The hash an unknown client's secret is checked against, so that its
+/// refusal costs what a known client's does: of a secret nobody was ever
+/// shown, made once per process, on first use (on the blocking pool, where
+/// checks run).
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: LazyLock<String> = LazyLock::new(|| hash(&generate()));
+    &DUMMY
 }
 
 /// Whether `candidate` is the secret `stored` is the hash of; a stored
@@ -50,5 +61,6 @@ mod tests {
         assert!(matches(&secret, &stored));
         assert!(!matches(&generate(), &stored));
         assert!(!matches(&secret, "not a hash"));
+        assert!(!matches(&secret, dummy_hash()));
     }
 }

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
 )]
+#[schema(example = "photos:face")]
 pub enum Scope {
     /// The face photo.
     #[serde(rename = "photos:face")]
@@ -108,6 +109,7 @@ impl fmt::Display for Scopes {
 )]
 #[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
+#[schema(example = "driving_licences")]
 pub enum AppPurpose {
     /// Driving licences (Ministry of Transport): the face and the signature.
     DrivingLicences,

@@ -36,11 +36,15 @@ pub struct SecretRow {
     pub retires_at: Option<NaiveDateTime>,
 }
 
-pub fn insert_app(conn: &mut DbConn, row: &AppRow) -> QueryResult<()> {
-    diesel::insert_into(apps::table)
+/// Registers an application; answers false, writing nothing, when an
+/// enabled one has that name already (the unique index decides, so two
+/// registrations at once leave one).
+pub fn insert_app(conn: &mut DbConn, row: &AppRow) -> QueryResult<bool> {
+    let inserted = on_backend!(conn, |c| diesel::insert_into(apps::table)
         .values(row)
-        .execute(conn)
-        .map(drop)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(inserted == 1)
 }
 
 pub fn app(conn: &mut DbConn, id: &AppId) -> QueryResult<Option<AppRow>> {
@@ -57,6 +61,24 @@ pub fn app_by_client(conn: &mut DbConn, client: &ClientId) -> QueryResult<Option
         .select(AppRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// A client as the token endpoint checks it: the application behind
+/// `client` (disabled or not, so that a disabled one costs the same
+/// check) and the hashes of its secrets that authenticate at `now`.
+pub fn client(
+    conn: &mut DbConn,
+    client: &ClientId,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(AppRow, Vec<String>)>> {
+    let Some(app) = app_by_client(conn, client)? else {
+        return Ok(None);
+    };
+    let hashes = live_secrets(conn, &app.id, now)?
+        .into_iter()
+        .map(|secret| secret.secret_hash)
+        .collect();
+    Ok(Some((app, hashes)))
 }
 
 /// Every application not disabled, by name: the list citizens choose from.

@@ -132,6 +132,7 @@ problem_responses! {
     LinkRefused(DailyLimitReached) => "`daily_limit_reached`: five link and unlink operations today, Athens time (R-PH-07); `Retry-After` counts the seconds to the next Athens midnight. `rate_limited`: too many kodikarithmos tries; retry after `Retry-After` seconds.";
     NotLinked(NotLinked) => "`not_linked`: no kodikarithmos is linked to this AFM.";
     SubmissionInUse(SubmissionInUse) => "`submission_in_use`: a citizen has linked this upload; only they can unlink it.";
+    AppDisabled(AppDisabled) => "`app_disabled`: the application was disabled; it gets no new secret.";
     UploadTooLarge(ImageTooLarge) => "`image_too_large`: an image has more bytes than its bound (`errors[0].field` names it); `payload_too_large`: a text part exceeds its cap.";
     UploadTypeRefused(ImageTypeNotAllowed) => "`image_type_not_allowed`: an image is not a JPEG (face) or a JPEG or PNG (signature), judged from its bytes, or not the type it was declared as; `unsupported_media_type`: the body is not `multipart/form-data`.";
     UploadRefused(ImageUnreadable) => "`image_unreadable`, `image_too_small`, `image_dimensions_out_of_bounds` (decompression bombs included), `image_orientation_not_applied`: the image named in `errors[0].field` is refused; `validation_failed`: a part is missing, unknown, repeated or invalid (no contact given, R-PH-04).";
@@ -141,12 +142,17 @@ problem_responses! {
 
 /// Adds, to every operation, the `Accept-Language` parameter and the error
 /// responses any request can meet: 500 and 503 always, and 400/413/415 where
-/// the operation takes a body.
-pub fn document_errors(document: &mut OpenApi) {
+/// the operation takes a body. Operations at `own_format` answer their
+/// errors in a form a protocol fixes (the OAuth endpoints, RFC 6749 §5.2)
+/// and document each themselves.
+pub fn document_errors(document: &mut OpenApi, own_format: &[&str]) {
     let components = document.components.get_or_insert_with(Default::default);
     components.responses.extend(all());
     let shared = components.responses.clone();
-    for_each_operation(&mut document.paths, |_, operation| {
+    for_each_operation(&mut document.paths, |path, operation| {
+        if own_format.contains(&path) {
+            return;
+        }
         add_standard_errors(operation);
         name_own_path_parameter(operation, &shared);
     });

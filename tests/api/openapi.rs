@@ -2,6 +2,7 @@
 
 use citizen_api::auth::roles::ScopedRole;
 use citizen_api::http::ErrorCode;
+use citizen_api::oauth::PROTOCOL_PATHS;
 use serde_json::{Value, json};
 
 use crate::booking_support::{booking_body, signed_in_with_role, slots, town};
@@ -57,16 +58,19 @@ fn every_operation_documents_its_errors_as_problems() {
                     "{method} {path} lacks 422 for its path id"
                 );
             }
+            // The OAuth endpoints answer RFC 6749 §5.2 JSON instead.
+            let (media_type, expected) = if PROTOCOL_PATHS.contains(&path.as_str()) {
+                ("application/json", "#/components/schemas/OAuthErrorBody")
+            } else {
+                ("application/problem+json", "#/components/schemas/Problem")
+            };
             for (status, response) in codes.iter().filter(|(s, _)| s.as_str() >= "400") {
                 let response = match response["$ref"].as_str() {
                     Some(reference) => &responses[reference.rsplit('/').next().unwrap()],
                     None => response,
                 };
-                let schema = &response["content"]["application/problem+json"]["schema"]["$ref"];
-                assert_eq!(
-                    schema, "#/components/schemas/Problem",
-                    "{method} {path} {status}"
-                );
+                let schema = &response["content"][media_type]["schema"]["$ref"];
+                assert_eq!(schema, expected, "{method} {path} {status}");
             }
         }
     }
@@ -93,6 +97,12 @@ fn every_error_response_shows_an_example_of_its_own_status() {
                     Some(reference) => &responses[reference.rsplit('/').next().unwrap()],
                     None => response,
                 };
+                if PROTOCOL_PATHS.contains(&path.as_str()) {
+                    if !oauth_examples_fit(&response["content"]["application/json"], status) {
+                        wrong.push(format!("{method} {path} {status}: {}", response["content"]));
+                    }
+                    continue;
+                }
                 let example = &response["content"]["application/problem+json"]["example"];
                 let answered = ErrorCode::ALL.iter().any(|code| {
                     example["code"] == code.as_str()
@@ -132,6 +142,26 @@ fn every_error_response_shows_an_example_of_its_own_status() {
         "error responses without an example of their own:\n  {}",
         wrong.join("\n  ")
     );
+}
+
+/// Whether every example of an OAuth error response is an RFC 6749 §5.2
+/// body with an `error` its status answers.
+fn oauth_examples_fit(content: &Value, status: &str) -> bool {
+    let examples: Vec<&Value> = match content["examples"].as_object() {
+        Some(named) => named.values().map(|example| &example["value"]).collect(),
+        None => vec![&content["example"]],
+    };
+    let statuses_of = |error: &str| match error {
+        "invalid_client" => vec!["401"],
+        "temporarily_unavailable" => vec!["429", "503"],
+        "server_error" => vec!["500"],
+        "invalid_request" | "unsupported_grant_type" | "invalid_scope" => vec!["400"],
+        _ => vec![],
+    };
+    examples.iter().all(|example| {
+        example["error_description"].is_string()
+            && statuses_of(example["error"].as_str().unwrap_or_default()).contains(&status)
+    })
 }
 
 /// Defect 10 (issue 12): the schemas said less than the server checks, so a

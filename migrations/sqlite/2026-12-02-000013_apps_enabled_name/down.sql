@@ -1,0 +1,1 @@
+DROP INDEX apps_enabled_name_idx;
