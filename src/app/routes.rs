@@ -1,6 +1,6 @@
 //! The route list: every route of the API, in one place.
 
-use crate::{auth, booking, ops, photos};
+use crate::{auth, booking, consent, ops, photos};
 
 /// Every route of the API; the OpenAPI document is generated from the same
 /// registration.
@@ -9,4 +9,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     auth::routes(cfg);
     booking::routes(cfg);
     photos::routes(cfg);
+    consent::routes(cfg);
 }
