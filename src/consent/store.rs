@@ -58,6 +58,14 @@ pub fn open_for(conn: &mut DbConn, app: &AppId, afm: &Afm) -> QueryResult<Vec<Co
         .load(conn)
 }
 
+/// Whether `afm` ever consented to anything, revoked and ended included.
+pub fn ever_consented(conn: &mut DbConn, afm: &Afm) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        consents::table.filter(consents::afm.eq(afm)),
+    ))
+    .get_result(conn)
+}
+
 /// Every consent of `afm` not revoked, with its application, oldest first.
 pub fn open_of(conn: &mut DbConn, afm: &Afm) -> QueryResult<Vec<(ConsentRow, AppRow)>> {
     consents::table
