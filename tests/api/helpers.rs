@@ -192,6 +192,11 @@ impl TestApp {
         true
     }
 
+    /// The app's data folder, where development keys are kept.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -1,0 +1,132 @@
+//! What the consent tests share: registered applications and their access
+//! tokens, each through one helper, so that all the tests move together to
+//! `POST /v1/apps` and `POST /oauth/token`; a citizen with linked photos;
+//! and the calls of the consent endpoints and of the photo fetch.
+
+use chrono::Utc;
+use citizen_api::config::OAuthSettings;
+use citizen_api::dev::demo_apps::{self, DemoApp};
+use citizen_api::domain::ids::{AppId, ClientId};
+use citizen_api::oauth::store::AppRow;
+use citizen_api::oauth::{AppPurpose, OAuth, Scope, Scopes, SigningKeys};
+use reqwest::{Response, StatusCode};
+use secrecy::SecretString;
+
+use crate::helpers::TestApp;
+use crate::photo_support::{Studio, code_for, link, strong_citizen};
+
+/// An application's credentials, as its registration shows them once.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub app_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Registers an application for `purpose` with `scopes`, enabled.
+pub async fn register_app(
+    app: &TestApp,
+    name: &str,
+    purpose: AppPurpose,
+    scopes: &[Scope],
+) -> Client {
+    let client = Client {
+        app_id: AppId::generate().to_string(),
+        client_id: ClientId::generate().to_string(),
+        client_secret: citizen_api::auth::random_token(),
+    };
+    let row = AppRow {
+        id: client.app_id.parse().unwrap(),
+        client_id: client.client_id.parse().unwrap(),
+        name: name.to_owned(),
+        organization: name.to_owned(),
+        purpose,
+        scopes: scopes.iter().copied().collect::<Scopes>().to_string(),
+        created_at: Utc::now().naive_utc(),
+        disabled_at: None,
+    };
+    let secret = SecretString::from(client.client_secret.clone());
+    app.with_db(move |conn| {
+        Ok(demo_apps::register_app(
+            conn,
+            &row,
+            &secret,
+            row.created_at,
+        )?)
+    })
+    .await;
+    client
+}
+
+/// A demo application's fixed development credentials.
+pub fn demo_client(demo: &DemoApp) -> Client {
+    Client {
+        app_id: demo.id.to_owned(),
+        client_id: demo.client_id.to_owned(),
+        client_secret: demo.client_secret.to_owned(),
+    }
+}
+
+/// An access token for `client` with `scopes` (space-separated), signed
+/// with the server's own key and settings.
+pub async fn app_token(app: &TestApp, client: &Client, scopes: &str) -> String {
+    let keys = SigningKeys::load(None, app.data_dir()).expect("the server's development key");
+    let oauth = OAuth::new(
+        &OAuthSettings::default(),
+        &app.address,
+        keys,
+        app.clock.clone(),
+    );
+    let client_id: ClientId = client.client_id.parse().unwrap();
+    oauth
+        .issue(&client_id, &Scopes::parse(scopes).unwrap())
+        .token
+}
+
+/// Registers the two kinds of application the service serves: Transport
+/// (driving licences: face and signature) and Police (identity documents:
+/// the face only, R-PH-18).
+pub async fn transport_and_police(app: &TestApp) -> (Client, Client) {
+    let both = [Scope::PhotosFace, Scope::PhotosSignature];
+    (
+        register_app(app, "Μεταφορές", AppPurpose::DrivingLicences, &both).await,
+        register_app(app, "Αστυνομία", AppPurpose::IdentityDocuments, &[Scope::PhotosFace]).await,
+    )
+}
+
+/// Signs `afm` in strongly and links a fresh upload of `studio` to them;
+/// answers the session token.
+pub async fn linked_citizen(app: &TestApp, studio: &Studio, afm: &str, mobile: &str) -> String {
+    let code = code_for(app, studio, mobile).await;
+    let token = strong_citizen(app, afm, mobile).await;
+    assert_eq!(link(app, &token, &code).await.status(), StatusCode::OK);
+    token
+}
+
+pub async fn grant(app: &TestApp, citizen: &str, client: &Client) -> Response {
+    let path = format!("/v1/me/consents/{}", client.app_id);
+    app.client
+        .put(app.url(&path))
+        .bearer_auth(citizen)
+        .send()
+        .await
+        .expect("the server answers")
+}
+
+pub async fn revoke(app: &TestApp, citizen: &str, client: &Client) -> Response {
+    let path = format!("/v1/me/consents/{}", client.app_id);
+    app.client
+        .delete(app.url(&path))
+        .bearer_auth(citizen)
+        .send()
+        .await
+        .expect("the server answers")
+}
+
+/// An application's call for the `image` (`face` or `signature`) of `afm`.
+pub async fn fetch(app: &TestApp, token: &str, afm: &str, image: &str) -> Response {
+    app.get_as(token, &format!("/v1/citizens/{afm}/photos/{image}"))
+        .send()
+        .await
+        .expect("the server answers")
+}
