@@ -37,7 +37,8 @@ async fn log_of(app: &TestApp, citizen: &str, limit: u32) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn r_ph_15_the_access_log_shows_every_call_allowed_or_refused_newest_first_and_only_ones_own() {
+async fn r_ph_15_the_access_log_shows_every_call_allowed_or_refused_newest_first_and_only_ones_own()
+{
     let app = spawn_app().await;
     let studio = studio(&app, &afm(730), OWNER).await;
     let (transport, police) = transport_and_police(&app).await;
@@ -49,14 +50,29 @@ async fn r_ph_15_the_access_log_shows_every_call_allowed_or_refused_newest_first
     // Oldest first, as they happen.
     let calls = [
         (&police_token, "face", 403, "consent_required", "Αστυνομία"),
-        (&transport_token, "face", 403, "consent_required", "Μεταφορές"),
+        (
+            &transport_token,
+            "face",
+            403,
+            "consent_required",
+            "Μεταφορές",
+        ),
         (&transport_token, "face", 200, "allowed", "Μεταφορές"),
         (&transport_token, "signature", 200, "allowed", "Μεταφορές"),
-        (&police_token, "signature", 403, "insufficient_scope", "Αστυνομία"),
+        (
+            &police_token,
+            "signature",
+            403,
+            "insufficient_scope",
+            "Αστυνομία",
+        ),
     ];
     for (i, (token, image, status, _, _)) in calls.iter().enumerate() {
         if i == 2 {
-            assert_eq!(grant(&app, &maria, &transport).await.status(), StatusCode::CREATED);
+            assert_eq!(
+                grant(&app, &maria, &transport).await.status(),
+                StatusCode::CREATED
+            );
         }
         let answer = fetch(&app, token, MARIA, image).await;
         assert_eq!(answer.status().as_u16(), *status, "call {i}");
@@ -85,7 +101,11 @@ async fn r_ph_15_the_access_log_shows_every_call_allowed_or_refused_newest_first
     let ats: Vec<&str> = log.iter().map(|e| e["at"].as_str().unwrap()).collect();
     assert!(ats.windows(2).all(|pair| pair[0] >= pair[1]), "{ats:?}");
     assert_eq!(log[0]["app_id"], police.app_id);
-    assert_eq!(log_of(&app, &maria, 200).await, log, "the same log in one page");
+    assert_eq!(
+        log_of(&app, &maria, 200).await,
+        log,
+        "the same log in one page"
+    );
 
     let nikos_log = log_of(&app, &nikos, 50).await;
     assert_eq!(nikos_log.len(), 1);

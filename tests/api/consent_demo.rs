@@ -26,7 +26,12 @@ async fn seeded(app: &TestApp) -> (i64, i64, i64) {
 #[tokio::test]
 async fn r_ph_15_the_demo_transport_app_fetches_the_consenting_citizens_photos() {
     let app = spawn_demo_app().await;
-    let transport = app_token(&app, &demo_client(&TRANSPORT), "photos:face photos:signature").await;
+    let transport = app_token(
+        &app,
+        &demo_client(&TRANSPORT),
+        "photos:face photos:signature",
+    )
+    .await;
     for image in ["face", "signature"] {
         let fetched = fetch(&app, &transport, CONSENTING_CITIZEN, image).await;
         assert_eq!(fetched.status(), StatusCode::OK, "{image}");
@@ -44,5 +49,9 @@ async fn r_ph_15_the_demo_transport_app_fetches_the_consenting_citizens_photos()
         settings.database.url = Some(database);
     })
     .await;
-    assert_eq!(seeded(&restarted).await, (2, 1, 2), "a restart seeds nothing");
+    assert_eq!(
+        seeded(&restarted).await,
+        (2, 1, 2),
+        "a restart seeds nothing"
+    );
 }

@@ -48,7 +48,10 @@ async fn r_ph_15_the_refusal_is_the_same_whether_the_citizen_is_unknown_unlinked
     // Maria has photos and authorized the Police only; Nikos signed in and
     // has nothing linked; the third AFM is nobody's the service knows.
     let maria = linked_citizen(&app, &studio, MARIA, MARIA_MOBILE).await;
-    assert_eq!(grant(&app, &maria, &police).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        grant(&app, &maria, &police).await.status(),
+        StatusCode::CREATED
+    );
     strong_citizen(&app, NIKOS, NIKOS_MOBILE).await;
     let stranger = afm(4242);
     let token = app_token(&app, &transport, "photos:face photos:signature").await;
@@ -62,10 +65,15 @@ async fn r_ph_15_the_refusal_is_the_same_whether_the_citizen_is_unknown_unlinked
         let problem: serde_json::Value = serde_json::from_slice(body).unwrap();
         assert_eq!(problem["code"], "consent_required");
         assert!(
-            headers.iter().any(|(name, value)| name == "content-type" && value == "application/problem+json"),
+            headers
+                .iter()
+                .any(|(name, value)| name == "content-type" && value == "application/problem+json"),
             "{headers:?}"
         );
-        assert_eq!(answers[1], answers[0], "{image}: a citizen with nothing linked");
+        assert_eq!(
+            answers[1], answers[0],
+            "{image}: a citizen with nothing linked"
+        );
         assert_eq!(answers[2], answers[0], "{image}: an AFM no one holds");
     }
 }
@@ -76,7 +84,10 @@ async fn r_ph_15_no_fetch_that_starts_after_a_revocation_answered_gets_the_photo
     let studio = with_studio(&app).await;
     let (transport, _) = transport_and_police(&app).await;
     let maria = linked_citizen(&app, &studio, MARIA, MARIA_MOBILE).await;
-    assert_eq!(grant(&app, &maria, &transport).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        grant(&app, &maria, &transport).await.status(),
+        StatusCode::CREATED
+    );
     let token = Arc::new(app_token(&app, &transport, "photos:face").await);
 
     // Fetchers call in a loop, each call noting when it started and what
@@ -114,7 +125,10 @@ async fn r_ph_15_no_fetch_that_starts_after_a_revocation_answered_gets_the_photo
             }
         }
     }
-    assert!(before.contains(&StatusCode::OK), "fetches ran before the revocation");
+    assert!(
+        before.contains(&StatusCode::OK),
+        "fetches ran before the revocation"
+    );
     assert!(!after.is_empty(), "fetches ran after the revocation");
     assert!(
         after.iter().all(|status| *status == StatusCode::FORBIDDEN),
@@ -140,9 +154,12 @@ async fn a_malformed_afm_is_refused_as_such_and_logged_without_one() {
     let (transport, _) = transport_and_police(&app).await;
     let token = app_token(&app, &transport, "photos:face").await;
     for malformed in ["123456789", "12345", "not-an-afm"] {
-        let problem =
-            assert_problem(fetch(&app, &token, malformed, "face").await, 422, "validation_failed")
-                .await;
+        let problem = assert_problem(
+            fetch(&app, &token, malformed, "face").await,
+            422,
+            "validation_failed",
+        )
+        .await;
         assert_eq!(problem.errors[0].field, "afm");
     }
     assert_eq!(calls_without_afm(&app).await, 3);
@@ -151,18 +168,27 @@ async fn a_malformed_afm_is_refused_as_such_and_logged_without_one() {
 #[tokio::test]
 async fn a_call_without_a_valid_token_is_refused_before_anything_is_read() {
     let app = spawn_app().await;
-    let anonymous = app
-        .get(&format!("/v1/citizens/{MARIA}/photos/face"))
-        .await;
-    assert_eq!(anonymous.headers()["www-authenticate"], "Bearer realm=\"citizen-api\"");
+    let anonymous = app.get(&format!("/v1/citizens/{MARIA}/photos/face")).await;
+    assert_eq!(
+        anonymous.headers()["www-authenticate"],
+        "Bearer realm=\"citizen-api\""
+    );
     assert_problem(anonymous, 401, "unauthenticated").await;
     let forged = fetch(&app, "not.a.token", MARIA, "face").await;
-    let challenge = forged.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let challenge = forged.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
     assert_problem(forged, 401, "invalid_token").await;
     // A citizen's session is no application's token.
     let maria = app.sign_in(MARIA).await;
-    assert_problem(fetch(&app, &maria, MARIA, "face").await, 401, "invalid_token").await;
+    assert_problem(
+        fetch(&app, &maria, MARIA, "face").await,
+        401,
+        "invalid_token",
+    )
+    .await;
     // With no application to attribute them to, these calls are not logged.
     use citizen_api::db::schema::photo_access_log;
     let logged: i64 = app

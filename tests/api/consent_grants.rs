@@ -35,7 +35,7 @@ async fn consent_rows(app: &TestApp, afm: &str, client: &Client) -> (i64, i64) {
         let all = consents::table
             .filter(consents::afm.eq(&afm))
             .filter(consents::app_id.eq(&app_id));
-        let rows: i64 = all.clone().count().get_result(conn)?;
+        let rows: i64 = all.count().get_result(conn)?;
         let open: i64 = all
             .filter(consents::revoked_at.is_null())
             .count()
@@ -52,7 +52,12 @@ async fn r_ph_15_a_consent_lets_the_application_fetch_until_it_is_revoked() {
     let (transport, _) = transport_and_police(&app).await;
     let maria = linked_citizen(&app, &studio, MARIA, MARIA_MOBILE).await;
     let token = app_token(&app, &transport, "photos:face photos:signature").await;
-    assert_problem(fetch(&app, &token, MARIA, "face").await, 403, "consent_required").await;
+    assert_problem(
+        fetch(&app, &token, MARIA, "face").await,
+        403,
+        "consent_required",
+    )
+    .await;
 
     let granted = grant(&app, &maria, &transport).await;
     assert_eq!(granted.status(), StatusCode::CREATED);
@@ -64,7 +69,7 @@ async fn r_ph_15_a_consent_lets_the_application_fetch_until_it_is_revoked() {
         granted["scopes"],
         serde_json::json!(["photos:face", "photos:signature"])
     );
-    assert_eq!(consents(&app, &maria).await, [granted.clone()]);
+    assert_eq!(consents(&app, &maria).await, std::slice::from_ref(&granted));
     // Authorizing again changes nothing and says so.
     let again = grant(&app, &maria, &transport).await;
     assert_eq!(again.status(), StatusCode::OK);
@@ -99,7 +104,12 @@ async fn r_ph_15_a_consent_lets_the_application_fetch_until_it_is_revoked() {
     let revoked = revoke(&app, &maria, &transport).await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     assert!(consents(&app, &maria).await.is_empty());
-    assert_problem(fetch(&app, &token, MARIA, "face").await, 403, "consent_required").await;
+    assert_problem(
+        fetch(&app, &token, MARIA, "face").await,
+        403,
+        "consent_required",
+    )
+    .await;
     assert_problem(revoke(&app, &maria, &transport).await, 404, "not_found").await;
     // The revoked consent is kept, as its history.
     assert_eq!(consent_rows(&app, MARIA, &transport).await, (1, 0));
@@ -112,15 +122,30 @@ async fn r_ph_18_police_cannot_read_a_signature_even_with_consent() {
     let (transport, police) = transport_and_police(&app).await;
     let maria = linked_citizen(&app, &studio, MARIA, MARIA_MOBILE).await;
     for client in [&transport, &police] {
-        assert_eq!(grant(&app, &maria, client).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            grant(&app, &maria, client).await.status(),
+            StatusCode::CREATED
+        );
     }
     let police_token = app_token(&app, &police, "photos:face").await;
-    assert_eq!(fetch(&app, &police_token, MARIA, "face").await.status(), StatusCode::OK);
+    assert_eq!(
+        fetch(&app, &police_token, MARIA, "face").await.status(),
+        StatusCode::OK
+    );
     let refused = fetch(&app, &police_token, MARIA, "signature").await;
-    let challenge = refused.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let challenge = refused.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert_problem(refused, 403, "insufficient_scope").await;
-    assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
-    assert!(challenge.contains("scope=\"photos:signature\""), "{challenge}");
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
+    assert!(
+        challenge.contains("scope=\"photos:signature\""),
+        "{challenge}"
+    );
     // A token asked for the face only reads the face only, whoever holds it.
     let face_only = app_token(&app, &transport, "photos:face").await;
     let refused = fetch(&app, &face_only, MARIA, "signature").await;
@@ -132,7 +157,12 @@ async fn r_ph_15_authorizing_needs_linked_photos_and_an_enabled_application() {
     let app = spawn_app().await;
     let (transport, _) = transport_and_police(&app).await;
     let weak = app.sign_in(MARIA).await;
-    assert_problem(grant(&app, &weak, &transport).await, 403, "strong_auth_required").await;
+    assert_problem(
+        grant(&app, &weak, &transport).await,
+        403,
+        "strong_auth_required",
+    )
+    .await;
     let maria = strong_citizen(&app, MARIA, MARIA_MOBILE).await;
     assert_problem(grant(&app, &maria, &transport).await, 409, "nothing_linked").await;
 
@@ -147,7 +177,11 @@ async fn r_ph_15_authorizing_needs_linked_photos_and_an_enabled_application() {
     let app_id = transport.app_id.clone();
     app.with_db(move |conn| {
         let id: citizen_api::domain::ids::AppId = app_id.parse()?;
-        Ok(citizen_api::oauth::store::disable(conn, &id, chrono::Utc::now().naive_utc())?)
+        Ok(citizen_api::oauth::store::disable(
+            conn,
+            &id,
+            chrono::Utc::now().naive_utc(),
+        )?)
     })
     .await;
     assert_problem(grant(&app, &maria, &transport).await, 404, "not_found").await;
@@ -155,7 +189,12 @@ async fn r_ph_15_authorizing_needs_linked_photos_and_an_enabled_application() {
         app_id: "transport".into(),
         ..transport.clone()
     };
-    let problem = assert_problem(grant(&app, &maria, &not_an_id).await, 422, "validation_failed").await;
+    let problem = assert_problem(
+        grant(&app, &maria, &not_an_id).await,
+        422,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(problem.errors[0].field, "app_id");
 }
 
@@ -168,23 +207,45 @@ async fn r_ph_16_unlinking_ends_every_consent_and_relinking_does_not_bring_them_
     let maria = strong_citizen(&app, MARIA, MARIA_MOBILE).await;
     assert_eq!(link(&app, &maria, &code).await.status(), StatusCode::OK);
     for client in [&transport, &police] {
-        assert_eq!(grant(&app, &maria, client).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            grant(&app, &maria, client).await.status(),
+            StatusCode::CREATED
+        );
     }
     let token = app_token(&app, &transport, "photos:face").await;
-    assert_eq!(fetch(&app, &token, MARIA, "face").await.status(), StatusCode::OK);
+    assert_eq!(
+        fetch(&app, &token, MARIA, "face").await.status(),
+        StatusCode::OK
+    );
 
     assert_eq!(unlink(&app, &maria).await.status(), StatusCode::NO_CONTENT);
     assert!(consents(&app, &maria).await.is_empty());
-    assert_problem(fetch(&app, &token, MARIA, "face").await, 403, "consent_required").await;
+    assert_problem(
+        fetch(&app, &token, MARIA, "face").await,
+        403,
+        "consent_required",
+    )
+    .await;
     assert_problem(revoke(&app, &maria, &transport).await, 404, "not_found").await;
 
     // The same code linked again is another link: no consent covers it.
     assert_eq!(link(&app, &maria, &code).await.status(), StatusCode::OK);
     assert!(consents(&app, &maria).await.is_empty());
-    assert_problem(fetch(&app, &token, MARIA, "face").await, 403, "consent_required").await;
+    assert_problem(
+        fetch(&app, &token, MARIA, "face").await,
+        403,
+        "consent_required",
+    )
+    .await;
     // Authorizing anew on this link works as a first time.
-    assert_eq!(grant(&app, &maria, &transport).await.status(), StatusCode::CREATED);
-    assert_eq!(fetch(&app, &token, MARIA, "face").await.status(), StatusCode::OK);
+    assert_eq!(
+        grant(&app, &maria, &transport).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        fetch(&app, &token, MARIA, "face").await.status(),
+        StatusCode::OK
+    );
     assert_eq!(consent_rows(&app, MARIA, &transport).await.0, 2);
 }
 

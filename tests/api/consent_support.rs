@@ -90,7 +90,13 @@ pub async fn transport_and_police(app: &TestApp) -> (Client, Client) {
     let both = [Scope::PhotosFace, Scope::PhotosSignature];
     (
         register_app(app, "Μεταφορές", AppPurpose::DrivingLicences, &both).await,
-        register_app(app, "Αστυνομία", AppPurpose::IdentityDocuments, &[Scope::PhotosFace]).await,
+        register_app(
+            app,
+            "Αστυνομία",
+            AppPurpose::IdentityDocuments,
+            &[Scope::PhotosFace],
+        )
+        .await,
     )
 }
 
