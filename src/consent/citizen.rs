@@ -4,7 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, delete, get, put, web};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,7 +13,8 @@ use super::rules::AccessOutcome;
 use super::store;
 use crate::auth::{Caller, StrongCitizen};
 use crate::clock::SharedClock;
-use crate::db::{Db, write_transaction};
+use crate::db::{Db, DbConn, write_transaction};
+use crate::domain::Afm;
 use crate::domain::ids::{AccessLogId, AppId};
 use crate::http::{ApiError, Page, PageExample, PageParams, parse_path_id};
 use crate::oauth::{Scope, Scopes};
@@ -89,6 +90,25 @@ async fn list_consents(
     Ok(web::Json(Consents { items }))
 }
 
+/// A change to the caller's consent for the application the path names,
+/// in one transaction, after the caller is resolved.
+async fn on_consent<T: Send + 'static>(
+    caller: Caller<StrongCitizen>,
+    app_id: &str,
+    db: &Db,
+    clock: &SharedClock,
+    change: fn(&mut DbConn, &Afm, &AppId, NaiveDateTime) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let app = parse_path_id::<AppId>(app_id, "app_id");
+    let now = clock.now().naive_utc();
+    db.run(move |conn| {
+        let StrongCitizen(session) = caller.resolve(conn)?;
+        let app = app?;
+        write_transaction(conn, |tx| change(tx, &session.afm, &app, now))
+    })
+    .await
+}
+
 /// Authorizes an application, chosen from `GET /v1/apps`, to fetch the
 /// photos linked now (R-PH-15). Idempotent: `201` when this request
 /// authorized it, `200` when it already was. The authorization holds for
@@ -115,15 +135,7 @@ async fn grant_consent(
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = parse_path_id::<AppId>(&path, "app_id");
-    let now = clock.now().naive_utc();
-    let granted = db
-        .run(move |conn| {
-            let StrongCitizen(session) = caller.resolve(conn)?;
-            let app = app?;
-            write_transaction(conn, |tx| grants::grant(tx, &session.afm, &app, now))
-        })
-        .await?;
+    let granted = on_consent(caller, &path, &db, &clock, grants::grant).await?;
     let status = if granted.created {
         StatusCode::CREATED
     } else {
@@ -153,14 +165,7 @@ async fn revoke_consent(
     db: web::Data<Db>,
     clock: web::Data<SharedClock>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = parse_path_id::<AppId>(&path, "app_id");
-    let now = clock.now().naive_utc();
-    db.run(move |conn| {
-        let StrongCitizen(session) = caller.resolve(conn)?;
-        let app = app?;
-        write_transaction(conn, |tx| grants::revoke(tx, &session.afm, &app, now))
-    })
-    .await?;
+    on_consent(caller, &path, &db, &clock, grants::revoke).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

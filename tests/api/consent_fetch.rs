@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 
 use crate::consent_support::{
-    app_token, fetch, grant, linked_citizen, revoke, transport_and_police,
+    app_token, fetch, granted, linked_citizen, revoke, transport_and_police,
 };
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 use crate::photo_support::{Studio, strong_citizen, studio};
@@ -48,10 +48,7 @@ async fn r_ph_15_the_refusal_is_the_same_whether_the_citizen_is_unknown_unlinked
     // Maria has photos and authorized the Police only; Nikos signed in and
     // has nothing linked; the third AFM is nobody's the service knows.
     let maria = linked_citizen(&app, &studio, MARIA, MARIA_MOBILE).await;
-    assert_eq!(
-        grant(&app, &maria, &police).await.status(),
-        StatusCode::CREATED
-    );
+    granted(&app, &maria, &police).await;
     strong_citizen(&app, NIKOS, NIKOS_MOBILE).await;
     let stranger = afm(4242);
     let token = app_token(&app, &transport, "photos:face photos:signature").await;
@@ -84,10 +81,7 @@ async fn r_ph_15_no_fetch_that_starts_after_a_revocation_answered_gets_the_photo
     let studio = with_studio(&app).await;
     let (transport, _) = transport_and_police(&app).await;
     let maria = linked_citizen(&app, &studio, MARIA, MARIA_MOBILE).await;
-    assert_eq!(
-        grant(&app, &maria, &transport).await.status(),
-        StatusCode::CREATED
-    );
+    granted(&app, &maria, &transport).await;
     let token = Arc::new(app_token(&app, &transport, "photos:face").await);
 
     // Fetchers call in a loop, each call noting when it started and what

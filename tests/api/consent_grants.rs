@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::consent_support::{
-    Client, app_token, fetch, grant, linked_citizen, revoke, transport_and_police,
+    Client, app_token, assert_no_consent, fetch, grant, granted, linked_citizen, revoke,
+    transport_and_police,
 };
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 use crate::photo_support::{Studio, code_for, link, strong_citizen, studio, unlink};
@@ -52,12 +53,7 @@ async fn r_ph_15_a_consent_lets_the_application_fetch_until_it_is_revoked() {
     let (transport, _) = transport_and_police(&app).await;
     let maria = linked_citizen(&app, &studio, MARIA, MARIA_MOBILE).await;
     let token = app_token(&app, &transport, "photos:face photos:signature").await;
-    assert_problem(
-        fetch(&app, &token, MARIA, "face").await,
-        403,
-        "consent_required",
-    )
-    .await;
+    assert_no_consent(&app, &token, MARIA, "face").await;
 
     let granted = grant(&app, &maria, &transport).await;
     assert_eq!(granted.status(), StatusCode::CREATED);
@@ -104,12 +100,7 @@ async fn r_ph_15_a_consent_lets_the_application_fetch_until_it_is_revoked() {
     let revoked = revoke(&app, &maria, &transport).await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     assert!(consents(&app, &maria).await.is_empty());
-    assert_problem(
-        fetch(&app, &token, MARIA, "face").await,
-        403,
-        "consent_required",
-    )
-    .await;
+    assert_no_consent(&app, &token, MARIA, "face").await;
     assert_problem(revoke(&app, &maria, &transport).await, 404, "not_found").await;
     // The revoked consent is kept, as its history.
     assert_eq!(consent_rows(&app, MARIA, &transport).await, (1, 0));
@@ -122,10 +113,7 @@ async fn r_ph_18_police_cannot_read_a_signature_even_with_consent() {
     let (transport, police) = transport_and_police(&app).await;
     let maria = linked_citizen(&app, &studio, MARIA, MARIA_MOBILE).await;
     for client in [&transport, &police] {
-        assert_eq!(
-            grant(&app, &maria, client).await.status(),
-            StatusCode::CREATED
-        );
+        granted(&app, &maria, client).await;
     }
     let police_token = app_token(&app, &police, "photos:face").await;
     assert_eq!(
@@ -207,10 +195,7 @@ async fn r_ph_16_unlinking_ends_every_consent_and_relinking_does_not_bring_them_
     let maria = strong_citizen(&app, MARIA, MARIA_MOBILE).await;
     assert_eq!(link(&app, &maria, &code).await.status(), StatusCode::OK);
     for client in [&transport, &police] {
-        assert_eq!(
-            grant(&app, &maria, client).await.status(),
-            StatusCode::CREATED
-        );
+        granted(&app, &maria, client).await;
     }
     let token = app_token(&app, &transport, "photos:face").await;
     assert_eq!(
@@ -220,28 +205,15 @@ async fn r_ph_16_unlinking_ends_every_consent_and_relinking_does_not_bring_them_
 
     assert_eq!(unlink(&app, &maria).await.status(), StatusCode::NO_CONTENT);
     assert!(consents(&app, &maria).await.is_empty());
-    assert_problem(
-        fetch(&app, &token, MARIA, "face").await,
-        403,
-        "consent_required",
-    )
-    .await;
+    assert_no_consent(&app, &token, MARIA, "face").await;
     assert_problem(revoke(&app, &maria, &transport).await, 404, "not_found").await;
 
     // The same code linked again is another link: no consent covers it.
     assert_eq!(link(&app, &maria, &code).await.status(), StatusCode::OK);
     assert!(consents(&app, &maria).await.is_empty());
-    assert_problem(
-        fetch(&app, &token, MARIA, "face").await,
-        403,
-        "consent_required",
-    )
-    .await;
+    assert_no_consent(&app, &token, MARIA, "face").await;
     // Authorizing anew on this link works as a first time.
-    assert_eq!(
-        grant(&app, &maria, &transport).await.status(),
-        StatusCode::CREATED
-    );
+    granted(&app, &maria, &transport).await;
     assert_eq!(
         fetch(&app, &token, MARIA, "face").await.status(),
         StatusCode::OK

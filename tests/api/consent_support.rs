@@ -12,7 +12,7 @@ use citizen_api::oauth::{AppPurpose, OAuth, Scope, Scopes, SigningKeys};
 use reqwest::{Response, StatusCode};
 use secrecy::SecretString;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, assert_problem};
 use crate::photo_support::{Studio, code_for, link, strong_citizen};
 
 /// An application's credentials, as its registration shows them once.
@@ -109,24 +109,34 @@ pub async fn linked_citizen(app: &TestApp, studio: &Studio, afm: &str, mobile: &
     token
 }
 
-pub async fn grant(app: &TestApp, citizen: &str, client: &Client) -> Response {
+/// `PUT` (authorize) or `DELETE` (revoke) the citizen's consent for `client`.
+async fn consent_call(
+    app: &TestApp,
+    method: reqwest::Method,
+    citizen: &str,
+    client: &Client,
+) -> Response {
     let path = format!("/v1/me/consents/{}", client.app_id);
     app.client
-        .put(app.url(&path))
+        .request(method, app.url(&path))
         .bearer_auth(citizen)
         .send()
         .await
         .expect("the server answers")
 }
 
+pub async fn grant(app: &TestApp, citizen: &str, client: &Client) -> Response {
+    consent_call(app, reqwest::Method::PUT, citizen, client).await
+}
+
+/// Authorizes `client` for the first time.
+pub async fn granted(app: &TestApp, citizen: &str, client: &Client) {
+    let answer = grant(app, citizen, client).await;
+    assert_eq!(answer.status(), StatusCode::CREATED, "authorized");
+}
+
 pub async fn revoke(app: &TestApp, citizen: &str, client: &Client) -> Response {
-    let path = format!("/v1/me/consents/{}", client.app_id);
-    app.client
-        .delete(app.url(&path))
-        .bearer_auth(citizen)
-        .send()
-        .await
-        .expect("the server answers")
+    consent_call(app, reqwest::Method::DELETE, citizen, client).await
 }
 
 /// An application's call for the `image` (`face` or `signature`) of `afm`.
@@ -135,4 +145,9 @@ pub async fn fetch(app: &TestApp, token: &str, afm: &str, image: &str) -> Respon
         .send()
         .await
         .expect("the server answers")
+}
+
+/// The application is refused the image: no consent of that citizen counts.
+pub async fn assert_no_consent(app: &TestApp, token: &str, afm: &str, image: &str) {
+    assert_problem(fetch(app, token, afm, image).await, 403, "consent_required").await;
 }
