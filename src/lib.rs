@@ -7,6 +7,7 @@ pub mod auth;
 pub mod booking;
 pub mod clock;
 pub mod config;
+pub mod consent;
 pub mod crypto;
 pub mod db;
 pub mod dev;

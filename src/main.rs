@@ -13,7 +13,7 @@ use citizen_api::auth::roles::{self, Change, ScopedRole};
 use citizen_api::clock::{Clock, SystemClock};
 use citizen_api::config::{Profile, Settings};
 use citizen_api::db::write_transaction;
-use citizen_api::dev::demo;
+use citizen_api::dev::{demo, demo_apps};
 use citizen_api::domain::Afm;
 use citizen_api::{Application, app, photos, retention, telemetry};
 
@@ -141,6 +141,7 @@ fn main() -> ExitCode {
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let database = settings.database_url()?.redacted();
     let profile = settings.profile;
+    let demo_apps = settings.demo_data && profile == Profile::Development;
     let application = Application::build(settings).await?;
     let base = format!("http://{}", application.address());
     println!("citizen-api is serving on {base} ({profile:?} profile, database {database})");
@@ -149,6 +150,17 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("  Catalogue:   {base}/v1/municipalities");
     if profile == Profile::Development {
         println!("  Dev outbox:  {base}/dev/outbox");
+    }
+    // Development credentials, fixed in the source: they reach no other
+    // profile, which never seeds the demo.
+    if demo_apps {
+        println!("  Demo applications (POST {base}/oauth/token, client credentials):");
+        for app in demo_apps::DEMO_APPS {
+            println!(
+                "    {}: client_id {} client_secret {}",
+                app.name, app.client_id, app.client_secret
+            );
+        }
     }
     application.run_until_stopped().await?;
     Ok(())

@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[(&str, &[&str])] = &[
     ("composition root", &["app"]),
     ("development only", &["dev"]),
-    ("slices", &["booking", "photos", "oauth", "retention"]),
+    (
+        "slices",
+        &["booking", "photos", "oauth", "consent", "retention"],
+    ),
     (
         "shared services",
         &["auth", "notify", "audit", "idempotency"],

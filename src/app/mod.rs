@@ -109,7 +109,8 @@ impl Application {
             clock.clone(),
         ));
         if settings.demo_data && development {
-            dev::demo_photos::seed(&photos, &db, clock.now()).await?;
+            let studio = dev::demo_photos::seed(&photos, &db, clock.now()).await?;
+            dev::demo_apps::seed(&photos, &db, &studio, clock.now()).await?;
         }
         let clock_data = web::Data::new(clock.clone());
         let link =

@@ -1,6 +1,6 @@
 //! The route list: every route of the API, in one place.
 
-use crate::{auth, booking, oauth, ops, photos};
+use crate::{auth, booking, consent, oauth, ops, photos};
 
 /// Every route of the API; the OpenAPI document is generated from the same
 /// registration.
@@ -10,4 +10,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     booking::routes(cfg);
     photos::routes(cfg);
     oauth::routes(cfg);
+    consent::routes(cfg);
 }

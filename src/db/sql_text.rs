@@ -59,8 +59,8 @@ pub(crate) use sql_text;
 
 use crate::domain::Afm;
 use crate::domain::ids::{
-    AppId, ClientId, ConsentId, DepartmentId, DocumentId, MessageId, MunicipalityId, ReservationId,
-    ServiceId, SessionId, SlotId, StudioId, SubmissionId,
+    AccessLogId, AppId, ClientId, ConsentId, DepartmentId, DocumentId, MessageId, MunicipalityId,
+    ReservationId, ServiceId, SessionId, SlotId, StudioId, SubmissionId,
 };
 
 sql_text!(
@@ -77,5 +77,6 @@ sql_text!(
     AppId,
     ClientId,
     ConsentId,
+    AccessLogId,
     Afm
 );

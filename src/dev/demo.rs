@@ -55,6 +55,9 @@ pub struct DemoPerson {
 /// The demo citizen: she has a certified mobile, and a pending upload
 /// of her photos waits for her on first start.
 pub const CITIZEN: &str = "123456783";
+/// A citizen whose photos are linked and authorized for the Ministry of
+/// Transport on first start (`demo_apps.rs`).
+pub const CONSENTING_CITIZEN: &str = "246813570";
 /// The owner of the demo photo studio.
 pub const PHOTOGRAPHER: &str = "111222336";
 
@@ -108,6 +111,16 @@ pub const DEMO_PEOPLE: &[DemoPerson] = &[
         birth_year: 1988,
         mobile: Some("+306956789012"),
         role_note: "φωτογράφος, Φωτογραφείο Φως / photographer, Fos photo studio",
+    },
+    DemoPerson {
+        afm: CONSENTING_CITIZEN,
+        first_name: "Νικόλαος",
+        last_name: "Αλεξίου",
+        father_name: "Βασίλειος",
+        mother_name: "Ιωάννα",
+        birth_year: 1971,
+        mobile: Some("+306967890123"),
+        role_note: "πολίτης με συνδεδεμένες φωτογραφίες, εξουσιοδότηση στο Υπουργείο Μεταφορών / citizen with linked photos, authorized for the Ministry of Transport",
     },
     DemoPerson {
         afm: "801234560",

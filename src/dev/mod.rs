@@ -6,6 +6,7 @@
 
 mod contact_registry;
 pub mod demo;
+pub mod demo_apps;
 pub mod demo_photos;
 #[doc(hidden)]
 pub mod fixtures;

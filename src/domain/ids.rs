@@ -142,3 +142,8 @@ typed_id!(
     /// A citizen's authorization of an application (R-PH-15).
     ConsentId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0b"
 );
+typed_id!(
+    /// One call of an application for a citizen's photo, in the access log;
+    /// time-ordered, so the log pages newest first by it.
+    AccessLogId, "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0c"
+);

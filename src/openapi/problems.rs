@@ -74,6 +74,20 @@ fn headers_of(name: &str) -> Vec<NamedHeader> {
             ),
         ],
         "MetricsUnauthenticated" => vec![www_authenticate()],
+        "AppUnauthenticated" => vec![(
+            "WWW-Authenticate",
+            header(
+                Type::String,
+                "`Bearer realm=\"citizen-api\"`, with `error=\"invalid_token\"` when a token was sent (RFC 6750).",
+            ),
+        )],
+        "PhotoRefused" => vec![(
+            "WWW-Authenticate",
+            header(
+                Type::String,
+                "Only with `insufficient_scope`: `Bearer realm=\"citizen-api\", error=\"insufficient_scope\", scope=\"…\"` (RFC 6750).",
+            ),
+        )],
         "RateLimited" => std::iter::once(retry_after())
             .chain(rate_limit(
                 "Requests left now: 0.",
@@ -131,6 +145,9 @@ problem_responses! {
     CodeExpired(CodeExpired) => "`code_expired`: past the window to link: two weeks from creation for a first link (R-PH-08), twelve months for a relink (R-PH-10).";
     LinkRefused(DailyLimitReached) => "`daily_limit_reached`: five link and unlink operations today, Athens time (R-PH-07); `Retry-After` counts the seconds to the next Athens midnight. `rate_limited`: too many kodikarithmos tries; retry after `Retry-After` seconds.";
     NotLinked(NotLinked) => "`not_linked`: no kodikarithmos is linked to this AFM.";
+    NothingLinked(NothingLinked) => "`nothing_linked`: no photos are linked to this AFM; link them first, then authorize applications (R-PH-15).";
+    AppUnauthenticated(InvalidToken) => "`invalid_token`: the access token is malformed, expired, revoked, not issued by this service, or its application was disabled; request a new one. `unauthenticated`: no access token. `WWW-Authenticate` says which (RFC 6750 §3).";
+    PhotoRefused(ConsentRequired) => "`consent_required`: the citizen has not authorized this application, or revoked it, or unlinked the photos it was given on: the same answer whether the citizen is unknown, has no photos, or has photos (R-PH-15). `insufficient_scope`: the access token was not issued for this image, with `WWW-Authenticate` naming the scope it needs (R-PH-18).";
     SubmissionInUse(SubmissionInUse) => "`submission_in_use`: a citizen has linked this upload; only they can unlink it.";
     AppDisabled(AppDisabled) => "`app_disabled`: the application was disabled; it gets no new secret.";
     UploadTooLarge(ImageTooLarge) => "`image_too_large`: an image has more bytes than its bound (`errors[0].field` names it); `payload_too_large`: a text part exceeds its cap.";

@@ -3,7 +3,7 @@
 //! (R-PH-06, R-PH-07, R-PH-08, R-PH-10), see what is linked, fetch the two
 //! images, download the archive (R-PH-14), unlink (R-PH-16).
 
-use actix_web::http::header::{self, ContentDisposition, DispositionParam, DispositionType};
+use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -15,7 +15,7 @@ use super::archive::{self, ArchiveInput};
 use super::codes::{code_hash, open_code};
 use super::linking::{self, Attempt};
 use super::store::{self, FileRow, SubmissionRow};
-use super::{ImageKind, Photos, rules};
+use super::{ImageKind, Photos, rules, served};
 use crate::auth::{Caller, StrongCitizen};
 use crate::clock::SharedClock;
 use crate::db::Db;
@@ -135,10 +135,7 @@ async fn image(
         .iter()
         .find(|f| f.kind == kind)
         .ok_or_else(|| ApiError::internal("a submission without one of its files"))?;
-    let bytes = photos
-        .vault
-        .get(&file.object_key, &file.wrapped_key)
-        .await?;
+    let bytes = photos.read(file).await?;
     Ok((file.clone(), bytes))
 }
 
@@ -351,18 +348,7 @@ async fn linked_image(
 ) -> Result<HttpResponse, ApiError> {
     let found = linked_to(caller, db).await?;
     let (file, bytes) = image(photos, &found.files, kind).await?;
-    Ok(HttpResponse::Ok()
-        .content_type(file.content_type.content_type())
-        .insert_header((header::ETAG, format!("\"{}\"", file.sha256)))
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Inline,
-            parameters: vec![DispositionParam::Filename(format!(
-                "{}.{}",
-                kind.as_str(),
-                file.content_type.extension()
-            ))],
-        })
-        .body(bytes))
+    Ok(served::image(&file, bytes))
 }
 
 /// The linked face photo.

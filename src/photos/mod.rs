@@ -11,6 +11,7 @@ pub mod linking;
 pub mod qr;
 pub mod rotation;
 pub mod rules;
+pub mod served;
 pub mod store;
 pub mod studios;
 pub mod submissions;
@@ -77,6 +78,11 @@ impl Photos {
     /// Refuses a client address that tried too many codes this minute.
     pub fn admit(&self, req: &HttpRequest) -> Result<(), ApiError> {
         self.address_limit.admit(req)
+    }
+
+    /// One stored image's bytes, opened from the vault.
+    pub async fn read(&self, file: &store::FileRow) -> Result<Vec<u8>, ApiError> {
+        Ok(self.vault.get(&file.object_key, &file.wrapped_key).await?)
     }
 
     pub fn tries_per_hour(&self) -> i32 {

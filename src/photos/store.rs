@@ -26,6 +26,15 @@ pub struct StudioRow {
     pub created_at: NaiveDateTime,
 }
 
+/// The studio registered under `business_afm`, if any.
+pub fn studio_of_business(conn: &mut DbConn, business_afm: &Afm) -> QueryResult<Option<StudioRow>> {
+    studios::table
+        .filter(studios::business_afm.eq(business_afm))
+        .select(StudioRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Registers a studio; answers false when its business AFM already has one.
 pub fn insert_studio(conn: &mut DbConn, row: &StudioRow) -> QueryResult<bool> {
     let inserted = on_backend!(conn, |c| diesel::insert_into(studios::table)

@@ -32,17 +32,21 @@ use crate::http::ApiError;
 
 use problem::ImageProblem;
 
-/// Which of the two uploaded images; stored as its field name.
+/// Which of the two uploaded images; stored, and shown, as its field name.
 #[derive(
     Debug,
     Clone,
     Copy,
     PartialEq,
     Eq,
+    serde::Serialize,
+    utoipa::ToSchema,
     diesel::expression::AsExpression,
     diesel::deserialize::FromSqlRow,
 )]
 #[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+#[schema(example = "face")]
 pub enum ImageKind {
     /// A JPEG, taller than wide.
     Face,
