@@ -48,7 +48,7 @@ def main(base_url: str, client_id: str, client_secret: str, afm: str, shots: Pat
         # Swagger UI shows "Logout" once the token endpoint answered a token.
         expect(oauth.locator("button", has_text="Logout")).to_be_visible()
         page.screenshot(path=shots / "swagger-2-authorized.png")
-        page.locator(".auth-btn-wrapper .btn-done").click()
+        oauth.locator(".btn-done").click()
 
         operation = page.locator(".opblock-get").filter(
             has=page.locator(f".opblock-summary-path[data-path='{FACE_PATH}']")
@@ -58,12 +58,12 @@ def main(base_url: str, client_id: str, client_secret: str, afm: str, shots: Pat
         operation.locator("input[placeholder='afm']").fill(afm)
         operation.get_by_role("button", name="Execute").click()
         live = operation.locator(".live-responses-table")
-        expect(live.locator(".response-col_status").first).to_have_text("200")
+        expect(live.locator("tr.response td.response-col_status")).to_have_text("200")
         # An image answer is shown as the image itself.
         image = live.locator("img")
         expect(image).to_be_visible()
         width = image.evaluate("img => img.naturalWidth")
-        page.screenshot(path=shots / "swagger-3-face-fetched.png", full_page=True)
+        operation.screenshot(path=shots / "swagger-3-face-fetched.png")
         browser.close()
     if not width:
         sys.exit("the face answer did not render as an image")

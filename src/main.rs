@@ -161,6 +161,11 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
                 app.name, app.client_id, app.client_secret
             );
         }
+        println!(
+            "    {} has linked photos and authorized Transport: GET {base}/v1/citizens/{}/photos/face",
+            demo::CONSENTING_CITIZEN,
+            demo::CONSENTING_CITIZEN
+        );
     }
     application.run_until_stopped().await?;
     Ok(())

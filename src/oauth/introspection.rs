@@ -42,7 +42,8 @@ pub struct TokenForm {
     client_secret: Option<String>,
 }
 
-/// What a token is (RFC 7662 §2.2); only `active` when it does not count.
+/// What a token is (RFC 7662 §2.2): of a token that does not count, only
+/// `active: false`; of one that counts, its claims besides.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({
     "active": true,
@@ -58,47 +59,57 @@ pub struct TokenForm {
 }))]
 pub struct Introspection {
     pub active: bool,
-    #[serde(flatten)]
-    pub token: Option<ActiveToken>,
-}
-
-/// The claims of a token that counts.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ActiveToken {
-    #[schema(example = "photos:face")]
-    pub scope: String,
-    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0a")]
-    pub client_id: String,
-    #[schema(example = "Bearer")]
-    pub token_type: String,
-    #[schema(example = 1796205900)]
-    pub exp: i64,
-    #[schema(example = 1796205600)]
-    pub iat: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// `Bearer`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
     /// The client itself: the grant is the client's own.
-    #[schema(example = "01936f0e-5d1a-7c3b-9a4e-2f6d8b1c0a0a")]
-    pub sub: String,
-    #[schema(example = "https://api.example.gr/v1/citizens")]
-    pub aud: String,
-    #[schema(example = "https://api.example.gr")]
-    pub iss: String,
-    #[schema(example = "3f1c9a2e-7b4d-4e0a-9c55-0d2b6f8e1a47")]
-    pub jti: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
 }
 
-impl ActiveToken {
-    fn new(token: Verified, oauth: &OAuth) -> ActiveToken {
+impl Introspection {
+    fn inactive() -> Introspection {
+        Introspection {
+            active: false,
+            scope: None,
+            client_id: None,
+            token_type: None,
+            exp: None,
+            iat: None,
+            sub: None,
+            aud: None,
+            iss: None,
+            jti: None,
+        }
+    }
+
+    fn active(token: Verified, oauth: &OAuth) -> Introspection {
         let settings = oauth.token_settings();
-        ActiveToken {
-            scope: token.scopes.to_string(),
-            client_id: token.client_id.to_string(),
-            token_type: "Bearer".to_owned(),
-            exp: token.expires_at.timestamp(),
-            iat: token.issued_at.timestamp(),
-            sub: token.client_id.to_string(),
-            aud: settings.audience.clone(),
-            iss: settings.issuer.clone(),
-            jti: token.jti,
+        Introspection {
+            active: true,
+            scope: Some(token.scopes.to_string()),
+            client_id: Some(token.client_id.to_string()),
+            token_type: Some("Bearer".to_owned()),
+            exp: Some(token.expires_at.timestamp()),
+            iat: Some(token.issued_at.timestamp()),
+            sub: Some(token.client_id.to_string()),
+            aud: Some(settings.audience.clone()),
+            iss: Some(settings.issuer.clone()),
+            jti: Some(token.jti),
         }
     }
 }
@@ -139,11 +150,10 @@ pub async fn introspect(
         })
     })
     .await?;
-    let token = verified
+    let answer = verified
         .filter(|token| standing && token.client_id == app.client_id)
-        .map(|token| ActiveToken::new(token, &oauth));
-    Ok(HttpResponse::Ok().json(Introspection {
-        active: token.is_some(),
-        token,
-    }))
+        .map_or_else(Introspection::inactive, |token| {
+            Introspection::active(token, &oauth)
+        });
+    Ok(HttpResponse::Ok().json(answer))
 }

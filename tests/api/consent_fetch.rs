@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use citizen_api::clock::Clock;
 use citizen_api::dev::fixtures::afm;
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -14,6 +15,7 @@ use crate::consent_support::{
     app_token, fetch, granted, linked_citizen, revoke, transport_and_police,
 };
 use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::oauth_support::{claims_of, platform_admin, post_form, sign};
 use crate::photo_support::{Studio, strong_citizen, studio};
 
 const OWNER: &str = "123456783";
@@ -189,4 +191,65 @@ async fn a_call_without_a_valid_token_is_refused_before_anything_is_read() {
         .with_db(|conn| Ok(photo_access_log::table.count().get_result(conn)?))
         .await;
     assert_eq!(logged, 0);
+}
+
+/// What makes a token stop counting bites at the photo endpoint on the very
+/// next call: revocation (RFC 7009), the application disabled, and expiry;
+/// a token signed by a key the service does not hold never counts.
+#[tokio::test]
+async fn a_revoked_expired_or_disabled_token_is_refused_at_the_next_fetch() {
+    let app = spawn_app().await;
+    let studio = with_studio(&app).await;
+    let (transport, _) = transport_and_police(&app).await;
+    let maria = linked_citizen(&app, &studio, MARIA, MARIA_MOBILE).await;
+    granted(&app, &maria, &transport).await;
+    let refused = |response: reqwest::Response| assert_problem(response, 401, "invalid_token");
+
+    let revoked = app_token(&app, &transport, "photos:face").await;
+    assert_eq!(
+        fetch(&app, &revoked, MARIA, "face").await.status(),
+        StatusCode::OK
+    );
+    let credentials = (
+        transport.client_id.as_str(),
+        transport.client_secret.as_str(),
+    );
+    let answer = post_form(&app, "/oauth/revoke", credentials, &[("token", &revoked)]).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    refused(fetch(&app, &revoked, MARIA, "face").await).await;
+
+    let expiring = app_token(&app, &transport, "photos:face").await;
+    assert_eq!(
+        fetch(&app, &expiring, MARIA, "face").await.status(),
+        StatusCode::OK
+    );
+    let lifetime = claims_of(&expiring)["exp"].as_i64().unwrap()
+        - claims_of(&expiring)["iat"].as_i64().unwrap();
+    app.clock.advance(chrono::Duration::seconds(lifetime + 1));
+    refused(fetch(&app, &expiring, MARIA, "face").await).await;
+
+    // Signed under the service's key id, by a key it does not hold.
+    let mut claims = claims_of(&app_token(&app, &transport, "photos:face").await);
+    let current = app.clock.now().timestamp();
+    claims["iat"] = current.into();
+    claims["exp"] = (current + 60).into();
+    let kid = jsonwebtoken::decode_header(&app_token(&app, &transport, "photos:face").await)
+        .unwrap()
+        .kid
+        .unwrap();
+    refused(fetch(&app, &sign(&claims, &kid, [9; 32]), MARIA, "face").await).await;
+
+    let live = app_token(&app, &transport, "photos:face").await;
+    assert_eq!(
+        fetch(&app, &live, MARIA, "face").await.status(),
+        StatusCode::OK
+    );
+    let admin = platform_admin(&app).await;
+    let disabled = app
+        .post_as(&admin, &format!("/v1/apps/{}/disable", transport.app_id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disabled.status(), StatusCode::NO_CONTENT);
+    refused(fetch(&app, &live, MARIA, "face").await).await;
 }
