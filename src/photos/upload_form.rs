@@ -3,6 +3,8 @@
 //! one upload holds in memory is bounded by the caps, not by what a client
 //! sends.
 
+use std::time::Duration;
+
 use actix_multipart::{Multipart, MultipartError};
 use actix_web::HttpRequest;
 use actix_web::web::{Bytes, BytesMut, Payload};
@@ -77,14 +79,44 @@ fn too_large(part: &str, cap: usize) -> ApiError {
         .with_field_error(FieldError::new(part.to_owned(), code.as_str(), detail))
 }
 
+/// How long a refused form is read on, and discarded, at most.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
+
 /// Reads the parts, each up to its cap; an unknown or repeated part, or a
 /// missing image, is refused.
+///
+/// A refused form is read on, and discarded, up to what a whole form may
+/// hold and for [`DRAIN_TIME`] at most: a client still sending when the
+/// refusal goes out would otherwise meet a closed connection, whose reset
+/// makes its kernel drop the unread answer, and it would never learn why.
 pub async fn read(
     req: &HttpRequest,
     payload: Payload,
     caps: PartCaps,
 ) -> Result<UploadForm, ApiError> {
     let mut form = Multipart::new(req.headers(), payload);
+    let parts = read_parts(&mut form, caps).await;
+    if parts.is_err() {
+        let budget = caps.face + caps.signature + 2 * TEXT_CAP;
+        // Whatever stops the draining, the refusal stands.
+        let _ = tokio::time::timeout(DRAIN_TIME, drain(&mut form, budget)).await;
+    }
+    parts
+}
+
+/// Reads and drops what is left of `form`, up to `budget` bytes.
+async fn drain(form: &mut Multipart, mut budget: usize) {
+    while let Some(Ok(mut field)) = form.next().await {
+        while let Some(Ok(chunk)) = field.next().await {
+            budget = budget.saturating_sub(chunk.len());
+            if budget == 0 {
+                return;
+            }
+        }
+    }
+}
+
+async fn read_parts(form: &mut Multipart, caps: PartCaps) -> Result<UploadForm, ApiError> {
     let (mut face, mut signature, mut mobile, mut email) = (None, None, None, None);
     while let Some(field) = form.next().await {
         let mut field = field.map_err(malformed)?;
