@@ -198,12 +198,19 @@ pub fn pgbench_script(recorded: &[String], varying: &[(String, &str)]) -> Result
 /// reads it in text, and answers it and what follows: `None` is `NULL`;
 /// `Some(x)` and a typed id, `SlotId("…")`, are what they wrap; a string
 /// is read as JSON, whose escapes Rust's printing shares; bytes, `[1, 2]`,
-/// are `\x0102`, other lists array literals; an enum the database holds as
+/// are `\x0102`, other lists (of typed ids too) array literals; an enum the database holds as
 /// text, `CheckedIn`, is `checked_in`; numbers and timestamps are as
 /// printed. Anything else is an error, so that a new kind of bind cannot
 /// slip into the baseline misread.
 fn bind(s: &str) -> Result<(Option<String>, &str)> {
     use serde_json::{Deserializer, Value, from_value};
+    let mut json = Deserializer::from_str(s).into_iter::<Value>();
+    if let Some(list) = s
+        .strip_prefix('[')
+        .filter(|_| json.next().is_some_and(|v| v.is_err()))
+    {
+        return typed_list(list);
+    }
     if s.starts_with(['"', '[']) {
         let mut json = Deserializer::from_str(s).into_iter::<Value>();
         let value = match json.next().context("a value")?? {
@@ -228,6 +235,22 @@ fn bind(s: &str) -> Result<(Option<String>, &str)> {
         return Ok((Some(text.to_lowercase()), rest));
     }
     Ok(((word != "None").then(|| word.to_owned()), rest))
+}
+
+/// Reads a list that is not JSON, of typed ids (`[SlotId("…"), …]`), after
+/// its `[`, as an array literal of what each bind is.
+fn typed_list(mut s: &str) -> Result<(Option<String>, &str)> {
+    let mut items = Vec::new();
+    while !s.trim_start_matches([',', ' ']).starts_with(']') {
+        let (item, rest) = bind(s.trim_start_matches([',', ' ']))?;
+        items.push(item.map_or("NULL".into(), |i| serde_json::Value::String(i).to_string()));
+        s = rest;
+    }
+    let rest = s.trim_start_matches([',', ' ']).strip_prefix(']');
+    Ok((
+        Some(format!("{{{}}}", items.join(","))),
+        rest.context("an unclosed [")?,
+    ))
 }
 
 /// Settles the database, warms the API and every HTTP baseline up, then
