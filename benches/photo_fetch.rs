@@ -48,30 +48,10 @@ fn main() -> Result<()> {
 }
 
 fn run(url: String) -> Result<()> {
-    let rt = support::runtime()?;
-    let clients = number("BENCH_CLIENTS", 32);
     // Both instances share one data directory: the vault the fetches read,
     // and the keys the access tokens are signed with.
     let data = tempfile::tempdir()?;
-    let serving = support::settings(&url, data.path(), clients * 2, 0)?;
-    let (api, db) = rt.block_on(support::start(serving.clone()))?;
-    // A second instance on the same database, with one connection and its
-    // background passes asleep, records what one fetch sends.
-    let recording = support::settings(&url, data.path(), 1, 86_400)?;
-    let (recording, recording_db) = rt.block_on(support::start(recording))?;
-    let recorded = support::recorder(&recording_db)?;
-    let b = Bench {
-        url,
-        seconds: number("BENCH_SECONDS", 8),
-        warmup: number("BENCH_WARMUP_SECONDS", 2),
-        rounds: number("BENCH_ROUNDS", 5),
-        clients,
-        api,
-        db,
-        rt,
-    };
-    let (seconds, warmup) = (b.seconds, b.warmup);
-    println!("{clients} clients, {seconds} s runs after {warmup} s warm-up, pgbench -M prepared");
+    let (b, serving) = Bench::start(url, 32, data.path(), data.path())?;
     let (client_id, citizens) = arrange(&b, &serving)?;
 
     // One fetch on the recording instance, with a token of its own (a
@@ -79,12 +59,9 @@ fn run(url: String) -> Result<()> {
     // image as served, which the load checks every answer against and
     // nginx serves.
     let (afm, submission) = citizens.last().context("no citizens")?;
-    let token = b.rt.block_on(access_token(&recording, &client_id))?;
-    recorded.lock().expect("recorder").clear();
-    let request = fetch(&support::client(), &recording, &token, afm.as_str());
-    let face =
-        b.rt.block_on(support::exchange(request, Some(StatusCode::OK), None))?;
-    let statements = std::mem::take(&mut *recorded.lock().expect("recorder"));
+    let token = b.rt.block_on(access_token(b.recording(), &client_id))?;
+    let request = fetch(&support::client(), b.recording(), &token, afm.as_str());
+    let (statements, face) = b.record(request, Some(StatusCode::OK))?;
     let varying = [
         (afm.to_string(), "citizen.linked_afm"),
         (submission.to_string(), ":citizen_id"),
@@ -122,10 +99,8 @@ fn run(url: String) -> Result<()> {
         Some(fetch(client, &api, &token.read().expect("the token"), afm))
     });
     let load = Load {
-        server: "the API",
-        status: StatusCode::OK,
         length: Some(face.len()),
-        make: get,
+        ..Load::api(StatusCode::OK, get)
     };
     let fresh_token = || {
         let token = b.rt.block_on(access_token(&b.api, &client_id))?;

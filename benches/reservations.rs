@@ -35,37 +35,13 @@ fn main() -> Result<()> {
 }
 
 fn run(url: String) -> Result<()> {
-    let rt = support::runtime()?;
-    let clients = number("BENCH_CLIENTS", 16);
     let (data, recording_data) = (tempfile::tempdir()?, tempfile::tempdir()?);
-    let serving = support::settings(&url, data.path(), clients * 2, 0)?;
-    let (api, db) = rt.block_on(support::start(serving))?;
-    // A second instance on the same database, with one connection and its
-    // background passes asleep, records what one request sends.
-    let recording = support::settings(&url, recording_data.path(), 1, 86_400)?;
-    let (recording, recording_db) = rt.block_on(support::start(recording))?;
-    let recorded = support::recorder(&recording_db)?;
-    let b = Bench {
-        url,
-        seconds: number("BENCH_SECONDS", 8),
-        warmup: number("BENCH_WARMUP_SECONDS", 2),
-        rounds: number("BENCH_ROUNDS", 5),
-        clients,
-        api,
-        db,
-        rt,
-    };
-    let (seconds, warmup) = (b.seconds, b.warmup);
-    println!("{clients} clients, {seconds} s runs after {warmup} s warm-up, pgbench -M prepared");
+    let (b, _) = Bench::start(url, 16, data.path(), recording_data.path())?;
     let (catalogue, slots, tokens) = arrange(&b.db)?;
     let citizens = tokens.len() - 1;
     // The request, sent to the recording instance, must succeed; answers
     // the statements it sent.
-    let record = |request| -> Result<Vec<String>> {
-        recorded.lock().expect("recorder").clear();
-        b.rt.block_on(support::exchange(request, None, None))?;
-        Ok(std::mem::take(&mut *recorded.lock().expect("recorder")))
-    };
+    let record = |request| Ok::<_, anyhow::Error>(b.record(request, None)?.0);
     // `BENCH_METRICS`: a comma-separated subset of `reservations,slots`.
     let metrics = std::env::var("BENCH_METRICS").unwrap_or("reservations,slots".into());
     let wanted = |m| metrics.split(',').any(|w| w.trim() == m);
@@ -76,7 +52,7 @@ fn run(url: String) -> Result<()> {
         // are while they book.
         let (token, slot) = (&tokens[citizens], &slots[0][slots[0].len() - 1]);
         std::thread::sleep(Duration::from_millis(1100));
-        let statements = record(booking(&client, &recording, token, slot))?;
+        let statements = record(booking(&client, b.recording(), token, slot))?;
         let baselines = booking_baselines(&b, &statements, token, slot)?;
         // Service-major, so a citizen's next booking comes after its session
         // went quiet, as a real one does.
@@ -87,12 +63,7 @@ fn run(url: String) -> Result<()> {
             let slot = &slots[citizen % (slots.len() - 1)];
             Some(booking(client, &api, &tokens[citizen], slot))
         });
-        let load = Load {
-            server: "the API",
-            status: StatusCode::CREATED,
-            length: None,
-            make: book,
-        };
+        let load = Load::api(StatusCode::CREATED, book);
         let measured = support::measure(&b, "reservations", &load, &baselines, &|| Ok(()))?;
         table.extend(measured);
     }
@@ -102,18 +73,13 @@ fn run(url: String) -> Result<()> {
         let service = &catalogue.services[0];
         let path = format!("/v1/services/{service}/slots?from={from}&to={to}");
         // Twice: the first fills the listing-window cache.
-        record(client.get(format!("{recording}{path}")))?;
-        let page = record(client.get(format!("{recording}{path}")))?;
+        record(client.get(format!("{}{path}", b.recording())))?;
+        let page = record(client.get(format!("{}{path}", b.recording())))?;
         let script = pgbench_script(&page, &[])?;
         let baselines = [("slot listing / its SQL", Rate::Pgbench(script), Some(0.5))];
         let url = format!("{}{path}", b.api);
         let list: Arc<MakeRequest> = Arc::new(move |client| Some(client.get(&url)));
-        let load = Load {
-            server: "the API",
-            status: StatusCode::OK,
-            length: None,
-            make: list,
-        };
+        let load = Load::api(StatusCode::OK, list);
         let measured = support::measure(&b, "slot listing", &load, &baselines, &|| Ok(()))?;
         table.extend(measured);
     }

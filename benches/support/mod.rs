@@ -27,7 +27,8 @@ use tokio::task::JoinSet;
 const BENCH_ENCRYPTION_KEYS: &str = "bench:YmVuY2gta2V5LW9mLWV4YWN0bHktMzItYnl0ZXMhISE=";
 
 /// The knobs (docs/benchmarks.md lists them), the bench's database, the
-/// application under test and the threads the load and the servers run on.
+/// application under test, the recording instance (see [`Bench::start`])
+/// and the threads the load and the servers run on.
 pub struct Bench {
     pub url: String,
     pub seconds: u64,
@@ -37,6 +38,72 @@ pub struct Bench {
     pub api: String,
     pub db: Db,
     pub rt: Runtime,
+    recording: String,
+    recorded: Arc<Mutex<Vec<String>>>,
+}
+
+impl Bench {
+    /// Starts two instances of the application on the database at `url`:
+    /// the one under test, with two connections per client, and a second
+    /// one with one connection and its background passes asleep, whose
+    /// statements are recorded, so that what one request sends can be read
+    /// back ([`Bench::record`]). Their files go to `data` and
+    /// `recording_data` (one directory for both when the recording must
+    /// read what the other wrote, or take its tokens). `clients` is
+    /// `BENCH_CLIENTS`' default. Answers the bench and the settings of the
+    /// instance under test.
+    pub fn start(
+        url: String,
+        clients: usize,
+        data: &Path,
+        recording_data: &Path,
+    ) -> Result<(Bench, Settings)> {
+        let rt = runtime()?;
+        let clients = number("BENCH_CLIENTS", clients);
+        let serving = settings(&url, data, clients * 2, 0)?;
+        let (api, db) = rt.block_on(start(serving.clone()))?;
+        let recording = settings(&url, recording_data, 1, 86_400)?;
+        let (recording, recording_db) = rt.block_on(start(recording))?;
+        let recorded = recorder(&recording_db)?;
+        let b = Bench {
+            url,
+            seconds: number("BENCH_SECONDS", 8),
+            warmup: number("BENCH_WARMUP_SECONDS", 2),
+            rounds: number("BENCH_ROUNDS", 5),
+            clients,
+            api,
+            db,
+            rt,
+            recording,
+            recorded,
+        };
+        let (seconds, warmup) = (b.seconds, b.warmup);
+        println!(
+            "{clients} clients, {seconds} s runs after {warmup} s warm-up, pgbench -M prepared"
+        );
+        Ok((b, serving))
+    }
+
+    /// The recording instance's base URL.
+    pub fn recording(&self) -> &str {
+        &self.recording
+    }
+
+    /// Sends `request`, made for the recording instance, which must be
+    /// answered `expected` (any success when `None`); answers the
+    /// statements it sent and the answer's body.
+    pub fn record(
+        &self,
+        request: RequestBuilder,
+        expected: Option<StatusCode>,
+    ) -> Result<(Vec<String>, Bytes)> {
+        self.recorded.lock().expect("recorder").clear();
+        let body = self.rt.block_on(exchange(request, expected, None))?;
+        Ok((
+            std::mem::take(&mut *self.recorded.lock().expect("recorder")),
+            body,
+        ))
+    }
 }
 
 /// A metric's requests: the server that answers them (for the report),
@@ -50,6 +117,19 @@ pub struct Load {
     pub make: Arc<MakeRequest>,
 }
 pub type MakeRequest = dyn Fn(&Client) -> Option<RequestBuilder> + Send + Sync;
+
+impl Load {
+    /// Requests to the application under test, of answers of any length.
+    pub fn api(status: StatusCode, make: Arc<MakeRequest>) -> Load {
+        let (server, length) = ("the API", None);
+        Load {
+            server,
+            status,
+            length,
+            make,
+        }
+    }
+}
 /// A pgbench script and its constants (`-D name=value`).
 pub type Script = (Vec<String>, Vec<(String, String)>);
 /// What the API's rate is set against: the same SQL through pgbench, or
@@ -109,7 +189,7 @@ pub fn on_fresh_database(bench: &str, run: impl FnOnce(String) -> Result<()>) ->
 /// The load generator's runtime: two threads, named, so that a profile
 /// tells them from the server's blocking pool (tokio's default name for
 /// both).
-pub fn runtime() -> Result<Runtime> {
+fn runtime() -> Result<Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("bench-client")
@@ -120,7 +200,7 @@ pub fn runtime() -> Result<Runtime> {
 /// The settings of an instance on the database at `url` with its files
 /// in `data_dir`: `pool` connections, and background passes that wake
 /// every `wake` seconds at most.
-pub fn settings(url: &str, data_dir: &Path, pool: usize, wake: u64) -> Result<Settings> {
+fn settings(url: &str, data_dir: &Path, pool: usize, wake: u64) -> Result<Settings> {
     let mut s = Settings::default();
     (s.bind, s.data_dir, s.demo_data) = ("127.0.0.1:0".parse()?, data_dir.into(), false);
     s.database.url = Some(url.to_owned());
@@ -137,7 +217,7 @@ pub fn settings(url: &str, data_dir: &Path, pool: usize, wake: u64) -> Result<Se
 
 /// The application under test, in-process, with `settings`; answers its
 /// base URL and database.
-pub async fn start(settings: Settings) -> Result<(String, Db)> {
+async fn start(settings: Settings) -> Result<(String, Db)> {
     let application = Application::build_with_clock(settings, Arc::new(SystemClock)).await?;
     let api = format!("http://{}", application.address());
     let db = application.db();
@@ -455,7 +535,7 @@ fn settle(db: &Db) -> Result<()> {
 /// `debug_query` shows it, `SQL -- binds: [...]`: meant for an instance
 /// with one connection, so that what one request sends can be read back
 /// (and cleared) from the answer.
-pub fn recorder(db: &Db) -> Result<Arc<Mutex<Vec<String>>>> {
+fn recorder(db: &Db) -> Result<Arc<Mutex<Vec<String>>>> {
     let recorded = Arc::new(Mutex::new(Vec::new()));
     let hook = recorded.clone();
     db.run_blocking(|conn| {
