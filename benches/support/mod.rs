@@ -483,7 +483,8 @@ pub async fn drive(b: &Bench, name: &str, seconds: u64, load: &Load) -> f64 {
             while let Some(request) = make(&client).filter(|_| Instant::now() < deadline) {
                 match exchange(request, expected, length).await {
                     Ok(_) => ok += 1,
-                    Err(e) => failures.push(e.to_string()),
+                    // With its causes: "error sending request" alone says little.
+                    Err(e) => failures.push(format!("{e:#}")),
                 }
             }
             if Instant::now() < deadline {
