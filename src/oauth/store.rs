@@ -157,6 +157,13 @@ pub fn revoke(
     .map(drop)
 }
 
+/// Forgets the revocations of tokens that have expired: an expired token
+/// is refused by its `exp` alone. Few rows (only tokens revoked before
+/// their end), so one statement.
+pub fn purge_expired_revocations(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(revoked_tokens::table.filter(revoked_tokens::expires_at.le(now))).execute(conn)
+}
+
 /// The application a token was issued to, if the token still counts: the
 /// application is not disabled and the token is not revoked.
 pub fn standing(conn: &mut DbConn, client: &ClientId, jti: &str) -> QueryResult<Option<AppRow>> {

@@ -3,8 +3,9 @@
 //!
 //! One pass ([`run`]) anonymizes reservations six months after their start
 //! and purges what has served its purpose: ended sessions (absolute end or
-//! idle) with their one-time codes, sign-ins never finished, one-time-code throttles, idempotency records, and
-//! delivered or abandoned outbox messages. The server runs a pass on a
+//! idle) with their one-time codes, sign-ins never finished, one-time-code throttles, idempotency records,
+//! delivered or abandoned outbox messages, and the revocations of access
+//! tokens that have expired anyway. The server runs a pass on a
 //! schedule ([`schedule::start`]); operators run one with `citizen-api
 //! retention run [--now RFC3339]`.
 //!
@@ -19,6 +20,7 @@ use chrono::{DateTime, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Ut
 use serde::Serialize;
 
 use crate::db::DbConn;
+use crate::oauth;
 
 /// R-BK-07: booking data is kept as entered for six months from the
 /// appointment's start.
@@ -43,6 +45,7 @@ pub struct Report {
     pub otp_throttles_purged: usize,
     pub idempotency_records_purged: usize,
     pub outbox_messages_purged: usize,
+    pub revoked_tokens_purged: usize,
 }
 
 /// R-BK-07: when a reservation starting at `start` is anonymized: six
@@ -148,6 +151,7 @@ pub fn run(
         otp_throttles_purged: store::purge_otp_throttles(conn, at - OTP_THROTTLE_KEPT)?,
         idempotency_records_purged: store::purge_idempotency_records(conn, at - IDEMPOTENCY_KEPT)?,
         outbox_messages_purged: store::purge_finished_messages(conn, at - OUTBOX_KEPT)?,
+        revoked_tokens_purged: oauth::store::purge_expired_revocations(conn, at)?,
     })
 }
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Months, TimeZone, Utc};
 use citizen_api::auth::roles::ScopedRole;
 use citizen_api::db::schema::{idempotency_records, outbox_messages, reservations, sessions};
 use citizen_api::domain::ids::SlotId;
+use citizen_api::oauth::{AppPurpose, Scope};
 use citizen_api::retention::{self, Report};
 use diesel::prelude::*;
 use reqwest::StatusCode;
@@ -14,7 +15,9 @@ use serde_json::Value;
 use crate::booking_support::{
     bookable_service, booking_body, citizens, grant, signed_in_with_role, slots, town,
 };
+use crate::consent_support::{app_token, register_app};
 use crate::helpers::{TestApp, spawn_app};
+use crate::oauth_support::{claims_of, introspect, post_form};
 
 const WELFARE_STAFF: &str = "012312312";
 const TOWN_ADMIN: &str = "094019245";
@@ -380,4 +383,30 @@ async fn the_retention_command_runs_a_pass_and_refuses_a_bad_instant() {
             0
         )
     );
+}
+
+/// A revocation is kept while its token could still be presented, and
+/// forgotten once the token has expired anyway (its `exp` refuses it).
+#[tokio::test]
+async fn a_revocation_is_kept_until_its_token_expires() {
+    let app = spawn_app().await;
+    let client = register_app(
+        &app,
+        "Μεταφορές",
+        AppPurpose::DrivingLicences,
+        &[Scope::PhotosFace],
+    )
+    .await;
+    let token = app_token(&app, &client, "photos:face").await;
+    let credentials = (client.client_id.as_str(), client.client_secret.as_str());
+    let revoked = post_form(&app, "/oauth/revoke", credentials, &[("token", &token)]).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let expires = DateTime::from_timestamp(claims_of(&token)["exp"].as_i64().unwrap(), 0).unwrap();
+    let before = pass(&app, expires - Duration::seconds(1)).await;
+    assert_eq!(before.revoked_tokens_purged, 0, "{before:?}");
+    assert_eq!(introspect(&app, credentials, &token).await["active"], false);
+    let after = pass(&app, expires).await;
+    assert_eq!(after.revoked_tokens_purged, 1, "{after:?}");
+    let again = pass(&app, expires).await;
+    assert_eq!(again.revoked_tokens_purged, 0, "{again:?}");
 }
