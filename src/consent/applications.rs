@@ -14,6 +14,7 @@ use crate::db::{Db, write_transaction};
 use crate::domain::Afm;
 use crate::http::ApiError;
 use crate::oauth::AppCaller;
+use crate::openapi::binary::BinaryBody;
 use crate::openapi::problems::{AppUnauthenticated, PhotoRefused, ValidationFailed};
 use crate::photos::{ImageKind, Photos, served};
 
@@ -67,7 +68,7 @@ async fn fetch(
     security(("oauth2" = ["photos:face"])),
     params(("afm" = Afm, Path)),
     responses(
-        (status = 200, description = "The face photo, as stored.", content_type = "image/jpeg", body = Vec<u8>,
+        (status = 200, description = "The face photo, as stored.", content_type = "image/jpeg", body = BinaryBody,
          headers(("ETag" = String, description = "The SHA-256 of the image."),
                  ("Cache-Control" = String, description = "`no-store`: no copy may be kept."))),
         (status = 304, description = "`If-None-Match` named the image's `ETag`: the caller holds it.",
@@ -100,7 +101,7 @@ async fn citizen_face(
     params(("afm" = Afm, Path)),
     responses(
         (status = 200, description = "The signature, as stored: JPEG or PNG.",
-         content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png")),
+         content((BinaryBody = "image/jpeg"), (BinaryBody = "image/png")),
          headers(("ETag" = String, description = "The SHA-256 of the image."),
                  ("Cache-Control" = String, description = "`no-store`: no copy may be kept."))),
         (status = 304, description = "`If-None-Match` named the image's `ETag`: the caller holds it.",

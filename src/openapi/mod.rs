@@ -5,6 +5,7 @@
 //! (`crate::http`), and what it must know of the middleware above it is
 //! handed in by the composition root.
 
+pub mod binary;
 pub mod headers;
 pub mod problems;
 mod tidy;

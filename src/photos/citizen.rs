@@ -21,6 +21,7 @@ use crate::clock::SharedClock;
 use crate::db::Db;
 use crate::domain::Kodikarithmos;
 use crate::http::{ApiError, FieldError, JsonBody, Text};
+use crate::openapi::binary::BinaryBody;
 use crate::openapi::problems::{
     CodeExpired, CodeNotFound, CodeTries, LinkConflict, LinkRefused, NotLinked, StrongAuthRequired,
     Unauthenticated, ValidationFailed,
@@ -356,7 +357,7 @@ async fn linked_image(
     tag = "photos",
     security(("session_cookie" = []), ("bearer" = [])),
     responses(
-        (status = 200, description = "The face photo, as stored.", content_type = "image/jpeg", body = Vec<u8>,
+        (status = 200, description = "The face photo, as stored.", content_type = "image/jpeg", body = BinaryBody,
          headers(("ETag" = String, description = "The SHA-256 of the image."))),
         (status = 401, response = Unauthenticated),
         (status = 403, response = StrongAuthRequired),
@@ -378,7 +379,7 @@ async fn face_image(
     security(("session_cookie" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The signature, as stored: JPEG or PNG.",
-         content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png")),
+         content((BinaryBody = "image/jpeg"), (BinaryBody = "image/png")),
          headers(("ETag" = String, description = "The SHA-256 of the image."))),
         (status = 401, response = Unauthenticated),
         (status = 403, response = StrongAuthRequired),
@@ -401,7 +402,7 @@ async fn signature_image(
     tag = "photos",
     security(("session_cookie" = []), ("bearer" = [])),
     responses(
-        (status = 200, description = "The archive.", content_type = "application/zip", body = Vec<u8>),
+        (status = 200, description = "The archive.", content_type = "application/zip", body = BinaryBody),
         (status = 401, response = Unauthenticated),
         (status = 403, response = StrongAuthRequired),
         (status = 404, response = NotLinked),

@@ -31,6 +31,7 @@ use crate::http::{
     parse_path_id,
 };
 use crate::notify::{self, Channel, NewMessage, Template};
+use crate::openapi::binary::BinaryBody;
 use crate::openapi::problems::{
     Forbidden, NotFound, SubmissionInUse, Unauthenticated, UploadRefused, UploadTooLarge,
     UploadTypeRefused, ValidationFailed,
@@ -475,7 +476,7 @@ fn path_ids(
         ("submission_id" = String, Path, format = Uuid),
     ),
     responses(
-        (status = 200, description = "The QR code.", content_type = "image/png", body = Vec<u8>),
+        (status = 200, description = "The QR code.", content_type = "image/png", body = BinaryBody),
         (status = 401, response = Unauthenticated),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
