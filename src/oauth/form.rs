@@ -30,6 +30,13 @@ impl OAuthForm {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The `token` of an introspection or revocation (RFC 7662 §2.1, RFC
+    /// 7009 §2.1), which both require.
+    pub fn token(&self) -> Result<&str, ProtocolError> {
+        self.get("token")
+            .ok_or_else(|| invalid_request("The parameter token is missing."))
+    }
+
     /// Parses a form body, refusing a parameter given twice.
     pub fn parse(body: &[u8]) -> Result<OAuthForm, ProtocolError> {
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)

@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 use super::OAuth;
 use super::access_token::Verified;
 use super::client_auth::{Credentials, authenticate};
-use super::error::invalid_request;
 use super::form::OAuthForm;
 use super::responses::{
     ClientRequestsLimited, InvalidClient, OAuthServerError, OAuthUnavailable, TokenParameterMissing,
@@ -136,9 +135,7 @@ pub async fn introspect(
     oauth: web::Data<OAuth>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ProtocolError> {
-    let token = form
-        .get("token")
-        .ok_or_else(|| invalid_request("The parameter token is missing."))?;
+    let token = form.token()?;
     let credentials = Credentials::presented(&req, &form)?;
     // Signature, key, audience and lifetime need no database; whether it
     // was revoked or its client disabled is asked in the client's lookup.

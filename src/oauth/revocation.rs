@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 
 use super::OAuth;
 use super::client_auth::{Credentials, authenticate};
-use super::error::{from_api, invalid_request};
+use super::error::from_api;
 use super::form::OAuthForm;
 use super::introspection::TokenForm;
 use super::responses::{
@@ -40,9 +40,7 @@ pub async fn revoke(
     oauth: web::Data<OAuth>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, ProtocolError> {
-    let token = form
-        .get("token")
-        .ok_or_else(|| invalid_request("The parameter token is missing."))?;
+    let token = form.token()?;
     let credentials = Credentials::presented(&req, &form)?;
     let verified = oauth.verify(token).ok();
     let (app, ()) = authenticate(&oauth, &db, &req, credentials, |_| Ok(())).await?;

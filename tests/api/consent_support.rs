@@ -6,10 +6,9 @@
 use citizen_api::dev::demo_apps::DemoApp;
 use citizen_api::oauth::{AppPurpose, Scope};
 use reqwest::{Response, StatusCode};
-use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem};
-use crate::oauth_support::{platform_admin, token};
+use crate::oauth_support::{platform_admin, register_named, token};
 use crate::photo_support::{Studio, code_for, link, strong_citizen};
 
 /// An application's credentials, as its registration shows them once.
@@ -30,20 +29,12 @@ pub async fn register_app(
 ) -> Client {
     let admin = platform_admin(app).await;
     let scopes: Vec<&str> = scopes.iter().map(|scope| scope.as_str()).collect();
-    let response = app
-        .post_json_as(
-            &admin,
-            "/v1/apps",
-            &json!({"name": name, "organization": name, "purpose": purpose, "scopes": scopes}),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.unwrap();
-    let text = |field: &str| body[field].as_str().unwrap().to_owned();
+    let (app_id, client_id, client_secret) =
+        register_named(app, &admin, (name, name), purpose.as_str(), &scopes).await;
     Client {
-        app_id: text("app_id"),
-        client_id: text("client_id"),
-        client_secret: text("client_secret"),
+        app_id,
+        client_id,
+        client_secret,
     }
 }
 

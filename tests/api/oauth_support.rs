@@ -27,11 +27,24 @@ pub async fn register_app(
     scopes: &[&str],
 ) -> (String, String, String) {
     let name = format!("{purpose} {}", scopes.join(" "));
+    let organization = "Υπουργείο Μεταφορών";
+    register_named(app, admin_token, (&name, organization), purpose, scopes).await
+}
+
+/// Registers an application of `(name, organization)` through the API;
+/// answers its id, client id and secret.
+pub async fn register_named(
+    app: &TestApp,
+    admin_token: &str,
+    (name, organization): (&str, &str),
+    purpose: &str,
+    scopes: &[&str],
+) -> (String, String, String) {
     let response = app
         .post_json_as(
             admin_token,
             "/v1/apps",
-            &json!({"name": name, "organization": "Υπουργείο Μεταφορών", "purpose": purpose, "scopes": scopes}),
+            &json!({"name": name, "organization": organization, "purpose": purpose, "scopes": scopes}),
         )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
